@@ -1,0 +1,29 @@
+"""The proxy's addons, one per module, assembled in a fixed order by `build_addons`.
+
+mitmproxy runs each hook through the addons in list order, so the request path reads top to
+bottom here:
+
+1. limits   refuses oversized URLs and header floods before any other work
+2. policy   decides every request (`filters.decide`), applies safe-search rewrites,
+            and leaves TLS uninspected for allowed pass-through domains
+3. pages    answers block and warn verdicts with a warning page; the server is never contacted
+4. log      reports every verdict that is not a plain allow
+"""
+
+from __future__ import annotations
+
+from abhaya.agent.addons.limits import Limits
+from abhaya.agent.addons.log import VerdictLog
+from abhaya.agent.addons.pages import WarningPages
+from abhaya.agent.addons.policy import PolicyAddon
+from abhaya.agent.services import Services
+
+
+def build_addons(services: Services) -> list[object]:
+    """The addon pipeline in request order."""
+    return [
+        Limits(services),
+        PolicyAddon(services),
+        WarningPages(services),
+        VerdictLog(),
+    ]

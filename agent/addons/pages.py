@@ -1,0 +1,57 @@
+"""Answers block and warn verdicts with a warning page, in place of the site.
+
+The response is made by the proxy itself, at `requestheaders`, so the blocked server is never
+contacted (the proxy runs with the lazy connection strategy), for HTTPS as for HTTP.
+"""
+
+from __future__ import annotations
+
+from mitmproxy import http
+
+from abhaya.agent.addons.flowdata import verdict_of
+from abhaya.agent.services import Services
+from abhaya.filters.verdict import Action
+from abhaya.ui.pages.render import PageContext, choose_language, page_kind_for
+
+_STATUS = {Action.BLOCK: 403, Action.WARN: 403}
+_SHOWN_URL_CHARS = 300
+
+
+class WarningPages:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        verdict = verdict_of(flow)
+        if verdict is None or verdict.action not in _STATUS or flow.response is not None:
+            return
+        compiled = self._services.policy.current
+        profile = compiled.profile()
+        renderer = self._services.pages
+        language = choose_language(
+            flow.request.headers.get("accept-language"), profile.language, renderer.languages
+        )
+        context = PageContext(
+            kind=page_kind_for(verdict.category),
+            category=verdict.category,
+            action=str(verdict.action),
+            url=flow.request.pretty_url[:_SHOWN_URL_CHARS],
+            query=verdict.query,
+            ask_parent=verdict.ask_parent,
+        )
+        html = renderer.render(context, language, compiled.book.jurisdiction)
+        # A body the client is still sending is read (up to the proxy's body limit) and
+        # dropped; it is never forwarded.
+        flow.request.stream = False
+        flow.response = http.Response.make(
+            _STATUS[verdict.action],
+            html,
+            {
+                "Content-Type": "text/html; charset=utf-8",
+                "Cache-Control": "no-store",
+                "Content-Language": language,
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                "script-src 'unsafe-inline'; img-src data:",
+            },
+        )

@@ -1,0 +1,82 @@
+"""Decides every request with `filters.decide` and applies safe-search rewrites.
+
+Decisions are made at `requestheaders`, the first moment the URL is known: a request whose body
+is streamed goes upstream before the `request` hook, so deciding later could let a blocked
+server see it.  The decision code is shared with `abhaya check`; this addon only translates
+between mitmproxy flows and `filters` types.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from mitmproxy import http, tls
+
+from abhaya.agent.addons.flowdata import set_verdict, verdict_of
+from abhaya.agent.services import Services
+from abhaya.filters.decide import decide
+from abhaya.filters.policy.compile import ProfileRules
+from abhaya.filters.verdict import Action, RequestInfo, Verdict
+
+log = logging.getLogger(__name__)
+
+_SEVERITY = {
+    Action.ALLOW: 0,
+    Action.REWRITE: 1,
+    Action.BLUR: 2,
+    Action.WARN: 3,
+    Action.BLOCK: 4,
+}
+
+
+class PolicyAddon:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def tls_clienthello(self, data: tls.ClientHelloData) -> None:
+        """Leave TLS uninspected for pass-through domains, unless the domain itself is blocked.
+
+        Runs when a client starts TLS inside a CONNECT tunnel.  Banking and health sites and
+        certificate-pinned services then talk to their real server end to end; a blocked
+        pass-through domain is still intercepted so the child sees a warning page.
+        """
+        host = data.client_hello.sni
+        if not host:  # no name to match; intercept as usual
+            return
+        compiled = self._services.policy.current
+        profile = compiled.profile()
+        if compiled.book.passthrough.match(host.lower().rstrip(".")) is None:
+            return
+        verdict = self._decide(f"https://{host}/", profile)
+        if verdict.action is Action.ALLOW:
+            data.ignore_connection = True
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """Decide the request; rewrite it for safe search; leave the verdict for later addons."""
+        if verdict_of(flow) is not None:  # already refused by the limits addon
+            return
+        profile = self._services.policy.current.profile()
+        request = flow.request
+        verdict = self._decide(request.url, profile)
+        # The Host header can name another site than the connection's target (domain
+        # fronting); decide both and keep the stricter verdict.
+        if request.pretty_url != request.url:
+            other = self._decide(request.pretty_url, profile)
+            if _SEVERITY[other.action] > _SEVERITY[verdict.action]:
+                verdict = other
+        set_verdict(flow, verdict)
+        if verdict.action is Action.REWRITE and verdict.rewrite is not None:
+            query = urlsplit(verdict.rewrite.url).query
+            request.path = request.path.partition("?")[0] + (f"?{query}" if query else "")
+            for name, value in verdict.rewrite.set_headers:
+                request.headers[name] = value
+
+    def _decide(self, url: str, profile: ProfileRules) -> Verdict:
+        """`decide()`, failing closed: an unexpected error blocks rather than lets through."""
+        try:
+            return decide(RequestInfo(url), profile, self._services.clock())
+        except Exception:  # noqa: BLE001 - a bug must not turn into an open door
+            log.exception("decision failed; blocking the request")
+            return Verdict(Action.BLOCK, "error", "the request could not be checked", "error",
+                           "agent")

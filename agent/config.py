@@ -1,0 +1,71 @@
+"""Run-time settings of the agent, checked before anything starts.
+
+The proxy filters a child's traffic, so exposing it beyond the machine is a deliberate act:
+a non-loopback listen address is refused unless `--allow-lan` says so.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_LISTEN = "127.0.0.1:8080"
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    host: str
+    port: int
+    data_dir: Path
+    policy_path: Path | None
+    """None means the policy embedded in the package."""
+    upstream_ca: Path | None = None
+    """Extra CA bundle for verifying upstream servers (a school's own TLS inspection)."""
+    reload_interval: float = 2.0
+    """Seconds between checks of the policy file for changes."""
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def ca_dir(self) -> Path:
+        return self.data_dir / "ca"
+
+
+def default_data_dir() -> Path:
+    """Per-user data folder (XDG on Linux); a system service passes --data-dir."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "abhaya"
+
+
+def parse_listen(text: str, allow_lan: bool) -> tuple[str, int]:
+    """Parse HOST:PORT (IPv6 as [::1]:PORT); refuse non-loopback hosts without allow_lan."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not host:
+        raise ConfigError(f"--listen {text!r}: expected HOST:PORT, for example {DEFAULT_LISTEN}")
+    host = host.removeprefix("[").removesuffix("]")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(f"--listen {text!r}: port {port_text!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--listen {text!r}: port must be 0-65535")
+    if host == "localhost":
+        host = "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(f"--listen {text!r}: {host!r} is not an IP address") from None
+    if not address.is_loopback and not allow_lan:
+        raise ConfigError(
+            f"--listen {text!r}: {host} is not a loopback address; the proxy would filter (and "
+            "see) other machines' traffic. Pass --allow-lan if that is really intended."
+        )
+    return host, port

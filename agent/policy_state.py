@@ -1,0 +1,81 @@
+"""The policy in force, and safe replacement of it.
+
+A reload compiles the new policy completely before anything changes; only a whole, valid
+policy replaces the old one (a single reference assignment, so requests in flight see either
+the old or the new policy, never a mix).  An invalid file leaves the running policy in force.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from abhaya.filters.policy.compile import CompiledPolicy, load_policy
+from abhaya.filters.policy.load import PolicyError, default_policy_path
+
+log = logging.getLogger(__name__)
+
+Signature = tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadResult:
+    applied: bool
+    message: str
+
+
+class PolicyState:
+    """Owns the compiled policy and knows which files it was built from."""
+
+    def __init__(self, path: Path | None, cache_dir: Path | None) -> None:
+        self._path = path
+        self._cache_dir = cache_dir
+        self._lock = threading.Lock()  # one reload at a time; readers never take it
+        self._current = load_policy(path, cache_dir)
+        self._signature = self._disk_signature(self._current)
+
+    @property
+    def current(self) -> CompiledPolicy:
+        return self._current
+
+    @property
+    def source(self) -> Path:
+        return self._path or default_policy_path()
+
+    def changed_on_disk(self) -> bool:
+        """Whether the policy file or any list it names changed since the last load."""
+        return self._disk_signature(self._current) != self._signature
+
+    def reload(self) -> ReloadResult:
+        """Load the policy file again; keep the old policy if the new one is refused."""
+        with self._lock:
+            try:
+                fresh = load_policy(self._path, self._cache_dir)
+            except PolicyError as err:
+                # Remember this version of the files so a broken file is reported once, not
+                # every time the watcher looks.
+                self._signature = self._disk_signature(self._current)
+                return ReloadResult(False, f"new policy refused, the previous one stays: {err}")
+            self._current = fresh
+            self._signature = self._disk_signature(fresh)
+            skipped = f" ({len(fresh.problems)} list lines skipped)" if fresh.problems else ""
+            return ReloadResult(True, f"policy reloaded from {fresh.source}{skipped}")
+
+    def _disk_signature(self, compiled: CompiledPolicy) -> Signature:
+        base = self.source.parent
+        paths = [self.source]
+        policy = compiled.policy
+        for ref in (*policy.blocklist, *policy.allowlist, *policy.keywords):
+            path = Path(ref.path).expanduser()
+            paths.append(path if path.is_absolute() else base / path)
+        return tuple(_stat(path) for path in paths)
+
+
+def _stat(path: Path) -> tuple[str, int, int]:
+    try:
+        info = path.stat()
+    except OSError:
+        return (str(path), -1, -1)
+    return (str(path), info.st_mtime_ns, info.st_size)

@@ -1,0 +1,130 @@
+"""Running mitmproxy in-process with Abhaya's addons.
+
+`Agent.run()` is the service main loop: it starts the proxy, watches the policy file, reloads
+on SIGHUP or on change (an invalid new policy is refused and the old one stays), and returns
+after SIGINT/SIGTERM or `shutdown()`.  Tests run the same class in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Sequence
+
+from mitmproxy import master, options
+from mitmproxy.addons import default_addons, errorcheck
+
+from abhaya.agent.addons import build_addons
+from abhaya.agent.ca import CaFiles, ensure_ca
+from abhaya.agent.config import RunConfig
+from abhaya.agent.policy_state import PolicyState
+from abhaya.agent.services import Services
+from abhaya.ui.pages.render import PageRenderer
+
+log = logging.getLogger(__name__)
+
+Address = tuple[str, int]
+
+# Bodies above this size are streamed through instead of being held in memory.
+STREAM_LARGE_BODIES = "1m"
+# A request or response body the proxy must hold (a blocked upload) is capped here.
+BODY_SIZE_LIMIT = "32m"
+
+
+class Agent:
+    """One running filtering proxy."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        extra_addons: Sequence[object] = (),
+        services: Services | None = None,
+    ) -> None:
+        self.config = config
+        self.ca: CaFiles = ensure_ca(config.ca_dir)
+        self.services = services or Services(
+            policy=PolicyState(config.policy_path, config.cache_dir),
+            pages=PageRenderer.load_default(),
+        )
+        self._extra = list(extra_addons)
+        self._master: master.Master | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.addresses: list[Address] = []
+
+    async def run(
+        self,
+        on_ready: Callable[[Agent], None] | None = None,
+        handle_signals: bool = False,
+    ) -> None:
+        """Serve until shut down.  `on_ready` is called once the proxy is listening."""
+        self._loop = asyncio.get_running_loop()
+        opts = options.Options()
+        proxy = master.Master(opts, event_loop=self._loop)
+        proxy.addons.add(*default_addons(), errorcheck.ErrorCheck())
+        proxy.addons.add(*build_addons(self.services), *self._extra)
+        opts.update(
+            listen_host=self.config.host,
+            listen_port=self.config.port,
+            confdir=str(self.config.ca_dir),
+            connection_strategy="lazy",
+            stream_large_bodies=STREAM_LARGE_BODIES,
+            body_size_limit=BODY_SIZE_LIMIT,
+            onboarding=False,
+            ssl_insecure=False,
+            http3=False,
+        )
+        if self.config.upstream_ca is not None:
+            opts.update(ssl_verify_upstream_trusted_ca=str(self.config.upstream_ca))
+        self._master = proxy
+        if handle_signals:
+            self._install_signals()
+        watcher = asyncio.create_task(self._watch_policy())
+        ready = asyncio.create_task(self._announce(on_ready))
+        try:
+            await proxy.run()
+        finally:
+            watcher.cancel()
+            ready.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    def shutdown(self) -> None:
+        """Stop the proxy; safe to call from any thread or a signal handler."""
+        if self._master is not None:
+            self._master.shutdown()
+
+    async def reload_policy(self) -> bool:
+        """Reload in a worker thread (big lists take a while); log the outcome."""
+        result = await asyncio.to_thread(self.services.policy.reload)
+        if result.applied:
+            log.info("%s", result.message)
+        else:
+            log.error("%s", result.message)
+        return result.applied
+
+    def _install_signals(self) -> None:
+        assert self._loop is not None
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._loop.add_signal_handler(signum, self.shutdown)
+        self._loop.add_signal_handler(
+            signal.SIGHUP, lambda: asyncio.ensure_future(self.reload_policy())
+        )
+
+    async def _watch_policy(self) -> None:
+        """Poll the policy file and its lists; cheap (a few stat calls) and portable."""
+        while True:
+            await asyncio.sleep(self.config.reload_interval)
+            if self.services.policy.changed_on_disk():
+                await self.reload_policy()
+
+    async def _announce(self, on_ready: Callable[[Agent], None] | None) -> None:
+        """Wait until the proxy listens, record its addresses, then tell the caller."""
+        assert self._master is not None
+        proxyserver = self._master.addons.get("proxyserver")
+        while not (proxyserver.is_running and proxyserver.listen_addrs()):
+            await asyncio.sleep(0.02)
+        self.addresses = [(str(addr[0]), int(addr[1])) for addr in proxyserver.listen_addrs()]
+        if on_ready is not None:
+            on_ready(self)

@@ -1,0 +1,22 @@
+"""The narrow set of services the addons share, passed in explicitly (no globals)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from abhaya.agent.policy_state import PolicyState
+from abhaya.ui.pages.render import PageRenderer
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    policy: PolicyState
+    pages: PageRenderer
+    clock: Callable[[], dt.datetime] = utc_now
+    """Aware "now"; tests pass a fixed clock to exercise schedules."""

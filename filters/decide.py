@@ -1,0 +1,159 @@
+"""`decide()`: the one function that turns a request into a `Verdict`.
+
+The proxy and `abhaya check` both call it, so what a parent sees explained is what the proxy
+does.  Precedence, first match wins:
+
+1. zero tolerance: `csam` domain lists, URL rules and search keywords -> block.  Nothing below
+   (allow lists, schedules, overrides) can turn this off.
+2. allow lists (the profile's `allow`, then `[[allowlist]]` files) -> allow.
+3. schedule: outside the profile's allowed windows -> block (category `schedule`).
+4. the profile's `block` domains -> block (category `custom`).
+5. category domain lists (with their `@@` exceptions), stronger actions first -> the
+   category's action for this profile (`allow` means the category is off).
+6. URL-path rules: the profile's `block` paths, then category URL lists.
+7. search keywords in the query of a known search engine (or a generic search parameter).
+8. safe search: a search engine request missing its safe-search setting -> rewrite.
+9. otherwise allow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from abhaya.filters.lists.cache import CompiledList
+from abhaya.filters.policy.compile import ProfileRules
+from abhaya.filters.policy.model import ZERO_TOLERANCE, CategoryAction
+from abhaya.filters.search import extract_query
+from abhaya.filters.urlnorm import NormalizedUrl, UrlError, parse_url
+from abhaya.filters.verdict import ALLOW, Action, RequestInfo, Verdict
+
+_STRENGTH = {CategoryAction.BLOCK: 2, CategoryAction.WARN: 1, CategoryAction.ALLOW: 0}
+
+
+def decide(request: RequestInfo, profile: ProfileRules, now: dt.datetime) -> Verdict:
+    """Decide one request for one profile at one moment (an aware datetime)."""
+    try:
+        url = parse_url(request.url)
+    except UrlError as err:
+        return Verdict(
+            Action.BLOCK,
+            category="invalid",
+            reason=f"the address could not be understood: {err}",
+            rule="url",
+            source="urlnorm",
+        )
+    return decide_url(url, profile, now)
+
+
+def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> Verdict:
+    """`decide()` for a URL that is already normalised (the proxy's hot path)."""
+    book = profile.book
+    search = extract_query(url.host, url.path, url.query)
+    hits = book.keywords.find(search.query) if search else []
+
+    # 1. zero tolerance
+    for compiled in book.zero_lists:
+        verdict = _list_verdict(compiled, url, profile, include_paths=True)
+        if verdict is not None:
+            return verdict
+    for hit in hits:
+        if hit.category == ZERO_TOLERANCE:
+            return _keyword_verdict(hit.category, hit.term, hit.source, search.query if search
+                                    else "", profile)
+
+    # 2. allow lists
+    for domains, urls, source in (
+        (profile.allow_domains, profile.allow_urls, f"policy:profiles.{profile.name}.allow"),
+        (book.allow_domains, book.allow_urls, "allowlist"),
+    ):
+        rule = domains.match(url.host) or urls.match(url)
+        if rule is not None:
+            return Verdict(Action.ALLOW, "allowlist", "on the allow list", rule, source)
+
+    # 3. schedule
+    if not profile.schedule.allows(now):
+        return Verdict(Action.BLOCK, "schedule", "outside the allowed browsing hours",
+                       "schedule", f"policy:profiles.{profile.name}.schedule")
+
+    # 4. the profile's own block list
+    rule = profile.block_domains.match(url.host)
+    if rule is not None:
+        return Verdict(Action.BLOCK, "custom", "on this profile's block list", rule,
+                       f"policy:profiles.{profile.name}.block")
+
+    # 5. category domain lists, stronger actions first
+    for compiled in profile.lists:
+        verdict = _list_verdict(compiled, url, profile, include_paths=False)
+        if verdict is not None:
+            return verdict
+
+    # 6. URL-path rules
+    rule = profile.block_urls.match(url)
+    if rule is not None:
+        return Verdict(Action.BLOCK, "custom", "on this profile's block list", rule,
+                       f"policy:profiles.{profile.name}.block")
+    for compiled in profile.lists:
+        rule = compiled.url_rules.match(url)
+        if rule is not None:
+            verdict = _category_verdict(compiled.category, profile, "page is on the "
+                                        f"{compiled.category} list", rule, compiled.source)
+            if verdict is not None:
+                return verdict
+
+    # 7. search keywords
+    if search is not None:
+        for hit in sorted(hits, key=lambda h: -_STRENGTH[profile.action_for(h.category)]):
+            verdict = _keyword_verdict(hit.category, hit.term, hit.source, search.query, profile)
+            if verdict.action is not Action.ALLOW:
+                return verdict
+
+    # 8. safe search
+    if profile.safe_search:
+        rewrite = book.safe_search.rewrite(url.scheme, url.host, url.port, url.path, url.query)
+        if rewrite is not None:
+            return Verdict(Action.REWRITE, "safe_search", f"safe search enforced on "
+                           f"{rewrite.engine}", rewrite.engine, "safesearch", rewrite=rewrite)
+    return ALLOW
+
+
+def _list_verdict(
+    compiled: CompiledList, url: NormalizedUrl, profile: ProfileRules, include_paths: bool
+) -> Verdict | None:
+    rule = compiled.domains.match(url.host)
+    if rule is not None and compiled.exceptions.match(url.host) is None:
+        reason = f"domain is on the {compiled.category} list"
+        return _category_verdict(compiled.category, profile, reason, rule, compiled.source)
+    if include_paths:
+        rule = compiled.url_rules.match(url)
+        if rule is not None:
+            reason = f"page is on the {compiled.category} list"
+            return _category_verdict(compiled.category, profile, reason, rule, compiled.source)
+    return None
+
+
+def _category_verdict(
+    category: str, profile: ProfileRules, reason: str, rule: str, source: str, query: str = ""
+) -> Verdict | None:
+    """The verdict a category match gives this profile, or None when the category is off."""
+    action = profile.action_for(category)
+    if action is CategoryAction.ALLOW:
+        return None
+    settings = profile.book.categories.get(category)
+    zero = category == ZERO_TOLERANCE
+    return Verdict(
+        Action.BLOCK if action is CategoryAction.BLOCK else Action.WARN,
+        category=category,
+        reason=reason,
+        rule=rule,
+        source=source,
+        query=query,
+        ask_parent=bool(settings and settings.ask_parent) and not zero,
+    )
+
+
+def _keyword_verdict(
+    category: str, term: str, source: str, query: str, profile: ProfileRules
+) -> Verdict:
+    reason = f"search for a term on the {category} keyword list"
+    verdict = _category_verdict(category, profile, reason, f"keyword:{term}", source, query)
+    return verdict if verdict is not None else ALLOW

@@ -1,0 +1,157 @@
+"""Compact, immutable sets of domains and URL-path rules, matched by domain suffix.
+
+`DomainSet` holds millions of domains (a UT1 category has about 5 million) in a MARISA trie:
+a few bytes a domain, saved to one file and memory-mapped on load, so a cached list opens in
+milliseconds and costs only the pages that lookups touch.  Each domain is stored reversed with a
+leading dot (`example.com` -> `moc.elpmaxe.`), so every listed domain that covers a host is a
+*prefix* of the reversed host (`moc.elpmaxe.www.`), found with one C call.  The dot makes the
+match stop at a label boundary: `example.com` covers `www.example.com`, never `notexample.com`.
+
+Hosts given to `match` must already be normalised by `abhaya.filters.urlnorm` (lowercase,
+punycode, no trailing dot); the sets do no normalisation on the hot path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import cast
+
+import marisa_trie
+from abhaya.filters.urlnorm import NormalizedUrl, UrlError, parse_url
+
+__all__ = ["DomainSet", "UrlRuleSet"]
+
+
+def _key(domain: str) -> str:
+    return ("." + domain)[::-1]
+
+
+class DomainSet:
+    """An immutable set of domains; a domain covers itself and all its subdomains."""
+
+    __slots__ = ("_prefixes", "_trie")
+
+    def __init__(self, trie: marisa_trie.Trie) -> None:
+        """Wrap a trie of reversed keys; use `build`, `empty` or `load` instead."""
+        self._trie = trie
+        self._prefixes = trie.prefixes  # bound once: lookups are the hot path
+
+    @classmethod
+    def build(cls, domains: Iterable[str]) -> DomainSet:
+        """Build from normalised domains (duplicates are fine)."""
+        return cls(marisa_trie.Trie(_key(d) for d in domains))
+
+    @classmethod
+    def empty(cls) -> DomainSet:
+        return cls(marisa_trie.Trie([]))
+
+    @classmethod
+    def load(cls, path: Path) -> DomainSet:
+        """Memory-map a file written by `save`.
+
+        Raises `OSError` if the file cannot be read and `ValueError` if it is not a valid trie
+        (MARISA checks the header and size; `abhaya.filters.lists.cache` also checks a digest).
+        """
+        trie = marisa_trie.Trie()
+        try:
+            trie.mmap(os.fspath(path))
+        except RuntimeError as exc:
+            if not path.is_file():
+                raise FileNotFoundError(f"no domain set at {path}") from exc
+            raise ValueError(f"not a valid domain set file: {path}: {exc}") from exc
+        return cls(trie)
+
+    def save(self, path: Path) -> None:
+        """Write to `path` atomically (temporary file in the same folder, then rename)."""
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        os.close(fd)
+        try:
+            self._trie.save(tmp)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)  # only left behind if something failed
+
+    def match(self, host: str) -> str | None:
+        """The most specific listed domain that covers `host`, or None if none does."""
+        found = cast(list[str], self._prefixes(("." + host)[::-1]))
+        if found:
+            return found[-1][::-1][1:]
+        return None
+
+    def __contains__(self, host: object) -> bool:
+        """True if a listed domain covers `host` (itself or a parent domain)."""
+        return isinstance(host, str) and bool(self._prefixes(("." + host)[::-1]))
+
+    def __len__(self) -> int:
+        return len(self._trie)
+
+    def __repr__(self) -> str:
+        return f"DomainSet({len(self)} domains)"
+
+
+class UrlRuleSet:
+    """Immutable URL-path rules such as `example.com/some/path`.
+
+    The host part matches by domain suffix (like `DomainSet`); the path part matches at a segment
+    boundary: `/some/path` covers `/some/path`, `/some/path/x` and `/some/path?q`, not
+    `/some/pathology`.  A trailing slash in a rule is ignored, and `example.com/` covers the whole
+    site.  Rules are few (thousands), so a dict of host -> paths is enough.
+    """
+
+    __slots__ = ("_rules",)
+
+    def __init__(self, rules: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        """Use `build`; `rules` maps host -> (path prefix, rule text), longest prefix first."""
+        self._rules = rules
+
+    @classmethod
+    def build(cls, rules: Iterable[str]) -> UrlRuleSet:
+        """Normalise each rule with `parse_url`; raises `UrlError` naming a rule that is invalid."""
+        by_host: dict[str, set[tuple[str, str]]] = {}
+        for rule in rules:
+            try:
+                url = parse_url(rule)
+            except UrlError as exc:
+                raise UrlError(f"invalid URL rule {rule[:200]!r}: {exc}") from exc
+            path = url.path.rstrip("/")
+            by_host.setdefault(url.host, set()).add((path, url.host + (path or "/")))
+        return cls(
+            {
+                host: tuple(sorted(paths, key=lambda p: (-len(p[0]), p[0])))
+                for host, paths in by_host.items()
+            }
+        )
+
+    @classmethod
+    def empty(cls) -> UrlRuleSet:
+        return cls({})
+
+    def match(self, url: NormalizedUrl) -> str | None:
+        """The matching rule with the most specific host, then the longest path; else None."""
+        host = url.host
+        path = url.path
+        while True:
+            entries = self._rules.get(host)
+            if entries:
+                for prefix, text in entries:
+                    if not prefix or path == prefix or path.startswith(prefix + "/"):
+                        return text
+            if url.is_ip:
+                return None
+            dot = host.find(".")
+            if dot == -1:
+                return None
+            host = host[dot + 1 :]
+
+    def rules(self) -> tuple[str, ...]:
+        """All rules in normalised form, sorted (for caching and display)."""
+        return tuple(sorted(text for entries in self._rules.values() for _, text in entries))
+
+    def __len__(self) -> int:
+        return sum(len(entries) for entries in self._rules.values())
+
+    def __repr__(self) -> str:
+        return f"UrlRuleSet({len(self)} rules)"

@@ -1,0 +1,220 @@
+"""Turning a validated policy into the frozen structures that `decide()` reads.
+
+Everything expensive happens here, once per load: list files are parsed (or read from the
+compiled cache), keywords are built into one automaton, allow and block entries are normalised.
+The result is immutable, so the proxy can swap a new one in with a single assignment and a
+request in flight always sees one whole policy, never half of two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from abhaya.filters.domainset import DomainSet, UrlRuleSet
+from abhaya.filters.keywords import (
+    KeywordEntry,
+    KeywordLoadError,
+    KeywordMatcher,
+    parse_keyword_file,
+)
+from abhaya.filters.lists.cache import CompiledList, load_list
+from abhaya.filters.lists.parse import ListFormat, ListLoadError
+from abhaya.filters.policy.load import PolicyError, default_policy_path, read_policy
+from abhaya.filters.policy.model import ZERO_TOLERANCE, CategoryAction, Policy
+from abhaya.filters.policy.schedule import Schedule
+from abhaya.filters.safesearch import SafeSearchRules
+from abhaya.filters.urlnorm import UrlError, normalize_host, parse_url
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryRule:
+    name: str
+    action: CategoryAction
+    ask_parent: bool
+    allow_continue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rulebook:
+    """The parts of a policy shared by every profile."""
+
+    categories: Mapping[str, CategoryRule]
+    zero_lists: tuple[CompiledList, ...]
+    """The zero-tolerance (csam) lists, checked before anything else."""
+    allow_domains: DomainSet
+    allow_urls: UrlRuleSet
+    keywords: KeywordMatcher
+    passthrough: DomainSet
+    safe_search: SafeSearchRules
+    jurisdiction: str
+    zone: ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRules:
+    """One profile's view of the policy: what `decide()` is given."""
+
+    name: str
+    language: str
+    safe_search: bool
+    allow_domains: DomainSet
+    allow_urls: UrlRuleSet
+    block_domains: DomainSet
+    block_urls: UrlRuleSet
+    actions: Mapping[str, CategoryAction]
+    lists: tuple[CompiledList, ...]
+    """Other category lists this profile enforces, stronger actions first, then policy order."""
+    schedule: Schedule
+    book: Rulebook
+
+    def action_for(self, category: str) -> CategoryAction:
+        """This profile's action for a category; csam is block whatever else is configured."""
+        if category == ZERO_TOLERANCE:
+            return CategoryAction.BLOCK
+        return self.actions.get(category, CategoryAction.BLOCK)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    source: str
+    policy: Policy
+    book: Rulebook
+    profiles: Mapping[str, ProfileRules]
+    default_profile: str
+    problems: tuple[str, ...]
+    """Skipped list and keyword lines, as `file:line: message: text`, for the parent to see."""
+
+    def profile(self, name: str | None = None) -> ProfileRules:
+        """The named profile, or the default; an unknown name is an error, never a silent allow."""
+        key = name or self.default_profile
+        try:
+            return self.profiles[key]
+        except KeyError:
+            raise PolicyError(self.source, [f"no profile named {key!r}"]) from None
+
+
+def load_policy(path: Path | None = None, cache_dir: Path | None = None) -> CompiledPolicy:
+    """Read, validate and compile a policy file (the embedded default when `path` is None)."""
+    source = path or default_policy_path()
+    return compile_policy(read_policy(source), source, cache_dir)
+
+
+def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) -> CompiledPolicy:
+    """Compile a validated policy; list paths are relative to the policy file's folder."""
+    base = source.parent
+    where = str(source)
+    problems: list[str] = []
+    lists: list[CompiledList] = []
+    try:
+        for ref in policy.blocklist:
+            compiled = load_list(_resolve(base, ref.path), ref.category, ListFormat(ref.format),
+                                 cache_dir)
+            problems.extend(str(problem) for problem in compiled.problems)
+            lists.append(compiled)
+        allowed = [
+            load_list(_resolve(base, ref.path), "allowlist", ListFormat(ref.format), cache_dir)
+            for ref in policy.allowlist
+        ]
+    except ListLoadError as err:
+        raise PolicyError(where, [str(err)]) from err
+    for compiled in allowed:
+        problems.extend(str(problem) for problem in compiled.problems)
+
+    entries: list[KeywordEntry] = []
+    for keyword_ref in policy.keywords:
+        try:
+            found, keyword_problems = parse_keyword_file(
+                _resolve(base, keyword_ref.path), keyword_ref.category
+            )
+        except KeywordLoadError as err:
+            raise PolicyError(where, [str(err)]) from err
+        entries.extend(found)
+        problems.extend(str(problem) for problem in keyword_problems)
+
+    allow_domains, allow_urls = _entries(
+        (domain for item in allowed for domain in item.domains), where, "allowlist"
+    )
+    allow_urls = UrlRuleSet.build(
+        [*allow_urls.rules, *(rule for item in allowed for rule in item.url_rules.rules)]
+    )
+    passthrough, passthrough_urls = _entries(policy.passthrough, where, "passthrough")
+    if len(passthrough_urls):
+        raise PolicyError(where, ["passthrough: entries are domains, not paths"])
+
+    zone = ZoneInfo(policy.timezone)
+    categories = {
+        name: CategoryRule(name, rule.action, rule.ask_parent, rule.allow_continue)
+        for name, rule in policy.categories.items()
+    }
+    categories.setdefault(
+        ZERO_TOLERANCE, CategoryRule(ZERO_TOLERANCE, CategoryAction.BLOCK, False, False)
+    )
+    book = Rulebook(
+        categories=MappingProxyType(categories),
+        zero_lists=tuple(item for item in lists if item.category == ZERO_TOLERANCE),
+        allow_domains=allow_domains,
+        allow_urls=allow_urls,
+        keywords=KeywordMatcher.build(entries),
+        passthrough=passthrough,
+        safe_search=SafeSearchRules.load_default(),
+        jurisdiction=policy.jurisdiction,
+        zone=zone,
+    )
+    profiles: dict[str, ProfileRules] = {}
+    for name, profile in policy.profiles.items():
+        allow_d, allow_u = _entries(profile.allow, where, f"profiles.{name}.allow")
+        block_d, block_u = _entries(profile.block, where, f"profiles.{name}.block")
+        actions = {category: rule.action for category, rule in categories.items()}
+        actions.update(profile.categories)
+        enforced = sorted(  # stable sort: policy order kept within one action
+            (item for item in lists
+             if item.category != ZERO_TOLERANCE and actions[item.category] is not CategoryAction.ALLOW),
+            key=lambda item: actions[item.category] is not CategoryAction.BLOCK,
+        )
+        profiles[name] = ProfileRules(
+            name=name,
+            language=profile.language,
+            safe_search=profile.safe_search,
+            allow_domains=allow_d,
+            allow_urls=allow_u,
+            block_domains=block_d,
+            block_urls=block_u,
+            actions=MappingProxyType(actions),
+            lists=tuple(enforced),
+            schedule=Schedule.compile(profile.schedule, zone),
+            book=book,
+        )
+    return CompiledPolicy(
+        source=where,
+        policy=policy,
+        book=book,
+        profiles=MappingProxyType(profiles),
+        default_profile=policy.default_profile,
+        problems=tuple(problems),
+    )
+
+
+def _resolve(base: Path, relative: str) -> Path:
+    path = Path(relative).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _entries(values: Iterable[str], where: str, setting: str) -> tuple[DomainSet, UrlRuleSet]:
+    """Split policy entries into domains and domain/path rules, normalising both."""
+    domains: list[str] = []
+    rules: list[str] = []
+    for value in values:
+        text = value.strip()
+        try:
+            if "/" in text.removeprefix("http://").removeprefix("https://"):
+                url = parse_url(text)
+                rules.append(url.host_path)
+            else:
+                domains.append(normalize_host(text.removeprefix("*.").lstrip(".")))
+        except UrlError as err:
+            raise PolicyError(where, [f"{setting}: {value!r} is not a domain or URL: {err}"]) from err
+    return DomainSet.build(domains), UrlRuleSet.build(rules)

@@ -1,0 +1,203 @@
+"""The policy file's typed model.
+
+The policy is the one file a parent or a school edits.  It is validated completely before it is
+used: a policy that fails here is refused with the reason, and the policy already in force stays.
+Rules that protect children whatever the file says (the zero-tolerance `csam` category) are
+enforced here, so no later code has to remember them.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ZERO_TOLERANCE = "csam"
+"""The category no allow list, override, schedule or pause ever turns off."""
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+class CategoryAction(StrEnum):
+    """What the policy asks for when a category's list matches."""
+
+    ALLOW = "allow"
+    WARN = "warn"
+    BLOCK = "block"
+
+
+class ListFormatName(StrEnum):
+    """List formats a policy may name; `auto` sniffs the file or folder."""
+
+    AUTO = "auto"
+    HOSTS = "hosts"
+    PLAIN = "plain"
+    ADBLOCK = "adblock"
+    UT1 = "ut1"
+
+
+class Day(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+ALL_DAYS: tuple[Day, ...] = tuple(Day)
+
+Name = Annotated[str, Field(pattern=_NAME.pattern)]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo in a policy must not silently weaken it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Category(_Strict):
+    action: CategoryAction = CategoryAction.BLOCK
+    ask_parent: bool = False
+    """Whether the warning page offers to ask a parent (the request flow comes later)."""
+    allow_continue: bool = False
+    """For `warn`: whether the page offers "continue anyway" (a short, logged allowance)."""
+
+
+class Window(_Strict):
+    """A time window when browsing is allowed, in the policy's time zone.
+
+    `end` may be "24:00"; a window whose end is before its start runs past midnight into the
+    next day (fri 20:00-01:00 covers Friday night and the first hour of Saturday).
+    """
+
+    days: tuple[Day, ...] = ALL_DAYS
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        minutes_of(value)
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Window:
+        if minutes_of(self.start) == minutes_of(self.end):
+            raise ValueError("start and end are the same time; the window would be empty")
+        if not self.days:
+            raise ValueError("a window needs at least one day")
+        return self
+
+
+def minutes_of(clock: str) -> int:
+    """Minutes since midnight of an "HH:MM" string; "24:00" is allowed as an end."""
+    match = re.fullmatch(r"([01]\d|2[0-4]):([0-5]\d)", clock)
+    if match is None:
+        raise ValueError(f"time {clock!r} is not HH:MM (24-hour clock)")
+    minutes = int(match.group(1)) * 60 + int(match.group(2))
+    if minutes > 24 * 60:
+        raise ValueError(f"time {clock!r} is past 24:00")
+    return minutes
+
+
+class Profile(_Strict):
+    language: str = ""
+    """Language of warning pages ("en", "hi"); empty means the browser's Accept-Language."""
+    safe_search: bool = True
+    allow: tuple[str, ...] = ()
+    """Domains or domain/path rules always allowed for this profile (never for csam)."""
+    block: tuple[str, ...] = ()
+    """Domains or domain/path rules always blocked for this profile."""
+    categories: dict[Name, CategoryAction] = Field(default_factory=dict)
+    """Per-profile override of a category's action."""
+    schedule: tuple[Window, ...] = ()
+    """When browsing is allowed; no windows means at any time."""
+
+    @field_validator("categories")
+    @classmethod
+    def _csam_not_overridden(cls, value: dict[str, CategoryAction]) -> dict[str, CategoryAction]:
+        if ZERO_TOLERANCE in value and value[ZERO_TOLERANCE] is not CategoryAction.BLOCK:
+            raise ValueError(f"category {ZERO_TOLERANCE!r} is always blocked; it has no override")
+        return value
+
+
+class ListRef(_Strict):
+    path: str
+    category: Name
+    format: ListFormatName = ListFormatName.AUTO
+
+
+class AllowListRef(_Strict):
+    path: str
+    format: ListFormatName = ListFormatName.AUTO
+
+
+class KeywordRef(_Strict):
+    path: str
+    category: Name
+
+
+class Policy(_Strict):
+    """The whole policy file."""
+
+    version: int = 1
+    timezone: str = "UTC"
+    jurisdiction: str = "in"
+    default_profile: Name = "child"
+    passthrough: tuple[str, ...] = ()
+    """Domains never TLS-intercepted (banking, health, pinned OS services); still filtered."""
+    categories: dict[Name, Category] = Field(default_factory=dict)
+    profiles: dict[Name, Profile] = Field(default_factory=lambda: {"child": Profile()})
+    blocklist: tuple[ListRef, ...] = ()
+    allowlist: tuple[AllowListRef, ...] = ()
+    keywords: tuple[KeywordRef, ...] = ()
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError(f"policy version {value} is not supported (this Abhaya reads 1)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}") from err
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        csam = self.categories.get(ZERO_TOLERANCE)
+        if csam is not None and (
+            csam.action is not CategoryAction.BLOCK or csam.ask_parent or csam.allow_continue
+        ):
+            raise ValueError(
+                f"category {ZERO_TOLERANCE!r} is zero tolerance: action must be 'block', "
+                "with no ask_parent and no allow_continue"
+            )
+        if self.default_profile not in self.profiles:
+            raise ValueError(f"default_profile {self.default_profile!r} is not a profile")
+        known = set(self.categories) | {ZERO_TOLERANCE}
+        used = {ref.category for ref in self.blocklist} | {ref.category for ref in self.keywords}
+        for profile in self.profiles.values():
+            used |= set(profile.categories)
+        unknown = sorted(used - known)
+        if unknown:
+            raise ValueError(
+                f"categories used but not defined under [categories]: {', '.join(unknown)}"
+            )
+        return self
+
+    def category(self, name: str) -> Category:
+        """The category's settings; csam is always block even when the file omits it."""
+        if name == ZERO_TOLERANCE:
+            return self.categories.get(name, Category())
+        return self.categories[name]

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what the tests need (system packages and a .venv with the test extras), then run the
+# linters, the type checker and the whole test suite.  Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Chromium drives the end-to-end tests; certutil (libnss3-tools) trusts the agent's CA for it;
+# fonts-noto-core renders the Hindi pages; curl is a second real client.
+packages=(python3 python3-venv python3-pip chromium libnss3-tools fonts-noto-core curl ca-certificates)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    as_root apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+# mypy checks the folders under their installed names (abhaya.filters, abhaya.agent).
+mkdir -p build/typing && ln -sfn ../.. build/typing/abhaya
+MYPYPATH=build/typing .venv/bin/mypy -p abhaya.filters -p abhaya.agent
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,75 @@
+"""Headless Chromium through the proxy, trusting the agent's CA the way a Linux user does
+(an NSS database in the browser profile's home), loading a blocked HTTPS page and a keyword
+search.  Screenshots are kept as test artefacts in test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.agent.conftest import RunningAgent
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(os.environ.get("ABHAYA_TEST_ARTIFACTS", "test-artifacts"))
+
+pytestmark = pytest.mark.chromium
+
+
+@pytest.fixture(scope="module")
+def browser_home(running: RunningAgent, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home folder whose NSS database trusts the agent's CA (what certutil -A does for users)."""
+    if CHROMIUM is None or shutil.which("certutil") is None:
+        pytest.fail("chromium and certutil are required: run scripts/test.sh to install them")
+    home = tmp_path_factory.mktemp("chromium-home")
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True)
+    subprocess.run(
+        ["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "Abhaya",
+         "-i", str(running.ca_file)],
+        check=True,
+    )
+    return home
+
+
+def chromium(home: Path, proxy: str, *args: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    return subprocess.run(
+        [
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", f"--user-data-dir={home / 'profile'}",
+            f"--proxy-server={proxy}", "--proxy-bypass-list=<-loopback>",
+            "--window-size=1000,1200", "--virtual-time-budget=5000", *args,
+        ],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(home)},
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "expected"),
+    [
+        ("blocked-https-en", "https://www.adult.example/", ["adult.example"]),
+        ("csam-https", "https://csam-test.invalid/", ["1930", "67B", "1098"]),
+        ("keyword-search", "https://www.bing.com/search?q=online+casino", ["ask-parent"]),
+    ],
+)
+def test_warning_page_renders_in_chromium(
+    running: RunningAgent, browser_home: Path, name: str, url: str, expected: list[str]
+) -> None:
+    dom = chromium(browser_home, running.proxy_url, "--dump-dom", url)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    for text in expected:
+        assert text in dom.stdout, f"{text!r} not in the page Chromium rendered for {url}"
+    assert "ERR_" not in dom.stdout  # not Chromium's own error page (e.g. an untrusted cert)
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = (ARTIFACTS / f"chromium-{name}.png").absolute()
+    result = chromium(browser_home, running.proxy_url, f"--screenshot={shot}", url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert shot.stat().st_size > 10_000  # a rendered page, not an empty frame

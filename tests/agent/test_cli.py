@@ -1,0 +1,141 @@
+"""`abhaya run` and `abhaya check` as a user runs them: real processes, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import POLICY, write_policy
+
+ABHAYA = [sys.executable, "-m", "abhaya.agent.cli"]
+
+
+class AgentProcess:
+    """`abhaya run` in a child process; stdout and stderr go to files we can read while it runs."""
+
+    def __init__(self, folder: Path, policy: Path) -> None:
+        self.folder = folder
+        self.out = folder / "stdout.txt"
+        self.err = folder / "stderr.txt"
+        self.process = subprocess.Popen(
+            [*ABHAYA, "run", "--listen", "127.0.0.1:0", "--data-dir", str(folder / "data"),
+             "--policy", str(policy)],
+            stdout=self.out.open("w"), stderr=self.err.open("w"),
+        )
+        self.port = int(self.wait_for(self.out, r"filtering on http://127\.0\.0\.1:(\d+)").group(1))
+
+    def wait_for(self, path: Path, pattern: str, timeout: float = 60) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, path.read_text())
+            if found:
+                return found
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"{pattern!r} not seen; stderr: {self.err.read_text()}")
+
+    def status_of(self, url: str) -> int:
+        context = ssl.create_default_context(cafile=str(self.folder / "data/ca/abhaya-ca.pem"))
+        with httpx.Client(proxy=f"http://127.0.0.1:{self.port}", verify=context, timeout=20) as c:
+            return c.get(url).status_code
+
+
+@pytest.fixture
+def agent_process(tmp_path: Path) -> Iterator[AgentProcess]:
+    process = AgentProcess(tmp_path, write_policy(tmp_path / "policy"))
+    yield process
+    if process.process.poll() is None:
+        process.process.kill()
+        process.process.wait()
+
+
+def test_run_prints_how_to_use_it_and_stops_cleanly(agent_process: AgentProcess) -> None:
+    banner = agent_process.out.read_text()
+    assert "abhaya-ca.pem" in banner and "SHA-256" in banner
+    assert agent_process.status_of("https://adult.example/") == 403
+    agent_process.process.send_signal(signal.SIGTERM)
+    assert agent_process.process.wait(30) == 0
+    assert "stopped" in agent_process.out.read_text()
+
+
+def test_ca_key_is_private_and_no_pkcs12_is_kept(agent_process: AgentProcess) -> None:
+    ca = agent_process.folder / "data" / "ca"
+    assert (ca / "mitmproxy-ca.pem").stat().st_mode & 0o777 == 0o600
+    assert (ca / "abhaya-ca.pem").stat().st_mode & 0o777 == 0o644
+    assert "PRIVATE KEY" not in (ca / "abhaya-ca.pem").read_text()
+    assert list(ca.glob("*.p12")) == []
+
+
+def test_invalid_policy_is_refused_and_the_old_one_stays(agent_process: AgentProcess) -> None:
+    policy = agent_process.folder / "policy" / "policy.toml"
+    policy.write_text(POLICY.replace('action = "block"', 'action = "sometimes"', 1))
+    agent_process.process.send_signal(signal.SIGHUP)
+    agent_process.wait_for(agent_process.err, r"new policy refused, the previous one stays")
+    assert agent_process.status_of("https://adult.example/") == 403
+    assert agent_process.process.poll() is None
+
+
+def test_changed_policy_file_is_reloaded(agent_process: AgentProcess) -> None:
+    assert agent_process.status_of("https://example.org/") != 403
+    policy = agent_process.folder / "policy" / "policy.toml"
+    policy.write_text(POLICY.replace('block = ["custom.example"', 'block = ["example.org"'))
+    agent_process.wait_for(agent_process.err, r"policy reloaded from")
+    assert agent_process.status_of("https://example.org/") == 403
+
+
+@pytest.mark.parametrize("listen", ["0.0.0.0:8080", "192.0.2.1:8080", "[::]:8080"])
+def test_non_loopback_listen_is_refused(listen: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*ABHAYA, "run", "--listen", listen, "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--allow-lan" in result.stderr
+
+
+def test_invalid_policy_at_start_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[categories.csam]\naction = 'allow'\n")
+    result = subprocess.run(
+        [*ABHAYA, "run", "--policy", str(bad), "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "bad.toml" in result.stderr and "zero tolerance" in result.stderr
+
+
+def test_check_prints_one_json_object_per_url(policy_file: Path) -> None:
+    result = subprocess.run(
+        [*ABHAYA, "check", "--policy", str(policy_file), "--profile", "child",
+         "https://www.adult.example/", "https://example.org/",
+         "https://www.bing.com/search?q=weather"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["action"], r["category"]) for r in records] == [
+        ("block", "adult"), ("allow", ""), ("rewrite", "safe_search"),
+    ]
+    assert records[0]["rule"] == "adult.example"
+    assert {"url", "action", "category", "reason", "rule"} <= set(records[0])
+    assert "adlt=strict" in records[2]["rewritten_url"]
+
+
+def test_check_with_the_embedded_default_policy() -> None:
+    result = subprocess.run(
+        [*ABHAYA, "check", "https://abhaya-csam-test.invalid/"],
+        capture_output=True, text=True, timeout=60, check=True,
+        env={**os.environ},
+    )
+    assert json.loads(result.stdout)["category"] == "csam"

@@ -1,0 +1,160 @@
+"""The real proxy on loopback, with real clients (httpx and curl) trusting the agent's CA."""
+
+from __future__ import annotations
+
+import ssl
+import subprocess
+import threading
+
+import httpx
+import pytest
+import trustme
+
+from tests.agent.conftest import RunningAgent, Upstream, serve_https
+
+
+def test_allowed_page_is_fetched_from_upstream(running: RunningAgent, upstream: Upstream) -> None:
+    with running.client() as client:
+        response = client.get(f"https://localhost:{upstream.port}/hello?x=1")
+    assert response.status_code == 200
+    assert response.json()["path"] == "/hello?x=1"
+
+
+def test_blocked_https_domain_gets_a_warning_page_without_contacting_it(
+    running: RunningAgent, upstream: Upstream
+) -> None:
+    with running.client() as client:
+        response = client.get("https://www.adult.example/video")
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<html" in response.text and 'lang="en"' in response.text
+    assert not [host for host in upstream.hosts_seen if "adult.example" in host]
+
+
+def test_keyword_search_gets_a_warning_page(running: RunningAgent) -> None:
+    with running.client() as client:
+        response = client.get("https://www.google.com/search?q=online+casino+tips")
+    assert response.status_code == 403
+    assert 'id="ask-parent"' in response.text  # gambling allows asking a parent
+
+
+def test_hostile_query_is_escaped_on_the_page(running: RunningAgent) -> None:
+    with running.client() as client:
+        response = client.get('https://www.bing.com/search?q=online+casino+"><script>x()</script>')
+    assert response.status_code == 403
+    assert "<script>x()" not in response.text
+
+
+def test_csam_page_has_the_law_and_help_lines(running: RunningAgent) -> None:
+    with running.client() as client:
+        response = client.get("https://csam-test.invalid/")
+    assert response.status_code == 403
+    for text in ("67B", "POCSO", "1930", "cybercrime.gov.in", "1098"):
+        assert text in response.text
+
+
+def test_page_language_follows_accept_language(running: RunningAgent) -> None:
+    with running.client(headers={"Accept-Language": "hi-IN,hi;q=0.9,en;q=0.5"}) as client:
+        response = client.get("https://csam-test.invalid/")
+    assert 'lang="hi"' in response.text
+    assert any("\u0900" <= char <= "\u097f" for char in response.text)
+
+
+def test_safe_search_parameter_is_enforced(running: RunningAgent) -> None:
+    with running.client() as client:
+        response = client.get("https://www.bing.com/search?q=weather&adlt=off")
+    assert response.status_code == 200
+    path = response.json()["path"]
+    assert "adlt=strict" in path and "adlt=off" not in path and "q=weather" in path
+
+
+def test_youtube_restrict_header_is_set(running: RunningAgent) -> None:
+    with running.client() as client:
+        response = client.get("https://www.youtube.com/watch?v=abc")
+    headers = {name.lower(): value for name, value in response.json()["headers"].items()}
+    assert headers["youtube-restrict"] == "Strict"
+
+
+def test_host_header_cannot_front_for_a_blocked_site(
+    running: RunningAgent, upstream: Upstream
+) -> None:
+    with running.client() as client:
+        response = client.get(
+            f"https://localhost:{upstream.port}/", headers={"Host": "adult.example"}
+        )
+    assert response.status_code == 403
+
+
+def test_passthrough_domain_is_not_intercepted(running: RunningAgent, upstream: Upstream) -> None:
+    # Trusting only the upstream's own CA: this works only if the agent did not intercept.
+    context = ssl.create_default_context(cafile=str(upstream.ca_file))
+    with httpx.Client(proxy=running.proxy_url, verify=context, timeout=20) as client:
+        response = client.get(f"https://bank.example:{upstream.port}/account")
+    assert response.status_code == 200
+    assert response.json()["path"] == "/account"
+
+
+def test_upstream_certificates_are_verified(running: RunningAgent) -> None:
+    stranger = trustme.CA()  # not trusted by the agent
+    server, seen = serve_https(stranger, ["localhost"])
+    try:
+        with running.client() as client:
+            response = client.get(f"https://localhost:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+    assert response.status_code == 502
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("url", "headers", "status"),
+    [
+        ("https://example.org/?q=" + "a" * 65536, {}, 414),
+        ("https://example.org/", {f"x-flood-{n}": "y" * 100 for n in range(400)}, 431),
+        ("https://example.org/search?q=%ff%fe%00online%20casino", {}, 403),
+        ("https://example.org/%00%c0%af/..%2f..%2f", {}, 200),
+    ],
+)
+def test_hostile_requests_are_decided_or_refused(
+    running: RunningAgent, url: str, headers: dict[str, str], status: int
+) -> None:
+    with running.client() as client:
+        response = client.get(url, headers=headers)
+        assert response.status_code == status
+        # ... and the agent is still up and filtering.
+        assert client.get("https://adult.example/").status_code == 403
+
+
+def test_concurrent_clients_all_get_answers(running: RunningAgent, upstream: Upstream) -> None:
+    results: list[int] = []
+
+    def fetch(index: int) -> None:
+        with running.client() as client:
+            url = "https://adult.example/" if index % 2 else f"https://localhost:{upstream.port}/"
+            results.append(client.get(url).status_code)
+
+    threads = [threading.Thread(target=fetch, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == [200] * 8 + [403] * 8
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [("https://gore.example/", "403"), ("https://localhost:{port}/curl", "200")],
+)
+def test_curl_through_the_proxy(
+    running: RunningAgent, upstream: Upstream, url: str, status: str
+) -> None:
+    result = subprocess.run(
+        [
+            "curl", "--silent", "--show-error", "--max-time", "20",
+            "--proxy", running.proxy_url, "--cacert", str(running.ca_file),
+            "--output", "/dev/null", "--write-out", "%{http_code}",
+            url.format(port=upstream.port),
+        ],
+        capture_output=True, text=True, check=True,
+    )
+    assert result.stdout == status

@@ -1,0 +1,144 @@
+"""Precedence of `decide()`, as a table over a real compiled policy (see tests/conftest.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from abhaya.filters.decide import decide
+from abhaya.filters.policy.compile import CompiledPolicy, load_policy
+from abhaya.filters.verdict import Action, RequestInfo
+from tests.conftest import MONDAY_MORNING
+
+# Monday 21:00 in Asia/Kolkata: outside the `night` profile's 16:00-20:00 window.
+MONDAY_NIGHT = dt.datetime(2026, 11, 30, 15, 30, tzinfo=dt.UTC)
+MONDAY_EVENING = dt.datetime(2026, 11, 30, 12, 30, tzinfo=dt.UTC)  # 18:00 local
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> CompiledPolicy:
+    from tests.conftest import write_policy
+
+    return load_policy(write_policy(tmp_path_factory.mktemp("policy")))
+
+
+CASES = [
+    # zero tolerance beats the allow list that names the same domain
+    ("child", "https://csam-test.invalid/", Action.BLOCK, "csam", "csam-test.invalid"),
+    ("child", "http://www.csam-test.invalid./x", Action.BLOCK, "csam", "csam-test.invalid"),
+    # ... and a csam keyword beats the allow-listed search engine
+    ("child", "https://www.google.com/search?q=Zanzibar+QU0KKA", Action.BLOCK, "csam",
+     "keyword:zanzibar quokka"),
+    ("teen", "https://duckduckgo.com/?q=zanzibar+quokka", Action.BLOCK, "csam",
+     "keyword:zanzibar quokka"),
+    # allow lists beat category lists
+    ("child", "https://allowed-adult.adult.example/", Action.ALLOW, "allowlist",
+     "allowed-adult.adult.example"),
+    ("child", "https://school.example/homework", Action.ALLOW, "allowlist", "school.example"),
+    # the profile's own block list
+    ("child", "https://www.custom.example/", Action.BLOCK, "custom", "custom.example"),
+    ("child", "https://wiki.example/private/page", Action.BLOCK, "custom",
+     "wiki.example/private"),
+    ("child", "https://wiki.example/public", Action.ALLOW, "", ""),
+    # category domain lists, suffix matching, several list formats
+    ("child", "https://adult.example/", Action.BLOCK, "adult", "adult.example"),
+    ("child", "https://WWW.Adult.Example:443/x", Action.BLOCK, "adult", "adult.example"),
+    ("child", "https://notadult.example/", Action.ALLOW, "", ""),
+    ("child", "https://google.com@adult.example/", Action.BLOCK, "adult", "adult.example"),
+    ("child", "http://casino.example/", Action.BLOCK, "gambling", "casino.example"),
+    ("child", "https://proxy.example/", Action.BLOCK, "anonymizers", "proxy.example"),
+    ("child", "https://ok.proxy.example/", Action.ALLOW, "", ""),  # @@ exception
+    ("child", "https://gore.example/", Action.BLOCK, "violence", "gore.example"),
+    # per-profile overrides: allow turns a category off, warn softens it
+    ("teen", "https://adult.example/", Action.ALLOW, "", ""),
+    ("teen", "https://bet.example/", Action.WARN, "gambling", "bet.example"),
+    # URL-path rules
+    ("child", "https://news.example/graphic/1", Action.BLOCK, "violence",
+     "news.example/graphic"),
+    ("child", "https://news.example/graphical", Action.ALLOW, "", ""),
+    # search keywords
+    ("child", "https://www.bing.com/search?q=online+c4sino", Action.BLOCK, "gambling",
+     "keyword:online casino"),
+    ("child", "https://duckduckgo.com/?q=i+want+to+vanish+forever", Action.WARN, "self_harm",
+     "keyword:want to vanish forever"),
+    ("teen", "https://www.bing.com/search?q=satta+matka", Action.WARN, "gambling",
+     "keyword:satta matka"),
+    ("child", "https://example.org/search?q=online+casino", Action.BLOCK, "gambling",
+     "keyword:online casino"),
+    # safe search
+    ("child", "https://www.bing.com/search?q=weather", Action.REWRITE, "safe_search", "bing"),
+    ("teen", "https://www.bing.com/search?q=weather", Action.ALLOW, "", ""),
+    # nothing matched
+    ("child", "https://example.org/", Action.ALLOW, "", ""),
+    # an address that cannot be understood is not let through
+    ("child", "http://exa mple.org/", Action.BLOCK, "invalid", "url"),
+]
+
+
+@pytest.mark.parametrize(("profile", "url", "action", "category", "rule"), CASES)
+def test_precedence(
+    compiled: CompiledPolicy, profile: str, url: str, action: Action, category: str, rule: str
+) -> None:
+    verdict = decide(RequestInfo(url), compiled.profile(profile), MONDAY_MORNING)
+    assert (verdict.action, verdict.category, verdict.rule) == (action, category, rule)
+
+
+@pytest.mark.parametrize(
+    ("url", "now", "action", "category"),
+    [
+        ("https://example.org/", MONDAY_EVENING, Action.ALLOW, ""),
+        ("https://example.org/", MONDAY_NIGHT, Action.BLOCK, "schedule"),
+        ("https://school.example/", MONDAY_NIGHT, Action.ALLOW, "allowlist"),
+        ("https://csam-test.invalid/", MONDAY_EVENING, Action.BLOCK, "csam"),
+        ("https://adult.example/", MONDAY_EVENING, Action.BLOCK, "adult"),
+    ],
+)
+def test_schedule_in_precedence(
+    compiled: CompiledPolicy, url: str, now: dt.datetime, action: Action, category: str
+) -> None:
+    verdict = decide(RequestInfo(url), compiled.profile("night"), now)
+    assert (verdict.action, verdict.category) == (action, category)
+
+
+def test_verdict_explains_itself(compiled: CompiledPolicy) -> None:
+    verdict = decide(
+        RequestInfo("https://www.adult.example/"), compiled.profile(), MONDAY_MORNING
+    )
+    assert verdict.reason == "domain is on the adult list"
+    assert Path(verdict.source).name == "adult.txt"
+
+
+def test_ask_parent_follows_the_category(compiled: CompiledPolicy) -> None:
+    gambling = decide(RequestInfo("https://bet.example/"), compiled.profile(), MONDAY_MORNING)
+    adult = decide(RequestInfo("https://adult.example/"), compiled.profile(), MONDAY_MORNING)
+    assert gambling.ask_parent and not adult.ask_parent
+
+
+def test_safe_search_rewrite_carries_the_new_url(compiled: CompiledPolicy) -> None:
+    verdict = decide(
+        RequestInfo("https://www.bing.com/search?q=weather&adlt=off"),
+        compiled.profile(),
+        MONDAY_MORNING,
+    )
+    assert verdict.rewrite is not None
+    assert "adlt=strict" in verdict.rewrite.url
+    assert "adlt=off" not in verdict.rewrite.url
+    assert verdict.query == ""
+
+
+def test_hostile_urls_are_decided(compiled: CompiledPolicy) -> None:
+    profile = compiled.profile()
+    long_query = "https://www.google.com/search?q=" + "a%20" * 16000 + "online+casino"
+    for url in (
+        long_query,
+        "https://www.google.com/search?q=%ff%fe%00online%20casino",
+        "https://adult.example/%00",
+        "http://[::1]:99999/",
+        "http://%zz/",
+        "\x00",
+    ):
+        verdict = decide(RequestInfo(url), profile, MONDAY_MORNING)
+        assert verdict.action in set(Action)
+    assert decide(RequestInfo(long_query), profile, MONDAY_MORNING).category == "gambling"
