@@ -44,16 +44,31 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="start the filtering proxy in the foreground")
-    run.add_argument("--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT",
-                     help=f"address to listen on (default {DEFAULT_LISTEN})")
-    run.add_argument("--allow-lan", action="store_true",
-                     help="allow a non-loopback listen address")
-    run.add_argument("--policy", type=Path, metavar="FILE",
-                     help="policy file (default: the embedded default policy)")
-    run.add_argument("--data-dir", type=Path, metavar="DIR",
-                     help=f"data folder for the CA and caches (default {default_data_dir()})")
-    run.add_argument("--upstream-ca", type=Path, metavar="FILE",
-                     help="extra CA bundle to trust for upstream servers")
+    run.add_argument(
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"address to listen on (default {DEFAULT_LISTEN})",
+    )
+    run.add_argument("--allow-lan", action="store_true", help="allow a non-loopback listen address")
+    run.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="policy file (default: the embedded default policy)",
+    )
+    run.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"data folder for the CA and caches (default {default_data_dir()})",
+    )
+    run.add_argument(
+        "--upstream-ca",
+        type=Path,
+        metavar="FILE",
+        help="extra CA bundle to trust for upstream servers",
+    )
 
     check = commands.add_parser("check", help="explain what the policy decides for URLs")
     check.add_argument("--policy", type=Path, metavar="FILE")
@@ -128,8 +143,10 @@ def _report_problems(compiled: CompiledPolicy) -> None:
     for problem in shown:
         print(f"abhaya: skipped {problem}", file=sys.stderr)
     if len(compiled.problems) > len(shown):
-        print(f"abhaya: ... and {len(compiled.problems) - len(shown)} more skipped lines",
-              file=sys.stderr)
+        print(
+            f"abhaya: ... and {len(compiled.problems) - len(shown)} more skipped lines",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from abhaya.filters.policy.compile import CompiledPolicy, load_policy
-from abhaya.filters.policy.load import PolicyError, default_policy_path
+from abhaya.filters.policy.load import PolicyError
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,6 @@ class PolicyState:
     def current(self) -> CompiledPolicy:
         return self._current
 
-    @property
-    def source(self) -> Path:
-        return self._path or default_policy_path()
-
     def changed_on_disk(self) -> bool:
         """Whether the policy file or any list it names changed since the last load."""
         return self._disk_signature(self._current) != self._signature
@@ -64,13 +60,7 @@ class PolicyState:
             return ReloadResult(True, f"policy reloaded from {fresh.source}{skipped}")
 
     def _disk_signature(self, compiled: CompiledPolicy) -> Signature:
-        base = self.source.parent
-        paths = [self.source]
-        policy = compiled.policy
-        for ref in (*policy.blocklist, *policy.allowlist, *policy.keywords):
-            path = Path(ref.path).expanduser()
-            paths.append(path if path.is_absolute() else base / path)
-        return tuple(_stat(path) for path in paths)
+        return tuple(_stat(path) for path in compiled.inputs)
 
 
 def _stat(path: Path) -> tuple[str, int, int]:

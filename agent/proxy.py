@@ -89,6 +89,9 @@ class Agent:
             ready.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+            # mitmproxy leaves its listening sockets to process exit; close them now so the
+            # port is free as soon as run() returns (tests start agents one after another).
+            await proxy.addons.get("proxyserver").servers.update([])
 
     def shutdown(self) -> None:
         """Stop the proxy; safe to call from any thread or a signal handler."""

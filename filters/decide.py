@@ -58,28 +58,45 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
             return verdict
     for hit in hits:
         if hit.category == ZERO_TOLERANCE:
-            return _keyword_verdict(hit.category, hit.term, hit.source, search.query if search
-                                    else "", profile)
+            return _keyword_verdict(
+                hit.category, hit.term, hit.source, search.query if search else "", profile
+            )
 
     # 2. allow lists
-    for domains, urls, source in (
-        (profile.allow_domains, profile.allow_urls, f"policy:profiles.{profile.name}.allow"),
-        (book.allow_domains, book.allow_urls, "allowlist"),
-    ):
-        rule = domains.match(url.host) or urls.match(url)
+    rule = profile.allow_domains.match(url.host) or profile.allow_urls.match(url)
+    if rule is not None:
+        return Verdict(
+            Action.ALLOW,
+            "allowlist",
+            "on the allow list",
+            rule,
+            f"policy:profiles.{profile.name}.allow",
+        )
+    for allowed in book.allow_lists:
+        rule = allowed.domains.match(url.host) or allowed.url_rules.match(url)
         if rule is not None:
-            return Verdict(Action.ALLOW, "allowlist", "on the allow list", rule, source)
+            return Verdict(Action.ALLOW, "allowlist", "on the allow list", rule, allowed.source)
 
     # 3. schedule
     if not profile.schedule.allows(now):
-        return Verdict(Action.BLOCK, "schedule", "outside the allowed browsing hours",
-                       "schedule", f"policy:profiles.{profile.name}.schedule")
+        return Verdict(
+            Action.BLOCK,
+            "schedule",
+            "outside the allowed browsing hours",
+            "schedule",
+            f"policy:profiles.{profile.name}.schedule",
+        )
 
     # 4. the profile's own block list
     rule = profile.block_domains.match(url.host)
     if rule is not None:
-        return Verdict(Action.BLOCK, "custom", "on this profile's block list", rule,
-                       f"policy:profiles.{profile.name}.block")
+        return Verdict(
+            Action.BLOCK,
+            "custom",
+            "on this profile's block list",
+            rule,
+            f"policy:profiles.{profile.name}.block",
+        )
 
     # 5. category domain lists, stronger actions first
     for compiled in profile.lists:
@@ -90,13 +107,23 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
     # 6. URL-path rules
     rule = profile.block_urls.match(url)
     if rule is not None:
-        return Verdict(Action.BLOCK, "custom", "on this profile's block list", rule,
-                       f"policy:profiles.{profile.name}.block")
+        return Verdict(
+            Action.BLOCK,
+            "custom",
+            "on this profile's block list",
+            rule,
+            f"policy:profiles.{profile.name}.block",
+        )
     for compiled in profile.lists:
         rule = compiled.url_rules.match(url)
         if rule is not None:
-            verdict = _category_verdict(compiled.category, profile, "page is on the "
-                                        f"{compiled.category} list", rule, compiled.source)
+            verdict = _category_verdict(
+                compiled.category,
+                profile,
+                f"page is on the {compiled.category} list",
+                rule,
+                compiled.source,
+            )
             if verdict is not None:
                 return verdict
 
@@ -111,8 +138,14 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
     if profile.safe_search:
         rewrite = book.safe_search.rewrite(url.scheme, url.host, url.port, url.path, url.query)
         if rewrite is not None:
-            return Verdict(Action.REWRITE, "safe_search", f"safe search enforced on "
-                           f"{rewrite.engine}", rewrite.engine, "safesearch", rewrite=rewrite)
+            return Verdict(
+                Action.REWRITE,
+                "safe_search",
+                f"safe search enforced on {rewrite.engine}",
+                rewrite.engine,
+                "safesearch",
+                rewrite=rewrite,
+            )
     return ALLOW
 
 

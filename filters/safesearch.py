@@ -20,16 +20,17 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from urllib.parse import quote_plus, unquote_plus
 
-from abhaya.filters.search import HostPatterns, PathPatterns, SearchRulesError
-from abhaya.filters.verdict import Rewrite
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from abhaya.filters.search import HostPatterns, PathPatterns, describe_rule_error
+from abhaya.filters.verdict import Rewrite
 
 __all__ = ["SafeSearchRuleError", "SafeSearchRules"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class SafeSearchRuleError(SearchRulesError):
+class SafeSearchRuleError(ValueError):
     """A safe-search rule file is malformed; the message names the file."""
 
 
@@ -71,7 +72,7 @@ def _parse(text: str, name: str) -> _Rule:
             tuple(model.set_headers.items()),
         )
     except (tomllib.TOMLDecodeError, ValidationError, ValueError) as exc:
-        raise SafeSearchRuleError(f"{name}: {exc}") from exc
+        raise SafeSearchRuleError(f"{name}: {describe_rule_error(exc)}") from exc
 
 
 def _set_params(query: str, params: tuple[tuple[str, str], ...]) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "PathPatterns",
     "SearchQuery",
     "SearchRulesError",
+    "describe_rule_error",
     "extract_query",
     "parse_rules",
 ]
@@ -154,8 +155,18 @@ def parse_rules(text: str, name: str) -> _Rules:
             for e in model.engine
         )
     except (tomllib.TOMLDecodeError, ValidationError, ValueError) as exc:
-        raise SearchRulesError(f"{name}: {exc}") from exc
+        raise SearchRulesError(f"{name}: {describe_rule_error(exc)}") from exc
     return _Rules(engines, model.generic.params, model.generic.search_path_params)
+
+
+def describe_rule_error(exc: Exception) -> str:
+    """One line per problem, "where: what", instead of pydantic's multi-line report."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(part) for part in err['loc']) or 'file'}: {err['msg']}"
+            for err in exc.errors()
+        )
+    return str(exc)
 
 
 @cache

@@ -9,10 +9,13 @@ Hindi must keep working: Devanagari vowel signs, virama and nukta are marks that
 word; only the Latin combining blocks are dropped, and ZWJ/ZWNJ (which only change how a conjunct
 is drawn) are removed so both spellings agree.
 
-Every step is a C-level pass (``unicodedata.normalize``, ``str.casefold``, ``str.translate`` with
-tables built once, compiled regexes) with an ASCII fast path, because this runs on every search
-and every page phrase check.  Python-level loops touch only rare matches (a leetspeak token, a run
-of single letters), never each character.
+Every step over the whole text is a C-level pass (``unicodedata.normalize``, ``str.casefold``,
+``str.translate`` with tables built once, compiled regexes, ``str.split``) with an ASCII fast path,
+because this runs on every search.  Leetspeak and stretched letters are undone per token through a
+memoised function mapped in C (``map`` over an ``lru_cache``), since text repeats a small
+vocabulary; Python-level loops touch only rare matches (a run of single letters), never each
+character.  The NFKC of the brief is done as NFKD, cleaning, then NFC (which is what NFKC is),
+so that Latin combining marks can be dropped in between.
 
 Homoglyph source: the Unicode confusables data (``confusables.txt``, UTS #39) as shipped in the
 ``confusable_homoglyphs`` package (``confusables.json``), restricted to letters of scripts used
@@ -30,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import groupby
 
 __all__ = ["NormalForm", "collapse_repeats", "forms", "normalize", "variants"]
 
@@ -68,7 +72,9 @@ _ASCII_MAP = str.maketrans(
     {c: (c.lower() if c.isalnum() or c in "@$!" else " ") for c in map(chr, range(128))}
 )
 _SINGLE_PAIR = re.compile(r" \S \S ")
-_SINGLE_RUN = re.compile(r"(?<!\S)\S(?: \S)+(?!\S)")
+_SINGLE_RUN = re.compile(r" \S(?: \S)+ ")  # on space-padded text
+_SEGMENT_MIN = 1024
+_ONE_THEN_LETTER = re.compile(r"1\S*?[^\W\d_]")
 _HAS_LEET = re.compile(r"[0134578@$!]")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _SYMBOLS = re.compile(r"[@$!]+")
@@ -102,10 +108,22 @@ class NormalForm:
 
 @dataclass(frozen=True, slots=True)
 class _Tables:
-    """Tables for non-ASCII text, built once on first use (about 0.1 s)."""
+    """Tables for non-ASCII text, built once on first use (a few tenths of a second).
 
-    translate: dict[int, str | None]
+    Each regex is one character class.  `re` compiles a class of Basic Multilingual Plane
+    characters to a bitmap, which scans fast; a single astral range would turn it into a slow
+    list of ranges, so astral characters have their own regexes, used only when the text has
+    any.  Whitespace is left to `str.split`, so the separator regex fires only on punctuation.
+    """
+
+    replace: dict[str, str]  # removed characters map to ""
+    specials: re.Pattern[str]
     separators: re.Pattern[str]
+    astral_specials: re.Pattern[str]
+    astral_separators: re.Pattern[str]
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def _confusable_letters() -> dict[str, str]:
@@ -134,31 +152,41 @@ def _confusable_letters() -> dict[str, str]:
     return derived | direct
 
 
+# Astral symbol blocks (emoji, pictographs, musical and mahjong symbols) separate tokens; other
+# astral characters (historic scripts, CJK extensions) are kept as word characters.
+_ASTRAL_SEPARATORS = ((0x1D000, 0x1D24F), (0x1F000, 0x1FBFF))
+
+
 @cache
 def _tables() -> _Tables:
-    table: dict[int, str | None] = {}
-    mark_ranges: list[tuple[int, int]] = []
+    replace: dict[str, str] = {}
     sep_ranges: list[tuple[int, int]] = []
-    for code in range(0x110000):
-        major = unicodedata.category(chr(code))
+    for code in range(0x10000):
+        char = chr(code)
+        major = unicodedata.category(char)
         if major == "Cf":
-            table[code] = None
-        if major[0] == "M":
-            _extend(mark_ranges, code)
-        elif major[0] not in "LN":
+            replace[char] = ""
+        elif major[0] not in "LMN" and not char.isspace() and char not in "@$!":
             _extend(sep_ranges, code)
+    for code in range(0x10000, 0x110000):
+        if unicodedata.category(chr(code)) == "Cf":
+            replace[chr(code)] = ""
     for lo, hi in _LATIN_MARK_BLOCKS + _EXTRA_INVISIBLE:
         for code in range(lo, hi + 1):
-            table[code] = None
-    for char, ascii_letter in _confusable_letters().items():
-        table[ord(char)] = ascii_letter
-    # A separator is anything not a letter, mark or digit, except the leetspeak symbols.
-    keep = {ord(c) for c in "@$!"}
-    parts = []
-    for lo, hi in sep_ranges:
-        for a, b in _without(lo, hi, keep):
-            parts.append(_class_range(a, b))
-    return _Tables(table, re.compile("[" + "".join(parts) + "]+"))
+            replace[chr(code)] = ""
+    replace.update(_confusable_letters())
+    special_ranges: list[tuple[int, int]] = []
+    for code in sorted(map(ord, replace)):
+        _extend(special_ranges, code)
+    bmp = [r for r in special_ranges if r[1] < 0x10000]
+    astral = [r for r in special_ranges if r[0] >= 0x10000]
+    return _Tables(
+        replace,
+        re.compile(_char_class(bmp)),
+        re.compile(_char_class(sep_ranges) + "+"),
+        re.compile(_char_class(astral)),
+        re.compile(_char_class(list(_ASTRAL_SEPARATORS)) + "+"),
+    )
 
 
 def _extend(ranges: list[tuple[int, int]], code: int) -> None:
@@ -168,46 +196,60 @@ def _extend(ranges: list[tuple[int, int]], code: int) -> None:
         ranges.append((code, code))
 
 
-def _without(lo: int, hi: int, keep: set[int]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    start = lo
-    for code in sorted(c for c in keep if lo <= c <= hi):
-        if start <= code - 1:
-            out.append((start, code - 1))
-        start = code + 1
-    if start <= hi:
-        out.append((start, hi))
-    return out
+def _char_class(ranges: list[tuple[int, int]]) -> str:
+    parts = (
+        re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+        for lo, hi in ranges
+    )
+    return "[" + "".join(parts) + "]"
 
 
-def _class_range(lo: int, hi: int) -> str:
-    return re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
-
-
-def _prepare(text: str) -> tuple[str, list[str]]:
-    """Fold, clean and split into tokens (leetspeak symbols still in place), with runs of
-    single-character tokens joined; returns the tokens and their space-joined string."""
+def _fold(text: str) -> str:
+    """Fold and clean; separators become whitespace, leetspeak symbols stay in place."""
     if text.isascii():
-        tokens = text.translate(_ASCII_MAP).split()
-    else:
-        folded = unicodedata.normalize("NFKD", text).casefold()
-        if not unicodedata.is_normalized("NFKD", folded):
-            folded = unicodedata.normalize("NFKD", folded)
-        tables = _tables()
-        folded = folded.translate(tables.translate)
-        if folded.isascii():
-            tokens = folded.translate(_ASCII_MAP).split()
-        else:
-            tokens = tables.separators.sub(" ", unicodedata.normalize("NFC", folded)).split()
-    joined = " ".join(tokens)
-    if _SINGLE_PAIR.search(f" {joined} "):
-        joined = _SINGLE_RUN.sub(_join_run, joined)
-        tokens = joined.split(" ")
-    return joined, tokens
+        return text.translate(_ASCII_MAP)
+    if len(text) > _SEGMENT_MIN and "\n" in text:
+        # A long text of mostly-ASCII lines (a batch of queries, a page) takes the fast ASCII
+        # path line group by line group; only groups with other characters pay for Unicode.
+        return "\n".join(
+            _fold_group(ascii_only, "\n".join(group))
+            for ascii_only, group in groupby(text.split("\n"), str.isascii)
+        )
+    return _fold_unicode(text)
+
+
+def _fold_group(ascii_only: bool, text: str) -> str:
+    return text.translate(_ASCII_MAP) if ascii_only else _fold_unicode(text)
+
+
+def _fold_unicode(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).casefold()
+    if not unicodedata.is_normalized("NFKD", folded):
+        folded = unicodedata.normalize("NFKD", folded)
+    tables = _tables()
+    astral = _ASTRAL.search(folded) is not None
+    if tables.specials.search(folded):
+        folded = tables.specials.sub(lambda m: tables.replace[m.group()], folded)
+    if astral:
+        folded = tables.astral_specials.sub(lambda m: tables.replace[m.group()], folded)
+    if folded.isascii():
+        return folded.translate(_ASCII_MAP)
+    if not unicodedata.is_normalized("NFC", folded):
+        folded = unicodedata.normalize("NFC", folded)
+    folded = tables.separators.sub(" ", folded)
+    if astral:
+        folded = tables.astral_separators.sub(" ", folded)
+    return folded
+
+
+def _join_singles(tokens: list[str]) -> list[str]:
+    """Join runs of single-character tokens: "c h i l d" -> "child"."""
+    padded = _SINGLE_RUN.sub(_join_run, f" {' '.join(tokens)} ")
+    return padded.split()
 
 
 def _join_run(match: re.Match[str]) -> str:
-    return match.group().replace(" ", "")
+    return f" {match.group().replace(' ', '')} "
 
 
 def _spell(token: str, leet: dict[int, int]) -> str:
@@ -241,12 +283,59 @@ def _reading(tokens: list[str], leet: dict[int, int]) -> NormalForm:
     return NormalForm(text, tokens, leet, aligned)
 
 
+def _first_reading(text: str) -> tuple[NormalForm, bool]:
+    """The ``1 -> i`` reading, and whether a token has a "1" and a letter (so a second
+    reading may differ)."""
+    folded = _fold(text)
+    first = _reading(folded.split(), _LEET_I)
+    if _SINGLE_PAIR.search(f" {first.text} "):
+        first = _join_single_runs(first)
+    return first, _has_mixed_one(folded)
+
+
+def _join_single_runs(form: NormalForm) -> NormalForm:
+    """Join runs of single-character tokens ("c h i l d" -> "child").
+
+    Runs are found in the canonical text, which is cheaper than in the raw tokens; only the
+    joined tokens are read again, from their raw spelling ("c h 1 l d" -> "ch1ld" -> "child").
+    """
+    tokens = list(form._tokens)
+    if not form._aligned:  # rare: a token of symbols only; start from the raw tokens
+        return _reading(_join_singles(tokens), form._leet)
+    canonical = _canonical_i if form._leet is _LEET_I else _canonical_l
+    padded = f" {form.text} "
+    pieces: list[str] = []
+    new_tokens: list[str] = []
+    done_pos = done_token = 0
+    for match in _SINGLE_RUN.finditer(padded):
+        first = padded.count(" ", 0, match.start())
+        count = match.group().count(" ") - 1
+        joined = "".join(tokens[first : first + count])
+        pieces.append(padded[done_pos : match.start()])
+        pieces.append(f" {canonical(joined)} ")
+        new_tokens.extend(tokens[done_token:first])
+        new_tokens.append(joined)
+        done_pos, done_token = match.end(), first + count
+    pieces.append(padded[done_pos:])
+    new_tokens.extend(tokens[done_token:])
+    return NormalForm("".join(pieces).strip(), new_tokens, form._leet, True)
+
+
+def _has_mixed_one(folded: str) -> bool:
+    """Whether a token holds both a "1" and a letter ("k1ll", "x21"), so the ``1 -> l`` reading
+    can differ.  Two scans that start at a literal "1" (fast), forwards and over the reversed
+    text, find a letter after or before it in the same token; "2024" and "10" do not count."""
+    if "1" not in folded:
+        return False
+    return bool(_ONE_THEN_LETTER.search(folded) or _ONE_THEN_LETTER.search(folded[::-1]))
+
+
 def forms(text: str) -> tuple[NormalForm, ...]:
     """All readings of `text` to match, distinct, the ``1 -> i`` reading first."""
-    joined, tokens = _prepare(text)
-    first = _reading(tokens, _LEET_I)
-    if "1" not in joined:
+    first, has_one = _first_reading(text)
+    if not has_one:
         return (first,)
+    tokens = list(first._tokens)
     second = _reading(tokens, _LEET_L)
     if second.text != first.text:
         return (first, second)
@@ -260,7 +349,7 @@ def forms(text: str) -> tuple[NormalForm, ...]:
 
 def normalize(text: str) -> str:
     """The canonical form: tokens joined by single spaces, stretched letters collapsed."""
-    return _reading(_prepare(text)[1], _LEET_I).text
+    return _first_reading(text)[0].text
 
 
 def variants(text: str) -> tuple[str, ...]:

@@ -27,20 +27,24 @@ class Limits:
         """Refuse a request whose URL or headers are too large, with a small error page."""
         request = flow.request
         if len(request.path) + len(request.host) > MAX_URL_BYTES:
-            self._refuse(flow, 414, "The address is too long.", "url longer than "
-                         f"{MAX_URL_BYTES} bytes")
+            self._refuse(
+                flow, 414, "The address is too long.", f"url longer than {MAX_URL_BYTES} bytes"
+            )
             return
         headers = request.headers.fields
         size = sum(len(name) + len(value) + 4 for name, value in headers)
         if len(headers) > MAX_HEADER_COUNT or size > MAX_HEADER_BYTES:
-            self._refuse(flow, 431, "The request headers are too large.",
-                         f"{len(headers)} headers, {size} bytes")
+            self._refuse(
+                flow,
+                431,
+                "The request headers are too large.",
+                f"{len(headers)} headers, {size} bytes",
+            )
 
     def _refuse(self, flow: http.HTTPFlow, status: int, child_text: str, detail: str) -> None:
         set_verdict(flow, Verdict(Action.BLOCK, "limits", detail, f"http {status}", "limits"))
         html = self._services.pages.render(
-            PageContext(kind="error", category="limits", action="block",
-                        status_text=child_text),
+            PageContext(kind="error", category="limits", action="block", status_text=child_text),
             "en",
             self._services.policy.current.book.jurisdiction,
         )

@@ -78,5 +78,6 @@ class PolicyAddon:
             return decide(RequestInfo(url), profile, self._services.clock())
         except Exception:  # noqa: BLE001 - a bug must not turn into an open door
             log.exception("decision failed; blocking the request")
-            return Verdict(Action.BLOCK, "error", "the request could not be checked", "error",
-                           "agent")
+            return Verdict(
+                Action.BLOCK, "error", "the request could not be checked", "error", "agent"
+            )

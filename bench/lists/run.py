@@ -24,35 +24,94 @@ from abhaya.filters.lists.cache import load_list
 from abhaya.filters.lists.parse import ListFormat, parse_list
 
 SEED = 20240601
-TLDS = ["com"] * 40 + ["net"] * 8 + ["org"] * 6 + ["info", "biz", "xyz", "top", "online"] * 2 + [
-    "ru", "de", "fr", "in", "co.in", "co.uk", "com.br", "nl", "pl", "it", "es", "jp", "cn", "io",
-]
+TLDS = (
+    ["com"] * 40
+    + ["net"] * 8
+    + ["org"] * 6
+    + ["info", "biz", "xyz", "top", "online"] * 2
+    + [
+        "ru",
+        "de",
+        "fr",
+        "in",
+        "co.in",
+        "co.uk",
+        "com.br",
+        "nl",
+        "pl",
+        "it",
+        "es",
+        "jp",
+        "cn",
+        "io",
+    ]
+)
 SYLLABLES = [
-    "ka", "ri", "to", "ne", "mo", "la", "shi", "pa", "vi", "de", "on", "ex", "zo", "ber",
-    "tra", "cam", "hub", "net", "fox", "star", "tube", "clip", "pix", "ad", "track", "me",
+    "ka",
+    "ri",
+    "to",
+    "ne",
+    "mo",
+    "la",
+    "shi",
+    "pa",
+    "vi",
+    "de",
+    "on",
+    "ex",
+    "zo",
+    "ber",
+    "tra",
+    "cam",
+    "hub",
+    "net",
+    "fox",
+    "star",
+    "tube",
+    "clip",
+    "pix",
+    "ad",
+    "track",
+    "me",
 ]
 PREFIXES = ["www.", "m.", "cdn.", "img.", "static.", "api.", "ads.", "media."]
 QUERIES = 300_000
 REPEATS = 5
 
+# Runs in a fresh interpreter that holds nothing but the cached list, as the agent does.
 CHILD = r"""
-import json, sys, time
+import json, statistics, sys, time
 import psutil
 from pathlib import Path
 from abhaya.filters.lists.cache import load_list
 from abhaya.filters.lists.parse import ListFormat
+
+def per_second(fn, queries, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        for q in queries:
+            fn(q)
+        times.append(time.process_time() - start)
+    return len(queries) / statistics.median(times)
+
+list_path, cache_dir, queries_file, repeats = sys.argv[1:5]
 proc = psutil.Process()
-queries = Path(sys.argv[3]).read_text().split("\n")
+queries = Path(queries_file).read_text().split("\n")
 base = proc.memory_info().rss
 start = time.perf_counter()
-compiled = load_list(Path(sys.argv[1]), "bench", ListFormat.PLAIN, Path(sys.argv[2]))
-elapsed = time.perf_counter() - start
+compiled = load_list(Path(list_path), "bench", ListFormat.PLAIN, Path(cache_dir))
+load_s = time.perf_counter() - start
 after_load = proc.memory_info().rss
 match = compiled.domains.match
 hits = sum(1 for q in queries if match(q) is not None)
+ours = per_second(match, queries, int(repeats))
 after_lookups = proc.memory_info().rss
-print(json.dumps({"load_s": elapsed, "base": base, "after_load": after_load,
-                  "after_lookups": after_lookups, "hits": hits, "size": len(compiled.domains)}))
+exact = set(Path(list_path).read_text().split("\n"))
+baseline = per_second(exact.__contains__, queries, int(repeats))
+print(json.dumps({"load_s": load_s, "base": base, "after_load": after_load,
+                  "after_lookups": after_lookups, "hits": hits, "size": len(compiled.domains),
+                  "ours": ours, "baseline": baseline}))
 """
 
 
@@ -93,17 +152,9 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def lookups_per_second(fn: Callable[[str], object], queries: list[str]) -> float:
-    def run() -> None:
-        for q in queries:
-            fn(q)
-
-    return len(queries) / statistics.median(timed(run) for _ in range(REPEATS))
-
-
 def child_load(path: Path, cache_dir: Path, queries_file: Path) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), str(cache_dir), str(queries_file)],
+        [sys.executable, "-c", CHILD, str(path), str(cache_dir), str(queries_file), str(REPEATS)],
         check=True,
         capture_output=True,
         text=True,
@@ -129,12 +180,15 @@ def bench(size: int, work: Path) -> dict[str, str]:
     loads = [child_load(path, cache_dir, queries_file) for _ in range(REPEATS)]
     assert all(r["size"] == size for r in loads), "cached set has the wrong size"
     assert all(r["hits"] == 2 * (QUERIES // 3) for r in loads), "wrong number of hits"
-
-    compiled = load_list(path, "bench", ListFormat.PLAIN, cache_dir)
-    ours = lookups_per_second(compiled.domains.match, queries)
-    baseline = lookups_per_second(exact.__contains__, queries)
+    ours = statistics.median(r["ours"] for r in loads)
+    baseline = statistics.median(r["baseline"] for r in loads)
     mib = 1024 * 1024
     trie_files = sum(p.stat().st_size for p in cache_dir.glob("*.marisa"))
+
+    def median_mib(field: str, minus_base: bool = True) -> str:
+        values = [r[field] - (r["base"] if minus_base else 0) for r in loads]
+        return f"{statistics.median(values) / mib:.1f}"
+
     return {
         "domains": f"{size:,}",
         "file MiB": f"{path.stat().st_size / mib:.0f}",
@@ -142,11 +196,9 @@ def bench(size: int, work: Path) -> dict[str, str]:
         "parse+compile+cache s": f"{build_s:.1f}",
         "cache MiB": f"{trie_files / mib:.1f}",
         "load from cache s (median)": f"{statistics.median(r['load_s'] for r in loads):.3f}",
-        "RSS +load MiB": f"{statistics.median(r['after_load'] - r['base'] for r in loads) / mib:.1f}",
-        "RSS +lookups MiB": (
-            f"{statistics.median(r['after_lookups'] - r['base'] for r in loads) / mib:.1f}"
-        ),
-        "RSS total MiB": f"{statistics.median(r['after_lookups'] for r in loads) / mib:.0f}",
+        "RSS +load MiB": median_mib("after_load"),
+        "RSS +lookups MiB": median_mib("after_lookups"),
+        "RSS total MiB": median_mib("after_lookups", minus_base=False),
         "match/s (median)": f"{ours:,.0f}",
         "set/s (median)": f"{baseline:,.0f}",
         "ratio": f"{ours / baseline:.2f}",

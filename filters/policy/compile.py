@@ -45,8 +45,8 @@ class Rulebook:
     categories: Mapping[str, CategoryRule]
     zero_lists: tuple[CompiledList, ...]
     """The zero-tolerance (csam) lists, checked before anything else."""
-    allow_domains: DomainSet
-    allow_urls: UrlRuleSet
+    allow_lists: tuple[CompiledList, ...]
+    """`[[allowlist]]` files."""
     keywords: KeywordMatcher
     passthrough: DomainSet
     safe_search: SafeSearchRules
@@ -87,6 +87,8 @@ class CompiledPolicy:
     default_profile: str
     problems: tuple[str, ...]
     """Skipped list and keyword lines, as `file:line: message: text`, for the parent to see."""
+    inputs: tuple[Path, ...]
+    """The policy file and every list it names: what a reload watches for changes."""
 
     def profile(self, name: str | None = None) -> ProfileRules:
         """The named profile, or the default; an unknown name is an error, never a silent allow."""
@@ -111,8 +113,9 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
     lists: list[CompiledList] = []
     try:
         for ref in policy.blocklist:
-            compiled = load_list(_resolve(base, ref.path), ref.category, ListFormat(ref.format),
-                                 cache_dir)
+            compiled = load_list(
+                _resolve(base, ref.path), ref.category, ListFormat(ref.format), cache_dir
+            )
             problems.extend(str(problem) for problem in compiled.problems)
             lists.append(compiled)
         allowed = [
@@ -135,12 +138,6 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
         entries.extend(found)
         problems.extend(str(problem) for problem in keyword_problems)
 
-    allow_domains, allow_urls = _entries(
-        (domain for item in allowed for domain in item.domains), where, "allowlist"
-    )
-    allow_urls = UrlRuleSet.build(
-        [*allow_urls.rules, *(rule for item in allowed for rule in item.url_rules.rules)]
-    )
     passthrough, passthrough_urls = _entries(policy.passthrough, where, "passthrough")
     if len(passthrough_urls):
         raise PolicyError(where, ["passthrough: entries are domains, not paths"])
@@ -156,8 +153,7 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
     book = Rulebook(
         categories=MappingProxyType(categories),
         zero_lists=tuple(item for item in lists if item.category == ZERO_TOLERANCE),
-        allow_domains=allow_domains,
-        allow_urls=allow_urls,
+        allow_lists=tuple(allowed),
         keywords=KeywordMatcher.build(entries),
         passthrough=passthrough,
         safe_search=SafeSearchRules.load_default(),
@@ -171,8 +167,12 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
         actions = {category: rule.action for category, rule in categories.items()}
         actions.update(profile.categories)
         enforced = sorted(  # stable sort: policy order kept within one action
-            (item for item in lists
-             if item.category != ZERO_TOLERANCE and actions[item.category] is not CategoryAction.ALLOW),
+            (
+                item
+                for item in lists
+                if item.category != ZERO_TOLERANCE
+                and actions[item.category] is not CategoryAction.ALLOW
+            ),
             key=lambda item: actions[item.category] is not CategoryAction.BLOCK,
         )
         profiles[name] = ProfileRules(
@@ -195,7 +195,15 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
         profiles=MappingProxyType(profiles),
         default_profile=policy.default_profile,
         problems=tuple(problems),
+        inputs=(source, *(_resolve(base, path) for path in _named_paths(policy))),
     )
+
+
+def _named_paths(policy: Policy) -> list[str]:
+    paths = [ref.path for ref in policy.blocklist]
+    paths += [ref.path for ref in policy.allowlist]
+    paths += [ref.path for ref in policy.keywords]
+    return paths
 
 
 def _resolve(base: Path, relative: str) -> Path:
@@ -216,5 +224,7 @@ def _entries(values: Iterable[str], where: str, setting: str) -> tuple[DomainSet
             else:
                 domains.append(normalize_host(text.removeprefix("*.").lstrip(".")))
         except UrlError as err:
-            raise PolicyError(where, [f"{setting}: {value!r} is not a domain or URL: {err}"]) from err
+            raise PolicyError(
+                where, [f"{setting}: {value!r} is not a domain or URL: {err}"]
+            ) from err
     return DomainSet.build(domains), UrlRuleSet.build(rules)

@@ -11,8 +11,9 @@ import re
 import tomllib
 from pathlib import Path
 
-from abhaya.filters.policy.model import Policy
 from pydantic import ValidationError
+
+from abhaya.filters.policy.model import Policy
 
 DEFAULT_POLICY_NAME = "default_policy.toml"
 
@@ -79,8 +80,10 @@ def _line_of(lines: list[str], loc: tuple[int | str, ...]) -> int | None:
         if found:
             current = [part.strip().strip('"') for part in found.group(1).split(".")]
             continue
-        if assignment.match(line) and current == table[: len(current)] and (
-            len(current) == len(table) or not table
+        if (
+            assignment.match(line)
+            and current == table[: len(current)]
+            and (len(current) == len(table) or not table)
         ):
             return number
     # The key may be a table of its own ([profiles.kid] with a bad value inside).

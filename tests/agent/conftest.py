@@ -69,7 +69,10 @@ def serve_https(ca: trustme.CA, names: list[str]) -> tuple[ThreadingHTTPServer, 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(seen))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(*names).configure_cert(context)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    # The handshake runs in the handler thread, so a refused one closes its socket cleanly.
+    server.socket = context.wrap_socket(
+        server.socket, server_side=True, do_handshake_on_connect=False
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, seen
 
@@ -82,10 +85,12 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
     server, seen = serve_https(ca, UPSTREAM_NAMES)
     yield Upstream(server.server_address[1], ca, ca_file, seen)
     server.shutdown()
+    server.server_close()
 
 
 class MapHosts:
-    """Test addon: connect these names to the local upstream instead of resolving them."""
+    """Test addon: connect these names on port 443 to the local upstream instead of resolving
+    them; an explicit port (https://localhost:PORT/) is left alone."""
 
     def __init__(self, names: list[str], port: int) -> None:
         self._names = set(names)
@@ -93,8 +98,8 @@ class MapHosts:
 
     def server_connect(self, data: ServerConnectionHookData) -> None:
         assert data.server.address is not None
-        host, _ = data.server.address
-        if host in self._names:
+        host, port = data.server.address
+        if host in self._names and port == 443:
             data.server.address = ("127.0.0.1", self._port)
 
 
@@ -135,9 +140,7 @@ class RunningAgent:
 
 
 @pytest.fixture(scope="module")
-def running(
-    tmp_path_factory: pytest.TempPathFactory, upstream: Upstream
-) -> Iterator[RunningAgent]:
+def running(tmp_path_factory: pytest.TempPathFactory, upstream: Upstream) -> Iterator[RunningAgent]:
     folder = tmp_path_factory.mktemp("agent")
     config = RunConfig(
         host="127.0.0.1",

@@ -30,8 +30,18 @@ def browser_home(running: RunningAgent, tmp_path_factory: pytest.TempPathFactory
     nssdb.mkdir(parents=True)
     subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True)
     subprocess.run(
-        ["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "Abhaya",
-         "-i", str(running.ca_file)],
+        [
+            "certutil",
+            "-d",
+            f"sql:{nssdb}",
+            "-A",
+            "-t",
+            "C,,",
+            "-n",
+            "Abhaya",
+            "-i",
+            str(running.ca_file),
+        ],
         check=True,
     )
     return home
@@ -41,13 +51,26 @@ def chromium(home: Path, proxy: str, *args: str) -> subprocess.CompletedProcess[
     assert CHROMIUM is not None
     return subprocess.run(
         [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", f"--user-data-dir={home / 'profile'}",
-            f"--proxy-server={proxy}", "--proxy-bypass-list=<-loopback>",
-            "--window-size=1000,1200", "--virtual-time-budget=5000", *args,
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={home / 'profile'}",
+            f"--proxy-server={proxy}",
+            "--proxy-bypass-list=<-loopback>",
+            "--window-size=1000,1200",
+            "--virtual-time-budget=5000",
+            *args,
         ],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(home)},
     )
 
 

@@ -28,11 +28,21 @@ class AgentProcess:
         self.folder = folder
         self.out = folder / "stdout.txt"
         self.err = folder / "stderr.txt"
-        self.process = subprocess.Popen(
-            [*ABHAYA, "run", "--listen", "127.0.0.1:0", "--data-dir", str(folder / "data"),
-             "--policy", str(policy)],
-            stdout=self.out.open("w"), stderr=self.err.open("w"),
-        )
+        with self.out.open("w") as stdout, self.err.open("w") as stderr:
+            self.process = subprocess.Popen(
+                [
+                    *ABHAYA,
+                    "run",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--data-dir",
+                    str(folder / "data"),
+                    "--policy",
+                    str(policy),
+                ],
+                stdout=stdout,
+                stderr=stderr,
+            )
         self.port = int(self.wait_for(self.out, r"filtering on http://127\.0\.0\.1:(\d+)").group(1))
 
     def wait_for(self, path: Path, pattern: str, timeout: float = 60) -> re.Match[str]:
@@ -99,7 +109,9 @@ def test_changed_policy_file_is_reloaded(agent_process: AgentProcess) -> None:
 def test_non_loopback_listen_is_refused(listen: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [*ABHAYA, "run", "--listen", listen, "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "--allow-lan" in result.stderr
@@ -110,7 +122,9 @@ def test_invalid_policy_at_start_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("[categories.csam]\naction = 'allow'\n")
     result = subprocess.run(
         [*ABHAYA, "run", "--policy", str(bad), "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "bad.toml" in result.stderr and "zero tolerance" in result.stderr
@@ -118,14 +132,27 @@ def test_invalid_policy_at_start_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_check_prints_one_json_object_per_url(policy_file: Path) -> None:
     result = subprocess.run(
-        [*ABHAYA, "check", "--policy", str(policy_file), "--profile", "child",
-         "https://www.adult.example/", "https://example.org/",
-         "https://www.bing.com/search?q=weather"],
-        capture_output=True, text=True, timeout=60, check=True,
+        [
+            *ABHAYA,
+            "check",
+            "--policy",
+            str(policy_file),
+            "--profile",
+            "child",
+            "https://www.adult.example/",
+            "https://example.org/",
+            "https://www.bing.com/search?q=weather",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["action"], r["category"]) for r in records] == [
-        ("block", "adult"), ("allow", ""), ("rewrite", "safe_search"),
+        ("block", "adult"),
+        ("allow", ""),
+        ("rewrite", "safe_search"),
     ]
     assert records[0]["rule"] == "adult.example"
     assert {"url", "action", "category", "reason", "rule"} <= set(records[0])
@@ -135,7 +162,10 @@ def test_check_prints_one_json_object_per_url(policy_file: Path) -> None:
 def test_check_with_the_embedded_default_policy() -> None:
     result = subprocess.run(
         [*ABHAYA, "check", "https://abhaya-csam-test.invalid/"],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
         env={**os.environ},
     )
     assert json.loads(result.stdout)["category"] == "csam"

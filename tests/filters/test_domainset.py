@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from abhaya.filters.domainset import DomainSet, UrlRuleSet
 from abhaya.filters.urlnorm import UrlError, parse_url
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from abhaya.filters.urlnorm import NormalizedUrl, UrlError, normalize_host, parse_url
 
 

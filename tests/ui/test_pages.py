@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from markupsafe import escape
+
 from abhaya.ui.pages.packs import PageDataError
 from abhaya.ui.pages.render import PageContext, PageRenderer, choose_language, page_kind_for
-from markupsafe import escape
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "ui" / "pages"
 LOCALES = PAGES_DIR / "locales"

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from abhaya.ui.pages.packs import FALLBACK_LANGUAGE
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
+
+from abhaya.ui.pages.packs import FALLBACK_LANGUAGE
 
 # A real browser sends well under 200 characters; anything longer is not worth parsing.
 _MAX_HEADER = 1024

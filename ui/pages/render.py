@@ -29,6 +29,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import jinja2
+
 from abhaya.ui.pages.display import shorten
 from abhaya.ui.pages.language import choose_language
 from abhaya.ui.pages.packs import (

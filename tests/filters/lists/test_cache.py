@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from abhaya.filters.lists import cache
 from abhaya.filters.lists.cache import CompiledList, load_list
 from abhaya.filters.lists.parse import ListFormat, ListLoadError, ParsedList, parse_list

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from abhaya.filters.lists.parse import (
     MAX_PROBLEMS,
     ListFormat,
     ListLoadError,
     ListProblem,
     parse_list,
+    sniff_format,
 )
 
 HOSTS = """\
@@ -194,8 +196,6 @@ def test_adblock_list(tmp_path: Path) -> None:
     ],
 )
 def test_auto_detects_format(tmp_path: Path, text: str, expected: ListFormat) -> None:
-    from abhaya.filters.lists.parse import sniff_format
-
     path = write(tmp_path, "list.txt", text)
     assert sniff_format(path.read_text(encoding="utf-8").split("\n")) is expected
     assert parse_list(path) == parse_list(path, expected)

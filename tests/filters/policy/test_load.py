@@ -17,13 +17,22 @@ MINIMAL = 'version = 1\n[categories.adult]\naction = "block"\n'
 def test_default_policy_is_complete() -> None:
     compiled = load_policy()
     assert set(compiled.policy.categories) >= {
-        "csam", "adult", "self_harm", "gambling", "violence", "anonymizers",
+        "csam",
+        "adult",
+        "self_harm",
+        "gambling",
+        "violence",
+        "anonymizers",
     }
     assert compiled.profile().name == "child"
     assert compiled.problems == ()
     assert {item.category for item in compiled.book.zero_lists} == {"csam"}
     assert {item.category for item in compiled.profile().lists} == {
-        "adult", "self_harm", "gambling", "violence", "anonymizers",
+        "adult",
+        "self_harm",
+        "gambling",
+        "violence",
+        "anonymizers",
     }
     assert len(compiled.book.keywords) > 0
     assert compiled.profile().action_for("self_harm") is CategoryAction.WARN
