@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +30,19 @@ class ReloadResult:
 class PolicyState:
     """Owns the compiled policy and knows which files it was built from."""
 
-    def __init__(self, path: Path | None, cache_dir: Path | None) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        cache_dir: Path | None,
+        check: Callable[[CompiledPolicy], None] = lambda compiled: None,
+    ) -> None:
+        """`check` is the agent's own validation on top of the policy model's (for example,
+        that the jurisdiction has a page pack); it raises PolicyError to refuse a policy."""
         self._path = path
         self._cache_dir = cache_dir
+        self._check = check
         self._lock = threading.Lock()  # one reload at a time; readers never take it
-        self._current = load_policy(path, cache_dir)
+        self._current = self._load()
         self._signature = self._disk_signature(self._current)
 
     @property
@@ -48,7 +57,7 @@ class PolicyState:
         """Load the policy file again; keep the old policy if the new one is refused."""
         with self._lock:
             try:
-                fresh = load_policy(self._path, self._cache_dir)
+                fresh = self._load()
             except PolicyError as err:
                 # Remember this version of the files so a broken file is reported once, not
                 # every time the watcher looks.
@@ -58,6 +67,11 @@ class PolicyState:
             self._signature = self._disk_signature(fresh)
             skipped = f" ({len(fresh.problems)} list lines skipped)" if fresh.problems else ""
             return ReloadResult(True, f"policy reloaded from {fresh.source}{skipped}")
+
+    def _load(self) -> CompiledPolicy:
+        compiled = load_policy(self._path, self._cache_dir)
+        self._check(compiled)
+        return compiled
 
     def _disk_signature(self, compiled: CompiledPolicy) -> Signature:
         return tuple(_stat(path) for path in compiled.inputs)

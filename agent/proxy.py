@@ -21,6 +21,8 @@ from abhaya.agent.ca import CaFiles, ensure_ca
 from abhaya.agent.config import RunConfig
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.services import Services
+from abhaya.filters.policy.compile import CompiledPolicy
+from abhaya.filters.policy.load import PolicyError
 from abhaya.ui.pages.render import PageRenderer
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,18 @@ Address = tuple[str, int]
 STREAM_LARGE_BODIES = "1m"
 # A request or response body the proxy must hold (a blocked upload) is capped here.
 BODY_SIZE_LIMIT = "32m"
+
+
+def _pages_exist_for(pages: PageRenderer) -> Callable[[CompiledPolicy], None]:
+    """A policy check: the jurisdiction it names must have a pack of legal text and help lines."""
+
+    def check(compiled: CompiledPolicy) -> None:
+        try:
+            pages.check_jurisdiction(compiled.book.jurisdiction)
+        except ValueError as err:
+            raise PolicyError(compiled.source, [f"jurisdiction: {err}"]) from err
+
+    return check
 
 
 class Agent:
@@ -44,10 +58,15 @@ class Agent:
     ) -> None:
         self.config = config
         self.ca: CaFiles = ensure_ca(config.ca_dir)
-        self.services = services or Services(
-            policy=PolicyState(config.policy_path, config.cache_dir),
-            pages=PageRenderer.load_default(),
-        )
+        if services is None:
+            pages = PageRenderer.load_default()
+            services = Services(
+                policy=PolicyState(
+                    config.policy_path, config.cache_dir, check=_pages_exist_for(pages)
+                ),
+                pages=pages,
+            )
+        self.services = services
         self._extra = list(extra_addons)
         self._master: master.Master | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from abhaya.agent.grants import ContinueGrants
 from abhaya.agent.policy_state import PolicyState
 from abhaya.ui.pages.render import PageRenderer
 
@@ -18,5 +19,6 @@ def utc_now() -> dt.datetime:
 class Services:
     policy: PolicyState
     pages: PageRenderer
+    grants: ContinueGrants = field(default_factory=ContinueGrants)
     clock: Callable[[], dt.datetime] = utc_now
     """Aware "now"; tests pass a fixed clock to exercise schedules."""

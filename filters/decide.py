@@ -90,13 +90,7 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
     # 4. the profile's own block list
     rule = profile.block_domains.match(url.host)
     if rule is not None:
-        return Verdict(
-            Action.BLOCK,
-            "custom",
-            "on this profile's block list",
-            rule,
-            f"policy:profiles.{profile.name}.block",
-        )
+        return _custom_block(rule, profile)
 
     # 5. category domain lists, stronger actions first
     for compiled in profile.lists:
@@ -107,13 +101,7 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
     # 6. URL-path rules
     rule = profile.block_urls.match(url)
     if rule is not None:
-        return Verdict(
-            Action.BLOCK,
-            "custom",
-            "on this profile's block list",
-            rule,
-            f"policy:profiles.{profile.name}.block",
-        )
+        return _custom_block(rule, profile)
     for compiled in profile.lists:
         rule = compiled.url_rules.match(url)
         if rule is not None:
@@ -147,6 +135,16 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
                 rewrite=rewrite,
             )
     return ALLOW
+
+
+def _custom_block(rule: str, profile: ProfileRules) -> Verdict:
+    return Verdict(
+        Action.BLOCK,
+        "custom",
+        "on this profile's block list",
+        rule,
+        f"policy:profiles.{profile.name}.block",
+    )
 
 
 def _list_verdict(

@@ -24,6 +24,7 @@ LISTS = {
     "lists/violence/domains": "gore.example\n",
     "lists/violence/urls": "news.example/graphic\n",
     "lists/allow.txt": "school.example\n",
+    "lists/games.txt": "games.example\n",
     "keywords/csam.txt": "# category: csam\nzanzibar quokka\n",
     "keywords/gambling.txt": "online casino\nsatta matka\n",
     "keywords/self_harm.txt": "want to vanish forever\n",
@@ -49,6 +50,9 @@ action = "block"
 action = "block"
 [categories.self_harm]
 action = "warn"
+[categories.games]
+action = "warn"
+allow_continue = true
 
 [profiles.child]
 safe_search = true
@@ -80,6 +84,9 @@ category = "anonymizers"
 [[blocklist]]
 path = "lists/violence"
 category = "violence"
+[[blocklist]]
+path = "lists/games.txt"
+category = "games"
 [[allowlist]]
 path = "lists/allow.txt"
 [[keywords]]

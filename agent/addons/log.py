@@ -20,7 +20,9 @@ log = logging.getLogger("abhaya.verdicts")
 class VerdictLog:
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         verdict = verdict_of(flow)
-        if verdict is None or verdict.action is Action.ALLOW:
+        if verdict is None:
+            return
+        if verdict.action is Action.ALLOW and ("continued", "yes") not in verdict.details:
             return
         log.info(
             "%s %s %s (rule %s from %s)",

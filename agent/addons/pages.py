@@ -9,6 +9,7 @@ from __future__ import annotations
 from mitmproxy import http
 
 from abhaya.agent.addons.flowdata import verdict_of
+from abhaya.agent.addons.policy import allows_continue
 from abhaya.agent.services import Services
 from abhaya.filters.verdict import Action
 from abhaya.ui.pages.render import PageContext, choose_language, page_kind_for
@@ -31,13 +32,24 @@ class WarningPages:
         language = choose_language(
             flow.request.headers.get("accept-language"), profile.language, renderer.languages
         )
+        continue_url = ""
+        kind = page_kind_for(verdict.category)
+        if (
+            verdict.action is Action.WARN
+            and kind == "blocked"
+            and allows_continue(compiled, verdict.category)
+        ):
+            continue_url = self._services.grants.continue_path(
+                flow.request.path, profile.name, flow.request.host, self._services.clock()
+            )
         context = PageContext(
-            kind=page_kind_for(verdict.category),
+            kind=kind,
             category=verdict.category,
             action=str(verdict.action),
             url=flow.request.pretty_url[:_SHOWN_URL_CHARS],
             query=verdict.query,
             ask_parent=verdict.ask_parent,
+            continue_url=continue_url,
         )
         html = renderer.render(context, language, compiled.book.jurisdiction)
         # A body the client is still sending is read (up to the proxy's body limit) and

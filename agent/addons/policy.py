@@ -8,15 +8,18 @@ between mitmproxy flows and `filters` types.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from mitmproxy import http, tls
 
 from abhaya.agent.addons.flowdata import set_verdict, verdict_of
+from abhaya.agent.grants import TOKEN_PARAM
 from abhaya.agent.services import Services
 from abhaya.filters.decide import decide
-from abhaya.filters.policy.compile import ProfileRules
+from abhaya.filters.policy.compile import CompiledPolicy, ProfileRules
 from abhaya.filters.verdict import Action, RequestInfo, Verdict
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,7 @@ class PolicyAddon:
         profile = compiled.profile()
         if compiled.book.passthrough.match(host.lower().rstrip(".")) is None:
             return
-        verdict = self._decide(f"https://{host}/", profile)
+        verdict = self._decide(f"https://{host}/", profile, self._services.clock())
         if verdict.action is Action.ALLOW:
             data.ignore_connection = True
 
@@ -56,15 +59,33 @@ class PolicyAddon:
         """Decide the request; rewrite it for safe search; leave the verdict for later addons."""
         if verdict_of(flow) is not None:  # already refused by the limits addon
             return
-        profile = self._services.policy.current.profile()
+        compiled = self._services.policy.current
+        profile = compiled.profile()
         request = flow.request
-        verdict = self._decide(request.url, profile)
+        now = self._services.clock()
+        grants = self._services.grants
+        if TOKEN_PARAM in request.path:
+            cleaned = grants.redeem(request.path, profile.name, request.host, now)
+            if cleaned is not None:
+                request.path = cleaned
+        verdict = self._decide(request.url, profile, now)
         # The Host header can name another site than the connection's target (domain
         # fronting); decide both and keep the stricter verdict.
         if request.pretty_url != request.url:
-            other = self._decide(request.pretty_url, profile)
+            other = self._decide(request.pretty_url, profile, now)
             if _SEVERITY[other.action] > _SEVERITY[verdict.action]:
                 verdict = other
+        if (
+            verdict.action is Action.WARN
+            and allows_continue(compiled, verdict.category)
+            and grants.granted(profile.name, request.host, now)
+        ):
+            verdict = replace(
+                verdict,
+                action=Action.ALLOW,
+                reason=f"continued past a warning: {verdict.reason}",
+                details=(*verdict.details, ("continued", "yes")),
+            )
         set_verdict(flow, verdict)
         if verdict.action is Action.REWRITE and verdict.rewrite is not None:
             query = urlsplit(verdict.rewrite.url).query
@@ -72,12 +93,18 @@ class PolicyAddon:
             for name, value in verdict.rewrite.set_headers:
                 request.headers[name] = value
 
-    def _decide(self, url: str, profile: ProfileRules) -> Verdict:
+    def _decide(self, url: str, profile: ProfileRules, now: dt.datetime) -> Verdict:
         """`decide()`, failing closed: an unexpected error blocks rather than lets through."""
         try:
-            return decide(RequestInfo(url), profile, self._services.clock())
+            return decide(RequestInfo(url), profile, now)
         except Exception:  # noqa: BLE001 - a bug must not turn into an open door
             log.exception("decision failed; blocking the request")
             return Verdict(
                 Action.BLOCK, "error", "the request could not be checked", "error", "agent"
             )
+
+
+def allows_continue(compiled: CompiledPolicy, category: str) -> bool:
+    """Whether the policy offers "continue anyway" on this category's warn page."""
+    rule = compiled.book.categories.get(category)
+    return rule is not None and rule.allow_continue

@@ -34,6 +34,7 @@ UPSTREAM_NAMES = [
     "adult.example",
     "bank.example",
     "example.org",
+    "games.example",
 ]
 
 

@@ -117,9 +117,16 @@ def test_non_loopback_listen_is_refused(listen: str, tmp_path: Path) -> None:
     assert "--allow-lan" in result.stderr
 
 
-def test_invalid_policy_at_start_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[categories.csam]\naction = 'allow'\n", "zero tolerance"),
+        ("jurisdiction = 'zz'\n", "unknown jurisdiction 'zz'"),
+    ],
+)
+def test_invalid_policy_at_start_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text("[categories.csam]\naction = 'allow'\n")
+    bad.write_text(text)
     result = subprocess.run(
         [*ABHAYA, "run", "--policy", str(bad), "--data-dir", str(tmp_path)],
         capture_output=True,
@@ -127,7 +134,7 @@ def test_invalid_policy_at_start_is_a_clear_error(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert "bad.toml" in result.stderr and "zero tolerance" in result.stderr
+    assert "bad.toml" in result.stderr and message in result.stderr
 
 
 def test_check_prints_one_json_object_per_url(policy_file: Path) -> None:

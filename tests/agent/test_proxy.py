@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import ssl
 import subprocess
 import threading
@@ -171,3 +173,23 @@ def test_curl_through_the_proxy(
         check=True,
     )
     assert result.stdout == status
+
+
+def test_continue_anyway_on_a_warn_page(running: RunningAgent) -> None:
+    with running.client() as client:
+        page = client.get("https://games.example/play?level=2")
+        assert page.status_code == 403
+        link = re.search(r'id="continue" href="([^"]+)"', page.text)
+        assert link is not None
+        forged = client.get("https://games.example/play?abhaya-continue=1.00")
+        assert forged.status_code == 403
+        followed = client.get("https://games.example" + html.unescape(link.group(1)))
+        assert followed.status_code == 200
+        assert followed.json()["path"] == "/play?level=2"  # the token never reaches the site
+        assert client.get("https://games.example/next").status_code == 200
+
+
+def test_block_pages_offer_no_way_on(running: RunningAgent) -> None:
+    with running.client() as client:
+        for url in ("https://adult.example/", "https://csam-test.invalid/"):
+            assert 'id="continue"' not in client.get(url).text

@@ -1,0 +1,68 @@
+"""Short allowances to continue past a `warn` page ("Continue anyway").
+
+Where a category is `warn` with `allow_continue`, the warning page links to the same address
+with a signed token.  Following the link grants that profile that host for a short time.  The
+token is an HMAC over profile, host and expiry with a key made at start-up, so a child cannot
+forge one for another site or reuse an old one, and nothing needs storing until it is used.
+Grants live in memory only: a restart asks again, which errs on the careful side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import threading
+from urllib.parse import parse_qsl, urlencode
+
+TOKEN_PARAM = "abhaya-continue"
+LINK_LIFETIME = dt.timedelta(minutes=10)
+"""How long a continue link on a page stays usable."""
+GRANT_LIFETIME = dt.timedelta(minutes=15)
+"""How long a used link lets the host through."""
+MAX_GRANTS = 10_000
+
+
+class ContinueGrants:
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(32)
+        self._grants: dict[tuple[str, str], dt.datetime] = {}
+        self._lock = threading.Lock()
+
+    def continue_path(self, path: str, profile: str, host: str, now: dt.datetime) -> str:
+        """`path` (with its query) plus a token that grants `host` when followed."""
+        expiry = int((now + LINK_LIFETIME).timestamp())
+        token = f"{expiry}.{self._mac(profile, host, expiry)}"
+        base, _, query = path.partition("?")
+        pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != TOKEN_PARAM]
+        return f"{base}?{urlencode([*pairs, (TOKEN_PARAM, token)])}"
+
+    def redeem(self, path: str, profile: str, host: str, now: dt.datetime) -> str | None:
+        """If `path` carries a valid token for this host, grant it and return the path
+        without the token; otherwise None (a wrong or expired token grants nothing)."""
+        base, _, query = path.partition("?")
+        pairs = parse_qsl(query, keep_blank_values=True)
+        tokens = [value for key, value in pairs if key == TOKEN_PARAM]
+        if len(tokens) != 1 or not self._valid(tokens[0], profile, host, now):
+            return None
+        with self._lock:
+            if len(self._grants) >= MAX_GRANTS:
+                self._grants = {k: v for k, v in self._grants.items() if v > now}
+            self._grants[(profile, host)] = now + GRANT_LIFETIME
+        rest = [(key, value) for key, value in pairs if key != TOKEN_PARAM]
+        return f"{base}?{urlencode(rest)}" if rest else base
+
+    def granted(self, profile: str, host: str, now: dt.datetime) -> bool:
+        until = self._grants.get((profile, host))
+        return until is not None and now < until
+
+    def _valid(self, token: str, profile: str, host: str, now: dt.datetime) -> bool:
+        expiry_text, _, mac = token.partition(".")
+        if not expiry_text.isdigit() or int(expiry_text) < now.timestamp():
+            return False
+        return hmac.compare_digest(mac, self._mac(profile, host, int(expiry_text)))
+
+    def _mac(self, profile: str, host: str, expiry: int) -> str:
+        message = f"{profile}\n{host}\n{expiry}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]

@@ -1,0 +1,41 @@
+"""Signed "continue anyway" links: bound to one profile and host, short-lived, unforgeable."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from abhaya.agent.grants import GRANT_LIFETIME, LINK_LIFETIME, TOKEN_PARAM, ContinueGrants
+
+NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
+
+
+def test_link_grants_its_host_and_comes_back_clean() -> None:
+    grants = ContinueGrants()
+    link = grants.continue_path("/play?level=2", "child", "games.example", NOW)
+    assert link.startswith("/play?level=2&" + TOKEN_PARAM + "=")
+    assert not grants.granted("child", "games.example", NOW)
+    assert grants.redeem(link, "child", "games.example", NOW) == "/play?level=2"
+    assert grants.granted("child", "games.example", NOW + GRANT_LIFETIME / 2)
+    assert not grants.granted("child", "games.example", NOW + GRANT_LIFETIME)
+
+
+def test_link_is_bound_to_host_and_profile() -> None:
+    grants = ContinueGrants()
+    link = grants.continue_path("/", "child", "games.example", NOW)
+    assert grants.redeem(link, "child", "other.example", NOW) is None
+    assert grants.redeem(link, "teen", "games.example", NOW) is None
+    assert not grants.granted("child", "other.example", NOW)
+
+
+def test_expired_forged_and_repeated_tokens_grant_nothing() -> None:
+    grants = ContinueGrants()
+    link = grants.continue_path("/", "child", "games.example", NOW)
+    assert grants.redeem(link, "child", "games.example", NOW + LINK_LIFETIME * 2) is None
+    expiry = int((NOW + LINK_LIFETIME).timestamp())
+    for token in (f"{expiry}.{'0' * 32}", "garbage", f"{expiry}", ""):
+        assert grants.redeem(f"/?{TOKEN_PARAM}={token}", "child", "games.example", NOW) is None
+    doubled = link + "&" + link.partition("?")[2]
+    assert grants.redeem(doubled, "child", "games.example", NOW) is None
+    other_key = ContinueGrants()
+    assert other_key.redeem(link, "child", "games.example", NOW) is None
+    assert not grants.granted("child", "games.example", NOW)
