@@ -52,12 +52,17 @@ def _handler(seen: list[str]) -> type[BaseHTTPRequestHandler]:
     class Echo(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             seen.append(self.headers.get("Host", ""))
-            body = json.dumps({"path": self.path, "headers": dict(self.headers)}).encode()
+            received = len(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            body = json.dumps(
+                {"path": self.path, "headers": dict(self.headers), "received": received}
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        do_POST = do_GET  # noqa: N815
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             """Quiet: pytest output stays readable."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import socket
 import ssl
 import subprocess
 import threading
@@ -193,3 +194,68 @@ def test_block_pages_offer_no_way_on(running: RunningAgent) -> None:
     with running.client() as client:
         for url in ("https://adult.example/", "https://csam-test.invalid/"):
             assert 'id="continue"' not in client.get(url).text
+
+
+def _raw_status(running: RunningAgent, request: bytes) -> bytes:
+    """Send bytes no well-behaved client library would send; return the status line."""
+    host, port = running.agent.addresses[0]
+    with socket.create_connection((host, port), timeout=20) as conn:
+        conn.sendall(request)
+        reply = b""
+        while b"\r\n" not in reply:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    return reply.split(b"\r\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        # a 64 kB search query
+        (b"GET http://www.bing.com/search?q=" + b"a" * 65536 + b" HTTP/1.1\r\n\r\n", b"414"),
+        # invalid UTF-8 and NUL in the request line
+        (
+            b"GET http://www.bing.com/search?q=\xff\xfe\x00 HTTP/1.1\r\nHost: www.bing.com\r\n\r\n",
+            b"400",
+        ),
+        # a header flood
+        (
+            b"GET http://example.org/ HTTP/1.1\r\nHost: example.org\r\n"
+            + b"".join(b"X-A%d: %s\r\n" % (n, b"b" * 200) for n in range(2000))
+            + b"\r\n",
+            b"431",
+        ),
+    ],
+)
+def test_raw_hostile_requests_are_refused(
+    running: RunningAgent, request_bytes: bytes, status: bytes
+) -> None:
+    assert _raw_status(running, request_bytes).split(b" ")[1] == status
+    with running.client() as client:
+        assert client.get("https://adult.example/").status_code == 403
+
+
+@pytest.mark.parametrize("size", [10_000, 3 * 1024 * 1024])
+def test_uploads_to_a_blocked_site_never_reach_it(
+    running: RunningAgent, upstream: Upstream, size: int
+) -> None:
+    """Bodies above the streaming threshold are streamed for allowed sites; for a blocked one
+    the decision comes first, so nothing is forwarded."""
+    before = len(upstream.hosts_seen)
+    with running.client() as client:
+        response = client.post("https://adult.example/upload", content=b"x" * size)
+    assert response.status_code == 403
+    assert upstream.hosts_seen[before:] == []
+
+
+def test_large_uploads_to_an_allowed_site_are_streamed_through(
+    running: RunningAgent, upstream: Upstream
+) -> None:
+    with running.client() as client:
+        response = client.post(
+            f"https://localhost:{upstream.port}/upload", content=b"x" * (3 * 1024 * 1024)
+        )
+    assert response.status_code == 200
+    assert response.json()["received"] == 3 * 1024 * 1024
