@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import ahocorasick_rs
@@ -109,50 +108,43 @@ def parse_keyword_file(
     return entries, problems
 
 
-# Per token of a pattern, a bit mask of its letter runs that the keyword doubles.
-_Doubles = tuple[int, ...]
-
-
 @dataclass(frozen=True, slots=True)
 class _Target:
     """What a pattern in the automaton stands for."""
 
-    hit: KeywordHit
-    doubles: _Doubles | None  # None: no doubled letter, nothing to check
+    hit: int  # index into the matcher's distinct hits (an int hashes in C, a hit in Python)
+    # UTF-8 byte offsets, from the start of the space-padded pattern, of the letters the
+    # keyword doubles; None when it doubles none, so there is nothing to check.
+    doubles: tuple[int, ...] | None
 
 
-@lru_cache(maxsize=1 << 14)
-def _double_bits(token: str) -> int:
-    """Bit i set when the i-th run of one letter in `token` is two or more long."""
-    return sum(1 << i for i, m in enumerate(_RUN.finditer(token)) if len(m.group()) > 1)
-
-
-def _doubles(tokens: list[str]) -> _Doubles | None:
-    bits = tuple(_double_bits(t) for t in tokens)
-    return bits if any(bits) else None
-
-
-def _keeps_doubles(required: _Doubles, spelled: tuple[str, ...]) -> bool:
-    """Each doubled letter of the keyword is doubled (or longer) in the text.  The canonical
-    forms already agree, so the runs line up one to one."""
-    if len(spelled) != len(required):
-        return False
-    return all(need & ~_double_bits(t) == 0 for need, t in zip(required, spelled, strict=True))
+def _run_offsets(spelled: str) -> tuple[int, ...]:
+    """Byte offsets, in `spelled` with runs collapsed, of letters that stood for a run of two
+    or more."""
+    offsets: list[int] = []
+    size = 0
+    for match in _RUN.finditer(spelled):
+        if len(match.group()) > 1:
+            offsets.append(size)
+        size += len(match.group(1).encode())
+    return tuple(offsets)
 
 
 class KeywordMatcher:
     """Immutable matcher over a set of keyword entries; build once, call `find` per text."""
 
-    __slots__ = ("_automaton", "_targets", "_size")
+    __slots__ = ("_automaton", "_targets", "_hits", "_size")
 
     def __init__(
         self,
         automaton: ahocorasick_rs.BytesAhoCorasick | None,
         targets: tuple[tuple[_Target, ...], ...],
+        hits: tuple[KeywordHit, ...],
         size: int,
     ) -> None:
         self._automaton = automaton
         self._targets = targets
+        self._hits = hits
         self._size = size
 
     @classmethod
@@ -160,22 +152,22 @@ class KeywordMatcher:
         """Compile entries: every reading of every term, plus the joined form of a phrase
         (``child abuse`` also as ``childabuse``, since spaced-out letters are joined)."""
         by_pattern: dict[str, dict[_Target, None]] = {}
+        hits: dict[KeywordHit, int] = {}
         size = 0
         for entry in entries:
             size += 1
-            hit = KeywordHit(entry.term, entry.category, entry.source)
+            hit = hits.setdefault(KeywordHit(entry.term, entry.category, entry.source), len(hits))
             for form in textnorm.forms(entry.term):
-                words = form.text.count(" ") + 1
-                spelled = form.spelled_tokens(0, words)
-                shapes = [(form.text, spelled)]
-                if words > 1:
-                    joined = "".join(spelled)
-                    shapes.append((textnorm.collapse_repeats(joined), [joined]))
-                for canonical, tokens in shapes:
-                    target = _Target(hit, _doubles(tokens))
+                shapes = [(form.text, tuple(sorted(form.doubled_offsets())))]
+                if " " in form.text:
+                    joined = "".join(form.spelled_words())
+                    shapes.append((textnorm.collapse_repeats(joined), _run_offsets(joined)))
+                for canonical, doubled in shapes:
+                    # One more for the leading space of the padded pattern.
+                    target = _Target(hit, tuple(o + 1 for o in doubled) if doubled else None)
                     by_pattern.setdefault(f" {canonical} ", {})[target] = None
         if not by_pattern:
-            return cls(None, (), size)
+            return cls(None, (), (), size)
         patterns = list(by_pattern)
         automaton = ahocorasick_rs.BytesAhoCorasick(
             [p.encode() for p in patterns],
@@ -183,11 +175,11 @@ class KeywordMatcher:
             implementation=ahocorasick_rs.Implementation.DFA,
         )
         targets = tuple(tuple(by_pattern[p]) for p in patterns)
-        return cls(automaton, targets, size)
+        return cls(automaton, targets, tuple(hits), size)
 
     @classmethod
     def empty(cls) -> KeywordMatcher:
-        return cls(None, (), 0)
+        return cls(None, (), (), 0)
 
     def __len__(self) -> int:
         return self._size
@@ -196,30 +188,34 @@ class KeywordMatcher:
         """Distinct hits in order of first occurrence (by position in the canonical text)."""
         if self._automaton is None:
             return []
-        found: dict[KeywordHit, int] = {}
+        found: dict[int, int] = {}  # hit index -> first position
         for form in textnorm.forms(text):
-            hay = f" {form.text} ".encode()
-            matches = self._automaton.find_matches_as_indexes(hay, overlapping=True)
-            # Doubled-letter checks: matches come roughly in text order, so the token index
-            # is counted on from the previous check; a common word that fails ("as" for
-            # "ass") is decided once per spelling.
-            counted_to = tokens_before = 0
-            decided: dict[tuple[int, int, tuple[str, ...]], bool] = {}
-            for index, start, end in matches:
-                for number, target in enumerate(self._targets[index]):
-                    if target.hit in found and found[target.hit] <= start:
+            matches = self._automaton.find_matches_as_indexes(form.padded, overlapping=True)
+            if matches:
+                self._collect(form, matches, found)
+        if not found:
+            return []
+        return [self._hits[hit] for hit in sorted(found, key=found.__getitem__)]
+
+    def _collect(
+        self,
+        form: textnorm.NormalForm,
+        matches: list[tuple[int, int, int]],
+        found: dict[int, int],
+    ) -> None:
+        """Record the hits of one reading.  A keyword that doubles a letter needs the letter
+        at the same place in the text to stand for a run of two or more; the haystack is the
+        text padded with one space, so haystack offsets are text offsets plus one, and a
+        target's offsets already count the pattern's leading space."""
+        doubled: frozenset[int] | None = None
+        for index, start, _ in matches:
+            for target in self._targets[index]:
+                if target.hit in found and found[target.hit] <= start:
+                    continue
+                if target.doubles is not None:
+                    if doubled is None:
+                        doubled = form.doubled_offsets()
+                    base = start - 1
+                    if not all(base + offset in doubled for offset in target.doubles):
                         continue
-                    if target.doubles is not None:
-                        if start < counted_to:
-                            counted_to = tokens_before = 0
-                        tokens_before += hay.count(b" ", counted_to, start)
-                        counted_to = start
-                        count = hay.count(b" ", start, end) - 1
-                        spelled = tuple(form.spelled_tokens(tokens_before, count))
-                        key = (index, number, spelled)
-                        if key not in decided:
-                            decided[key] = _keeps_doubles(target.doubles, spelled)
-                        if not decided[key]:
-                            continue
-                    found[target.hit] = start
-        return sorted(found, key=found.__getitem__)
+                found[target.hit] = start

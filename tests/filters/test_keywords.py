@@ -259,3 +259,40 @@ def test_shipped_keyword_lists_parse_and_match_their_own_terms() -> None:
         assert entry in {
             KeywordEntry(h.term, h.category, h.source) for h in m.find(f"about {entry.term} now")
         }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a s s", ["ass"]),  # spaced-out letters keep their doubled letter
+        ("a s", []),
+        ("a.s.s", ["ass"]),
+        ("ki" + "l" * 40, ["kill"]),  # stretched beyond any single run pattern
+        ("a" + "s" * 30, ["ass"]),
+        ("bu" + "t" * 20 + " but", ["butt"]),
+        ("2024 kill 100", ["kill"]),
+    ],
+)
+def test_doubled_letters_more(matcher: KeywordMatcher, text: str, expected: list[str]) -> None:
+    assert terms(matcher, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("ककख", ["ककख"]), ("कककख", ["ककख"]), ("कख", []), ("क क ख", ["ककख"])],
+)
+def test_doubled_non_ascii_letter(text: str, expected: list[str]) -> None:
+    m = KeywordMatcher.build([KeywordEntry("ककख", "x", "x.txt:1")])
+    assert [h.term for h in m.find(text)] == expected
+
+
+def test_long_document_of_mixed_lines(matcher: KeywordMatcher) -> None:
+    lines = ["weather in delhi", "मौसम कैसा है", "naïve café", "as good as new"] * 60
+    lines[37] = "how to k1ll time"
+    lines[101] = "उसकी हत्या"
+    lines[150] = "z o r b l a t"
+    lines[190] = "a$$ and bu" + "t" * 3
+    text = "\n".join(lines)
+    assert len(text) > 1024
+    assert terms(matcher, text) == ["kill", "हत्या", "zorblat", "ass", "butt"]
+    assert terms(matcher, text) == terms(matcher, text.replace("\n", " "))

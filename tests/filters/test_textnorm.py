@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -140,3 +141,89 @@ def test_long_hostile_text_is_handled() -> None:
     result = normalize(text)
     assert result.startswith("x weather weather")
     assert "\x00" not in result
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # runs longer than the longest run the automaton knows as one pattern
+        ("a" + "b" * 50 + "c", "abc"),
+        ("x" * 40, "x"),
+        # tokens of digits are never spelled; their repeats collapse like any other
+        ("2024 1000 3.5", "2024 10 35"),
+        # a token changed by spelling that reads as one character is joined from its raw form
+        ("$2 a b", "s2ab"),
+        ("x! y", "xiy"),
+        ("a s s", "as"),
+        # repeated non-ASCII characters
+        ("ककख", "कख"),
+        ("ii ा ा ख", "iाख"),
+    ],
+)
+def test_normalize_more(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "offsets"),
+    [
+        ("kiiill", {1, 2}),
+        ("a$$", {1}),
+        ("snoooow daaay", {2, 6}),
+        ("k k i i l l", {0, 1, 2}),  # joined single letters: each joined letter is doubled
+        ("a s s", {1}),
+        ("a s", set()),
+        ("x" * 40, {0}),
+        ("ककख", {0}),  # byte offsets: क is three bytes
+        ("sn00w 1nn", {2, 6}),
+        ("weather", set()),
+    ],
+)
+def test_doubled_offsets(text: str, offsets: set[int]) -> None:
+    form = forms(text)[0]
+    assert form.doubled_offsets() == offsets
+    # The same fact as the spelled tokens: a character stands for a run of two or more.
+    expected: set[int] = set()
+    offset = 0
+    for word in form.spelled_words():
+        for char, run in ((m.group(1), m.group()) for m in re.finditer(r"(.)\1*", word)):
+            if len(run) > 1:
+                expected.add(offset)
+            offset += len(char.encode())
+        offset += 1
+    assert expected == offsets
+
+
+def test_spelled_tokens_line_up_when_a_joined_token_splits() -> None:
+    # "०!" and "ु" are single characters that join to "०!ु", which spells as two tokens.
+    form = forms("०! - ु 5$5")[0]
+    words = form.spelled_words()
+    assert [collapse_repeats(w) for w in words] == form.text.split(" ")
+
+
+def lines_of(count: int) -> list[str]:
+    samples = [
+        "weather in Delhi today",
+        "मौसम कैसा है",
+        "naïve café résumé",
+        "ＷＥＡＴＨＥＲ ﬁre",
+        "wеаthеr k1ll",
+        "s.n.o.w day",
+        "\u200b\u200b",
+        "\u0301 starts with a mark",
+        "ककख aaa!!",
+        "2024, 100% — “quotes”",
+        "😀 emoji 𝐰𝐞𝐚𝐭𝐡𝐞𝐫",
+        "x\u2028y\u3000z\x85w",
+    ]
+    return [samples[n % len(samples)] for n in range(count)]
+
+
+@pytest.mark.parametrize("count", [12, 200])  # a short text, and one folded line by line
+def test_long_text_of_lines_folds_like_one_line(count: int) -> None:
+    text = "\n".join(lines_of(count))
+    whole = [(f.text, f.spelled_words(), f.doubled_offsets()) for f in forms(text)]
+    one_line = [
+        (f.text, f.spelled_words(), f.doubled_offsets()) for f in forms(text.replace("\n", " "))
+    ]
+    assert whole == one_line
