@@ -20,6 +20,7 @@ from pathlib import Path
 import ahocorasick_rs
 
 from abhaya.filters import textnorm
+from abhaya.filters.problems import LineProblem
 
 __all__ = [
     "KeywordEntry",
@@ -53,17 +54,8 @@ class KeywordHit:
     source: str
 
 
-@dataclass(frozen=True)
-class KeywordProblem:
-    """A line of a keyword file that was skipped, and why."""
-
-    file: str
-    line: int
-    text: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}: {self.text}"
+KeywordProblem = LineProblem
+"""A line of a keyword file that was skipped, and why."""
 
 
 class KeywordLoadError(Exception):

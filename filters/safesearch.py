@@ -23,11 +23,10 @@ from urllib.parse import quote_plus, unquote_plus
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from abhaya.filters.search import HostPatterns, PathPatterns, describe_rule_error
+from abhaya.filters.urlnorm import DEFAULT_PORTS
 from abhaya.filters.verdict import Rewrite
 
 __all__ = ["SafeSearchRuleError", "SafeSearchRules"]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class SafeSearchRuleError(ValueError):
@@ -119,7 +118,7 @@ class SafeSearchRules:
         if new_query == query and not rule.headers:
             return None
         netloc = f"[{host}]" if ":" in host else host
-        if _DEFAULT_PORTS.get(scheme) != port:
+        if DEFAULT_PORTS.get(scheme) != port:
             netloc = f"{netloc}:{port}"
         url = f"{scheme}://{netloc}{path or '/'}"
         if new_query:

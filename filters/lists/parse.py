@@ -29,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from abhaya.filters.lists.domains import normalize_domain
+from abhaya.filters.problems import LineProblem
 from abhaya.filters.urlnorm import UrlError, parse_url
 
 __all__ = [
@@ -73,17 +74,8 @@ class ListFormat(StrEnum):
     UT1 = "ut1"
 
 
-@dataclass(frozen=True)
-class ListProblem:
-    """One line that could not be used, with where it is and why."""
-
-    file: str
-    line: int
-    text: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}: {self.text}"
+ListProblem = LineProblem
+"""One line that could not be used, with where it is and why."""
 
 
 @dataclass(frozen=True)
