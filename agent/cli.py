@@ -19,6 +19,7 @@ from abhaya.agent.config import (
     parse_listen,
 )
 from abhaya.agent.proxy import Agent
+from abhaya.agent.store import KeyMode, StoreError
 from abhaya.filters.decide import decide
 from abhaya.filters.policy.compile import CompiledPolicy, load_policy
 from abhaya.filters.policy.load import PolicyError
@@ -34,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         return _check(args)
-    except (ConfigError, PolicyError) as err:
+    except (ConfigError, PolicyError, StoreError) as err:
         print(f"abhaya: {err}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -96,6 +97,13 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+_KEY_MODES = {
+    KeyMode.KEYRING: "encrypted, key in the OS keyring",
+    KeyMode.FILE: "encrypted, key in a file readable only by this user: weaker than the OS "
+    "keyring, which this session does not have",
+}
+
+
 def _banner(agent: Agent) -> None:
     policy = agent.services.policy.current
     host, port = agent.addresses[0]
@@ -103,6 +111,7 @@ def _banner(agent: Agent) -> None:
     print(
         f"Abhaya is filtering on http://{shown}:{port}\n"
         f"  policy:  {policy.source}\n"
+        f"  events:  {agent.store.path} ({_KEY_MODES[agent.store.key_mode]})\n"
         f"  CA cert: {agent.ca.public_cert}\n"
         f"           (SHA-256 {agent.ca.fingerprint_sha256})\n"
         f"Set your browser's HTTP and HTTPS proxy to {shown}:{port} and trust the CA cert\n"

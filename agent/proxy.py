@@ -21,6 +21,7 @@ from abhaya.agent.ca import CaFiles, ensure_ca
 from abhaya.agent.config import RunConfig
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.services import Services
+from abhaya.agent.store import EventWriter, RetentionPolicy, open_store
 from abhaya.filters.policy.compile import CompiledPolicy
 from abhaya.filters.policy.load import PolicyError
 from abhaya.ui.pages.render import PageRenderer
@@ -54,19 +55,19 @@ class Agent:
         self,
         config: RunConfig,
         extra_addons: Sequence[object] = (),
-        services: Services | None = None,
     ) -> None:
         self.config = config
         self.ca: CaFiles = ensure_ca(config.ca_dir)
-        if services is None:
-            pages = PageRenderer.load_default()
-            services = Services(
-                policy=PolicyState(
-                    config.policy_path, config.cache_dir, check=_pages_exist_for(pages)
-                ),
-                pages=pages,
-            )
-        self.services = services
+        pages = PageRenderer.load_default()
+        policy = PolicyState(config.policy_path, config.cache_dir, check=_pages_exist_for(pages))
+        self.store = open_store(config.data_dir)
+        settings = policy.current.policy.events
+        # Retention follows the policy in force at start; a reload applies at the next start.
+        events = EventWriter(
+            self.store.connect,
+            retention=RetentionPolicy(settings.retention_days, settings.alert_retention_days),
+        )
+        self.services = Services(policy=policy, pages=pages, events=events)
         self._extra = list(extra_addons)
         self._master: master.Master | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -99,6 +100,7 @@ class Agent:
         self._master = proxy
         if handle_signals:
             self._install_signals()
+        self.services.events.start()
         watcher = asyncio.create_task(self._watch_policy())
         ready = asyncio.create_task(self._announce(on_ready))
         try:
@@ -111,6 +113,8 @@ class Agent:
             # mitmproxy leaves its listening sockets to process exit; close them now so the
             # port is free as soon as run() returns (tests start agents one after another).
             await proxy.addons.get("proxyserver").servers.update([])
+            # Every event the proxy submitted is committed before run() returns.
+            await asyncio.to_thread(self.services.events.close)
 
     def shutdown(self) -> None:
         """Stop the proxy; safe to call from any thread or a signal handler."""

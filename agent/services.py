@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from abhaya.agent.grants import ContinueGrants
 from abhaya.agent.policy_state import PolicyState
+from abhaya.agent.store import EventWriter
 from abhaya.ui.pages.render import PageRenderer
 
 
@@ -19,6 +20,8 @@ def utc_now() -> dt.datetime:
 class Services:
     policy: PolicyState
     pages: PageRenderer
+    events: EventWriter
+    """Where verdicts go for parents to review; `submit` never blocks a proxy thread."""
     grants: ContinueGrants = field(default_factory=ContinueGrants)
     clock: Callable[[], dt.datetime] = utc_now
     """Aware "now"; tests pass a fixed clock to exercise schedules."""

@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Chromium drives the end-to-end tests; certutil (libnss3-tools) trusts the agent's CA for it;
-# fonts-noto-core renders the Hindi pages; curl is a second real client.
-packages=(python3 python3-venv python3-pip chromium libnss3-tools fonts-noto-core curl ca-certificates)
+# fonts-noto-core renders the Hindi pages; curl is a second real client; gnome-keyring's Secret
+# Service (under dbus-run-session) holds the event store's key, as on a desktop.
+packages=(python3 python3-venv python3-pip chromium libnss3-tools fonts-noto-core curl
+          ca-certificates dbus dbus-x11 gnome-keyring libsecret-tools)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
@@ -28,4 +30,12 @@ fi
 # mypy checks the folders under their installed names (abhaya.filters, abhaya.agent).
 mkdir -p build/typing && ln -sfn ../.. build/typing/abhaya
 MYPYPATH=build/typing .venv/bin/mypy -p abhaya.filters -p abhaya.agent
-.venv/bin/python -m pytest "$@"
+# The tests run in their own D-Bus session with an unlocked gnome-keyring whose files live in
+# a throwaway folder, so the real Secret Service is used and no real keyring is touched.
+keyring_home="$(mktemp -d)"
+trap 'rm -rf "$keyring_home"' EXIT
+dbus-run-session -- bash -c '
+    export XDG_DATA_HOME="$1"; shift
+    echo -n abhaya-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    exec .venv/bin/python -m pytest "$@"
+' bash "$keyring_home" "$@"

@@ -7,7 +7,7 @@ bottom here:
 2. policy   decides every request (`filters.decide`), applies safe-search rewrites,
             and leaves TLS uninspected for allowed pass-through domains
 3. pages    answers block and warn verdicts with a warning page; the server is never contacted
-4. log      reports every verdict that is not a plain allow
+4. log      records every verdict that is not a plain allow in the event store
 """
 
 from __future__ import annotations
@@ -25,5 +25,5 @@ def build_addons(services: Services) -> list[object]:
         Limits(services),
         PolicyAddon(services),
         WarningPages(services),
-        VerdictLog(),
+        VerdictLog(services),
     ]

@@ -1,8 +1,9 @@
-"""Reports every verdict that is not a plain allow.
+"""Records every verdict that is not a plain allow, for parents to review.
 
-For now the report goes to the agent's log; the encrypted event store takes these verdicts
-over when it exists.  Only the domain is logged here, never the path or the search text, so
-the console log holds nothing a child would not want read aloud.
+Each one becomes an event in the encrypted store (through the writer thread, so the proxy never
+waits on the disk) and a one-line entry in the agent's log.  URLs are stored without their
+query string unless the policy's `[events] keep_query` asks for it; the agent log gets the
+domain only, never the path or the search text.
 """
 
 from __future__ import annotations
@@ -12,23 +13,44 @@ import logging
 from mitmproxy import http
 
 from abhaya.agent.addons.flowdata import verdict_of
+from abhaya.agent.services import Services
+from abhaya.agent.store import Event, EventKind, url_without_query
 from abhaya.filters.verdict import Action
 
 log = logging.getLogger("abhaya.verdicts")
 
 
 class VerdictLog:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         verdict = verdict_of(flow)
         if verdict is None:
             return
         if verdict.action is Action.ALLOW and ("continued", "yes") not in verdict.details:
             return
+        compiled = self._services.policy.current
+        url = flow.request.pretty_url
+        host = flow.request.pretty_host
+        self._services.events.submit(
+            Event(
+                time=self._services.clock(),
+                kind=EventKind.VERDICT,
+                profile=compiled.profile().name,
+                category=verdict.category,
+                action=str(verdict.action),
+                domain=host,
+                url=url if compiled.policy.events.keep_query else url_without_query(url),
+                rule=verdict.rule,
+                detail=verdict.reason,
+            )
+        )
         log.info(
             "%s %s %s (rule %s from %s)",
             verdict.action,
             verdict.category or "-",
-            flow.request.pretty_host,
+            host,
             verdict.rule,
             verdict.source,
         )

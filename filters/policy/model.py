@@ -142,6 +142,15 @@ class KeywordRef(_Strict):
     category: Name
 
 
+class EventSettings(_Strict):
+    """What the event log keeps, and for how long."""
+
+    keep_query: bool = False
+    """Store URLs with their query string (search text); off by default for the child's privacy."""
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    alert_retention_days: int = Field(default=365, ge=1, le=3650)
+
+
 class Policy(_Strict):
     """The whole policy file."""
 
@@ -156,6 +165,7 @@ class Policy(_Strict):
     blocklist: tuple[ListRef, ...] = ()
     allowlist: tuple[AllowListRef, ...] = ()
     keywords: tuple[KeywordRef, ...] = ()
+    events: EventSettings = Field(default_factory=EventSettings)
 
     @field_validator("version")
     @classmethod

@@ -74,6 +74,7 @@ def agent_process(tmp_path: Path) -> Iterator[AgentProcess]:
 def test_run_prints_how_to_use_it_and_stops_cleanly(agent_process: AgentProcess) -> None:
     banner = agent_process.out.read_text()
     assert "abhaya-ca.pem" in banner and "SHA-256" in banner
+    assert "events.db (encrypted, key in" in banner
     assert agent_process.status_of("https://adult.example/") == 403
     agent_process.process.send_signal(signal.SIGTERM)
     assert agent_process.process.wait(30) == 0

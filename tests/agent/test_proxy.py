@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import socket
@@ -13,6 +14,8 @@ import httpx
 import pytest
 import trustme
 
+from abhaya.agent.store import EventKind
+from abhaya.agent.store.queries import EventFilter, events_page
 from tests.agent.conftest import RunningAgent, Upstream, serve_https
 
 
@@ -259,3 +262,24 @@ def test_large_uploads_to_an_allowed_site_are_streamed_through(
         )
     assert response.status_code == 200
     assert response.json()["received"] == 3 * 1024 * 1024
+
+
+def test_verdicts_become_events_without_their_query(running: RunningAgent) -> None:
+    with running.client() as client:
+        client.get("https://www.adult.example/video?who=private-marker")
+        client.get("https://example.org/nothing-to-see")
+    assert running.agent.services.events.flush(20)
+    with contextlib.closing(running.agent.store.connect(read_only=True)) as conn:
+        page = events_page(conn, EventFilter(text="adult.example"), limit=50)
+        allowed = events_page(conn, EventFilter(text="nothing-to-see"), limit=50)
+    stored = [item.event for item in page.events if item.event.url.endswith("/video")]
+    assert stored, "the blocked request was not recorded"
+    event = stored[0]
+    assert (event.kind, event.category, event.action) == (EventKind.VERDICT, "adult", "block")
+    assert (event.domain, event.rule, event.profile) == (
+        "www.adult.example",
+        "adult.example",
+        "child",
+    )
+    assert event.url == "https://www.adult.example/video"
+    assert allowed.events == ()  # a plain allow is not an event

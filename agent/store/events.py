@@ -1,0 +1,142 @@
+"""What the store records: one `Event` per thing a parent may want to review.
+
+Events are plain frozen records so the proxy thread that builds one never shares mutable state
+with the writer thread that stores it.  Times are aware UTC datetimes in Python and integer
+microseconds in the database: integers sort and compare in indexes without parsing, and
+microseconds keep the order of events that happen within one millisecond.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from urllib.parse import urlsplit, urlunsplit
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+
+
+class EventKind(StrEnum):
+    """Why an event was recorded; the console filters on this."""
+
+    VERDICT = "verdict"  # the proxy warned, blocked, rewrote or let a child continue
+    TAMPER = "tamper"  # something changed that protection depends on (store replaced, ...)
+    PIN_FAILED = "pin_failed"  # a wrong parent PIN
+    DROPPED_EVENTS = "dropped_events"  # the writer's queue was full; `detail` holds the count
+    ACCESS_REQUEST = "access_request"  # a child asked a parent for access
+    ACCESS_DECISION = "access_decision"  # a parent approved or denied a request
+    PROTECTION = "protection"  # filtering paused or resumed, policy changed
+    APP = "app"  # the app monitor blocked or limited an application
+
+
+def to_us(moment: datetime) -> int:
+    """Aware datetime -> integer microseconds since the epoch (exact, no float rounding)."""
+    if moment.tzinfo is None:
+        raise ValueError("event times must be timezone-aware (UTC)")
+    return (moment - EPOCH) // _ONE_US
+
+
+def from_us(micros: int) -> datetime:
+    """Integer microseconds since the epoch -> aware UTC datetime."""
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def url_without_query(url: str) -> str:
+    """The URL with its query string, fragment and any user:password removed.
+
+    Search terms and tokens live in the query; credentials in the user-info part.  The parent
+    needs the page, not those, so only scheme, host, port and path are kept unless the policy
+    explicitly asks for full URLs.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal: urlsplit strips the brackets, urlunsplit needs them back
+        host = f"[{host}]"
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One reviewable happening.  Empty strings mean "not known" (no NULL checks in queries)."""
+
+    time: datetime
+    kind: EventKind
+    profile: str = ""
+    category: str = ""
+    action: str = ""
+    domain: str = ""
+    url: str = ""
+    rule: str = ""
+    app: str = ""
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.time.tzinfo is None:
+            raise ValueError("Event.time must be timezone-aware (UTC)")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as read back, with the id the database gave it."""
+
+    id: int
+    event: Event
+
+
+EVENT_COLUMNS = "time_us, kind, profile, category, action, domain, url, rule, app, detail"
+_INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def event_row(event: Event) -> tuple[int | str, ...]:
+    """The parameter tuple for one row of `events` (column order of EVENT_COLUMNS)."""
+    return (
+        to_us(event.time),
+        str(event.kind),
+        event.profile,
+        event.category,
+        event.action,
+        event.domain,
+        event.url,
+        event.rule,
+        event.app,
+        event.detail,
+    )
+
+
+def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> int:
+    """Insert events inside the caller's transaction; returns the id of the last one (0 if none).
+
+    The caller owns the transaction so that a batch commits (and counts as stored) as a whole.
+    """
+    if not events:
+        return 0
+    conn.executemany(_INSERT_EVENT, [event_row(event) for event in events])
+    row = conn.execute("SELECT last_insert_rowid()").fetchone()
+    return int(row[0])
+
+
+def event_from_row(row: Sequence[object]) -> StoredEvent:
+    """Rebuild a stored event from `SELECT id, <EVENT_COLUMNS>`."""
+    ident, time_us, kind, *rest = row
+    if not isinstance(ident, int) or not isinstance(time_us, int):
+        raise TypeError(f"events row has non-integer id or time: {ident!r}, {time_us!r}")
+    profile, category, action, domain, url, rule, app, detail = (str(value) for value in rest)
+    return StoredEvent(
+        id=ident,
+        event=Event(
+            time=from_us(time_us),
+            kind=EventKind(str(kind)),
+            profile=profile,
+            category=category,
+            action=action,
+            domain=domain,
+            url=url,
+            rule=rule,
+            app=app,
+            detail=detail,
+        ),
+    )
