@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
+DEFAULT_API_LISTEN = "127.0.0.1:0"
+"""Port 0: a free port, recorded in the data dir's api.json for clients."""
 
 
 class ConfigError(Exception):
@@ -29,6 +31,9 @@ class RunConfig:
     """Extra CA bundle for verifying upstream servers (a school's own TLS inspection)."""
     reload_interval: float = 2.0
     """Seconds between checks of the policy file for changes."""
+    api_host: str = "127.0.0.1"
+    api_port: int = 0
+    """The control API's loopback address; port 0 takes a free port."""
 
     @property
     def cache_dir(self) -> Path:
@@ -45,27 +50,30 @@ def default_data_dir() -> Path:
     return Path(base) / "abhaya"
 
 
-def parse_listen(text: str, allow_lan: bool) -> tuple[str, int]:
-    """Parse HOST:PORT (IPv6 as [::1]:PORT); refuse non-loopback hosts without allow_lan."""
+def parse_listen(text: str, allow_lan: bool, option: str = "--listen") -> tuple[str, int]:
+    """Parse HOST:PORT (IPv6 as [::1]:PORT); refuse non-loopback hosts without allow_lan.
+
+    `option` names the command-line option in error messages.
+    """
     host, sep, port_text = text.rpartition(":")
     if not sep or not host:
-        raise ConfigError(f"--listen {text!r}: expected HOST:PORT, for example {DEFAULT_LISTEN}")
+        raise ConfigError(f"{option} {text!r}: expected HOST:PORT, for example {DEFAULT_LISTEN}")
     host = host.removeprefix("[").removesuffix("]")
     try:
         port = int(port_text)
     except ValueError:
-        raise ConfigError(f"--listen {text!r}: port {port_text!r} is not a number") from None
+        raise ConfigError(f"{option} {text!r}: port {port_text!r} is not a number") from None
     if not 0 <= port <= 65535:
-        raise ConfigError(f"--listen {text!r}: port must be 0-65535")
+        raise ConfigError(f"{option} {text!r}: port must be 0-65535")
     if host == "localhost":
         host = "127.0.0.1"
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        raise ConfigError(f"--listen {text!r}: {host!r} is not an IP address") from None
+        raise ConfigError(f"{option} {text!r}: {host!r} is not an IP address") from None
     if not address.is_loopback and not allow_lan:
         raise ConfigError(
-            f"--listen {text!r}: {host} is not a loopback address; the proxy would filter (and "
+            f"{option} {text!r}: {host} is not a loopback address; the proxy would filter (and "
             "see) other machines' traffic. Pass --allow-lan if that is really intended."
         )
     return host, port

@@ -1,15 +1,17 @@
 """Running mitmproxy in-process with Abhaya's addons.
 
-`Agent.run()` is the service main loop: it starts the proxy, watches the policy file, reloads
-on SIGHUP or on change (an invalid new policy is refused and the old one stays), and returns
-after SIGINT/SIGTERM or `shutdown()`.  Tests run the same class in a thread.
+`Agent.run()` is the service main loop: it starts the proxy and the control API, watches the
+policy file, reloads on SIGHUP or on change (an invalid new policy is refused and the old one
+stays), and returns after SIGINT/SIGTERM or `shutdown()`.  Tests run the same class in a thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+import os
 import signal
 from collections.abc import Callable, Sequence
 
@@ -17,10 +19,14 @@ from mitmproxy import master, options
 from mitmproxy.addons import default_addons, errorcheck
 
 from abhaya.agent.addons import build_addons
+from abhaya.agent.api.pin import ParentPin
+from abhaya.agent.api.routes import ControlApi
+from abhaya.agent.api.server import ApiServer
+from abhaya.agent.api.sessions import SessionStore
 from abhaya.agent.ca import CaFiles, ensure_ca
-from abhaya.agent.config import RunConfig
+from abhaya.agent.config import ConfigError, RunConfig
 from abhaya.agent.policy_state import PolicyState
-from abhaya.agent.services import Services
+from abhaya.agent.services import Services, utc_now
 from abhaya.agent.store import EventWriter, RetentionPolicy, open_store
 from abhaya.filters.policy.compile import CompiledPolicy
 from abhaya.filters.policy.load import PolicyError
@@ -55,8 +61,12 @@ class Agent:
         self,
         config: RunConfig,
         extra_addons: Sequence[object] = (),
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.config = config
+        # The folder holds the CA key, the store and its key file: its owner's alone.
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(config.data_dir, 0o700)
         self.ca: CaFiles = ensure_ca(config.ca_dir)
         pages = PageRenderer.load_default()
         policy = PolicyState(config.policy_path, config.cache_dir, check=_pages_exist_for(pages))
@@ -67,7 +77,14 @@ class Agent:
             self.store.connect,
             retention=RetentionPolicy(settings.retention_days, settings.alert_retention_days),
         )
-        self.services = Services(policy=policy, pages=pages, events=events)
+        self.services = Services(policy=policy, pages=pages, events=events, clock=clock)
+        self.sessions = SessionStore(clock)
+        control = ControlApi(
+            self.store, self.services, ParentPin(self.store.connect, events, clock), self.sessions
+        )
+        self.api = ApiServer(
+            control, self.services.api, config.data_dir, config.api_host, config.api_port
+        )
         self._extra = list(extra_addons)
         self._master: master.Master | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -101,6 +118,14 @@ class Agent:
         if handle_signals:
             self._install_signals()
         self.services.events.start()
+        try:
+            self.api.start()
+        except OSError as error:
+            await asyncio.to_thread(self.services.events.close)
+            raise ConfigError(
+                f"--api-listen {self.config.api_host}:{self.config.api_port}: cannot listen "
+                f"there ({error.strerror or error})"
+            ) from None
         watcher = asyncio.create_task(self._watch_policy())
         ready = asyncio.create_task(self._announce(on_ready))
         try:
@@ -113,6 +138,7 @@ class Agent:
             # mitmproxy leaves its listening sockets to process exit; close them now so the
             # port is free as soon as run() returns (tests start agents one after another).
             await proxy.addons.get("proxyserver").servers.update([])
+            await asyncio.to_thread(self.api.stop)
             # Every event the proxy submitted is committed before run() returns.
             await asyncio.to_thread(self.services.events.close)
 

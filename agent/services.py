@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from abhaya.agent.api.discovery import ApiEndpoint
 from abhaya.agent.grants import ContinueGrants
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.store import EventWriter
@@ -25,3 +26,5 @@ class Services:
     grants: ContinueGrants = field(default_factory=ContinueGrants)
     clock: Callable[[], dt.datetime] = utc_now
     """Aware "now"; tests pass a fixed clock to exercise schedules."""
+    api: ApiEndpoint = field(default_factory=ApiEndpoint)
+    """Where the control API listens, so the guard addon keeps proxied requests away from it."""

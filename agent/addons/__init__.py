@@ -3,15 +3,17 @@
 mitmproxy runs each hook through the addons in list order, so the request path reads top to
 bottom here:
 
-1. limits   refuses oversized URLs and header floods before any other work
-2. policy   decides every request (`filters.decide`), applies safe-search rewrites,
+1. guard    refuses requests for the agent's own control API (403) before anything else
+2. limits   refuses oversized URLs and header floods before any other work
+3. policy   decides every request (`filters.decide`), applies safe-search rewrites,
             and leaves TLS uninspected for allowed pass-through domains
-3. pages    answers block and warn verdicts with a warning page; the server is never contacted
-4. log      records every verdict that is not a plain allow in the event store
+4. pages    answers block and warn verdicts with a warning page; the server is never contacted
+5. log      records every verdict that is not a plain allow in the event store
 """
 
 from __future__ import annotations
 
+from abhaya.agent.addons.guard import ApiGuard
 from abhaya.agent.addons.limits import Limits
 from abhaya.agent.addons.log import VerdictLog
 from abhaya.agent.addons.pages import WarningPages
@@ -22,6 +24,7 @@ from abhaya.agent.services import Services
 def build_addons(services: Services) -> list[object]:
     """The addon pipeline in request order."""
     return [
+        ApiGuard(services),
         Limits(services),
         PolicyAddon(services),
         WarningPages(services),

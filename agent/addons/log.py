@@ -12,7 +12,7 @@ import logging
 
 from mitmproxy import http
 
-from abhaya.agent.addons.flowdata import verdict_of
+from abhaya.agent.addons.flowdata import request_url, verdict_of
 from abhaya.agent.services import Services
 from abhaya.agent.store import Event, EventKind, url_without_query
 from abhaya.filters.verdict import Action
@@ -31,7 +31,7 @@ class VerdictLog:
         if verdict.action is Action.ALLOW and ("continued", "yes") not in verdict.details:
             return
         compiled = self._services.policy.current
-        url = flow.request.pretty_url
+        url = request_url(flow.request, by_host_header=True)
         host = flow.request.pretty_host
         self._services.events.submit(
             Event(

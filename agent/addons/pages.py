@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mitmproxy import http
 
-from abhaya.agent.addons.flowdata import verdict_of
+from abhaya.agent.addons.flowdata import request_url, verdict_of
 from abhaya.agent.addons.policy import allows_continue
 from abhaya.agent.services import Services
 from abhaya.filters.verdict import Action
@@ -46,7 +46,7 @@ class WarningPages:
             kind=kind,
             category=verdict.category,
             action=str(verdict.action),
-            url=flow.request.pretty_url[:_SHOWN_URL_CHARS],
+            url=request_url(flow.request, by_host_header=True)[:_SHOWN_URL_CHARS],
             query=verdict.query,
             ask_parent=verdict.ask_parent,
             continue_url=continue_url,

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from mitmproxy import http, tls
 
-from abhaya.agent.addons.flowdata import set_verdict, verdict_of
+from abhaya.agent.addons.flowdata import request_url, set_verdict, verdict_of
 from abhaya.agent.grants import TOKEN_PARAM
 from abhaya.agent.services import Services
 from abhaya.filters.decide import decide
@@ -68,11 +68,13 @@ class PolicyAddon:
             cleaned = grants.redeem(request.path, profile.name, request.host, now)
             if cleaned is not None:
                 request.path = cleaned
-        verdict = self._decide(request.url, profile, now)
+        url = request_url(request)
+        verdict = self._decide(url, profile, now)
         # The Host header can name another site than the connection's target (domain
         # fronting); decide both and keep the stricter verdict.
-        if request.pretty_url != request.url:
-            other = self._decide(request.pretty_url, profile, now)
+        claimed = request_url(request, by_host_header=True)
+        if claimed != url:
+            other = self._decide(claimed, profile, now)
             if _SEVERITY[other.action] > _SEVERITY[verdict.action]:
                 verdict = other
         if (

@@ -55,7 +55,11 @@ def url_without_query(url: str) -> str:
     host = parts.hostname or ""
     if ":" in host:  # IPv6 literal: urlsplit strips the brackets, urlunsplit needs them back
         host = f"[{host}]"
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    try:
+        port = parts.port
+    except ValueError:  # an unreadable port: keep no more than the host
+        port = None
+    netloc = host if port is None else f"{host}:{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 

@@ -8,10 +8,11 @@ else, TLS on both sides included, is the real proxy path.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -112,8 +113,17 @@ class MapHosts:
 class RunningAgent:
     """The real `Agent` on an ephemeral loopback port, in a thread with its own event loop."""
 
-    def __init__(self, config: RunConfig, extra: list[object]) -> None:
-        self.agent = Agent(config, extra_addons=extra)
+    def __init__(
+        self,
+        config: RunConfig,
+        extra: list[object],
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.agent = (
+            Agent(config, extra_addons=extra)
+            if clock is None
+            else Agent(config, extra_addons=extra, clock=clock)
+        )
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, daemon=True)
 
@@ -127,6 +137,8 @@ class RunningAgent:
         return self
 
     def stop(self) -> None:
+        if not self._thread.is_alive():  # already stopped (a test may stop it itself)
+            return
         self.agent.shutdown()
         self._thread.join(30)
 

@@ -82,6 +82,7 @@ def test_run_prints_how_to_use_it_and_stops_cleanly(agent_process: AgentProcess)
 
 
 def test_ca_key_is_private_and_no_pkcs12_is_kept(agent_process: AgentProcess) -> None:
+    assert (agent_process.folder / "data").stat().st_mode & 0o777 == 0o700
     ca = agent_process.folder / "data" / "ca"
     assert (ca / "mitmproxy-ca.pem").stat().st_mode & 0o777 == 0o600
     assert (ca / "abhaya-ca.pem").stat().st_mode & 0o777 == 0o644

@@ -43,3 +43,8 @@ def test_naive_times_are_refused() -> None:
         Event(time=datetime(2026, 1, 1), kind=EventKind.VERDICT)
     with pytest.raises(ValueError, match="timezone-aware"):
         to_us(datetime(2026, 1, 1))
+
+
+def test_url_without_query_never_raises_on_a_bad_port() -> None:
+    stripped = url_without_query("http://::1:8080/x?q=secret")
+    assert "secret" not in stripped and stripped.endswith("/x")

@@ -1,0 +1,97 @@
+"""Where the control API listens: for the proxy's guard (in memory) and for clients (api.json).
+
+The API takes a free loopback port by default, so clients cannot know it in advance.  The agent
+writes `api.json` (host, port, pid) into its data dir, readable only by the agent's user (the
+same user who may read the store's key file); the CLI reads it from there.  The file is
+replaced atomically, so a reader never sees half of it, and removed when the API stops.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+API_FILE_NAME = "api.json"
+
+
+class DiscoveryError(Exception):
+    """api.json is missing or unreadable: the agent is not running for this data dir."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiAddress:
+    host: str
+    port: int
+    pid: int
+
+    @property
+    def base_url(self) -> str:
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{shown}:{self.port}"
+
+
+class ApiEndpoint:
+    """The API's port once it listens (None before and after); read by the guard addon on
+    proxy threads, set by the API server.  Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._port: int | None = None
+
+    @property
+    def port(self) -> int | None:
+        with self._lock:
+            return self._port
+
+    def set(self, port: int | None) -> None:
+        with self._lock:
+            self._port = port
+
+
+def write_api_file(data_dir: Path, address: ApiAddress) -> Path:
+    """Write `api.json` with mode 0600 through a temporary file and an atomic rename."""
+    path = data_dir / API_FILE_NAME
+    temporary = data_dir / f".{API_FILE_NAME}.{os.getpid()}.tmp"
+    text = json.dumps({"host": address.host, "port": address.port, "pid": address.pid})
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(temporary, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, text.encode("utf-8"))
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)
+    return path
+
+
+def remove_api_file(data_dir: Path, pid: int) -> None:
+    """Remove `api.json` if it is still this process's (another agent may have replaced it)."""
+    path = data_dir / API_FILE_NAME
+    try:
+        if read_api_file(data_dir).pid == pid:
+            path.unlink()
+    except (DiscoveryError, FileNotFoundError):
+        return
+
+
+def read_api_file(data_dir: Path) -> ApiAddress:
+    """The address in `data_dir/api.json`; DiscoveryError saying what is wrong otherwise."""
+    path = data_dir / API_FILE_NAME
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DiscoveryError(
+            f"the Abhaya agent is not running for {data_dir} (no {API_FILE_NAME}); "
+            "start it with `abhaya run`"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise DiscoveryError(f"cannot read {path}: {error}") from None
+    host, port, pid = (
+        record.get(name) if isinstance(record, dict) else None for name in ("host", "port", "pid")
+    )
+    if not isinstance(host, str) or not isinstance(port, int) or not isinstance(pid, int):
+        raise DiscoveryError(f"{path} does not hold an API address")
+    return ApiAddress(host, port, pid)

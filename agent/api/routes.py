@@ -1,0 +1,329 @@
+"""The calls of the control API under /v1/, each a small handler from Request to Response.
+
+Every call needs a valid session token except logging in, asking whether a PIN is set, and
+setting the very first PIN (there is nothing to log in with before it).  Reads use their own
+read-only store connection per request (handler threads never share one); writes of events go
+through the agent's EventWriter like every other event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from abhaya.agent.api.export import csv_chunks, event_record, iter_events, json_chunks
+from abhaya.agent.api.pin import (
+    ParentPin,
+    PinError,
+    PinFormatError,
+    PinLockedError,
+    PinNotSetError,
+    PinRequiredError,
+    PinStoreError,
+    WrongPinError,
+)
+from abhaya.agent.api.sessions import IssuedToken, SessionError, SessionStore
+from abhaya.agent.api.wire import (
+    ApiError,
+    Request,
+    Response,
+    invalid,
+    json_response,
+    parse_int,
+    parse_time,
+)
+from abhaya.agent.services import Services
+from abhaya.agent.store import EventKind, KeyMode, Store
+from abhaya.agent.store.alerts import list_alerts
+from abhaya.agent.store.queries import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    EventFilter,
+    PageCursor,
+    category_counts_by_day,
+    counts_today,
+    events_page,
+    top_apps,
+    top_domains,
+)
+
+MAX_TEXT = 200
+MAX_STATS_DAYS = 366
+KEY_MODE_TEXT = {
+    KeyMode.KEYRING: "encrypted; the database key is in the OS keyring",
+    KeyMode.FILE: "encrypted, WEAKER MODE: no OS keyring was usable, so the database key is in a "
+    "file in the data dir; anyone who can read that folder as the agent's user can read the "
+    "history",
+}
+
+Handler = Callable[[Request], Response]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    handler: Handler
+    needs_session: bool = True
+
+
+class ControlApi:
+    """Dispatches requests to the handlers; knows nothing about sockets."""
+
+    def __init__(
+        self, store: Store, services: Services, pin: ParentPin, sessions: SessionStore
+    ) -> None:
+        self._store = store
+        self._services = services
+        self._pin = pin
+        self._sessions = sessions
+        self._routes: Mapping[str, Mapping[str, Route]] = {
+            "/v1/login": {"POST": Route(self._login, needs_session=False)},
+            "/v1/logout": {"POST": Route(self._logout)},
+            # Setting the first PIN needs no session; the handler asks for one when a PIN is set.
+            "/v1/pin": {
+                "GET": Route(self._pin_state, needs_session=False),
+                "POST": Route(self._set_pin, needs_session=False),
+            },
+            "/v1/status": {"GET": Route(self._status)},
+            "/v1/events": {"GET": Route(self._events)},
+            "/v1/stats": {"GET": Route(self._stats)},
+            "/v1/export": {"GET": Route(self._export)},
+        }
+
+    def handle(self, request: Request) -> Response:
+        """The response to `request`; ApiError for every refusal (the server renders it)."""
+        methods = self._routes.get(request.path)
+        if methods is None:
+            raise ApiError(404, f"no such call: {request.path}")
+        route = methods.get(request.method)
+        if route is None:
+            allowed = ", ".join(sorted(methods))
+            raise ApiError(405, f"{request.path} accepts {allowed}", headers=(("Allow", allowed),))
+        if route.needs_session:
+            self._authorise(request)
+        return route.handler(request)
+
+    # -- sessions and the PIN ---------------------------------------------------------------
+
+    def _authorise(self, request: Request) -> None:
+        token = request.bearer_token()
+        if token is None:
+            raise _unauthorised("log in first: send Authorization: Bearer <token>")
+        try:
+            self._sessions.check(token)
+        except SessionError as error:
+            raise _unauthorised(str(error)) from None
+
+    def _login(self, request: Request) -> Response:
+        body = _fields(request.json_object(), required=("pin",))
+        with _pin_errors():
+            self._pin.verify(body["pin"], "pin")
+        return _token_response(self._sessions.create())
+
+    def _logout(self, request: Request) -> Response:
+        token = request.bearer_token()
+        assert token is not None  # _authorise checked it
+        self._sessions.revoke(token)
+        return json_response({"ok": True})
+
+    def _pin_state(self, request: Request) -> Response:
+        request.only_params(())
+        return json_response({"set": self._pin.is_set()})
+
+    def _set_pin(self, request: Request) -> Response:
+        """Set the first PIN (no session), or change it (session and the current PIN).
+
+        Every session ends with a change; the caller gets a fresh one.
+        """
+        body = _fields(request.json_object(), required=("new",), optional=("old",))
+        if self._pin.is_set():
+            self._authorise(request)
+            if "old" not in body:
+                raise invalid("old", "a PIN is set; give the current PIN to change it")
+        with _pin_errors():
+            self._pin.change(body["new"], body.get("old"))
+        self._sessions.revoke_all()
+        return _token_response(self._sessions.create())
+
+    # -- reading the store ------------------------------------------------------------------
+
+    def _read(self) -> contextlib.closing[sqlite3.Connection]:
+        return contextlib.closing(self._store.connect(read_only=True))
+
+    def _utc_offset(self, now: datetime) -> timedelta:
+        """The policy's time zone offset now: "today" is the family's day, not the server's."""
+        zone = ZoneInfo(self._services.policy.current.policy.timezone)
+        return now.astimezone(zone).utcoffset() or timedelta(0)
+
+    def _status(self, request: Request) -> Response:
+        request.only_params(())
+        now = self._services.clock()
+        compiled = self._services.policy.current
+        with self._read() as conn:
+            today = counts_today(conn, now, utc_offset=self._utc_offset(now))
+            tamper = events_page(conn, EventFilter(kinds=(EventKind.TAMPER,)), limit=1).events
+            alerts = list_alerts(conn)
+        writer = self._services.events
+        recovery = self._store.recovery
+        last_alert = alerts[0] if alerts else None
+        return json_response(
+            {
+                "protection": "on",
+                "policy": {"source": compiled.source, "profile": compiled.profile().name},
+                "store": {
+                    "path": str(self._store.path),
+                    "key_mode": str(self._store.key_mode),
+                    "key_note": KEY_MODE_TEXT[self._store.key_mode],
+                    "replaced_at_start": None if recovery is None else recovery.reason,
+                    "dropped_events": writer.dropped_total,
+                    "failed_events": writer.failed_total,
+                },
+                "today": {
+                    "total": today.total,
+                    "by_kind": dict(today.by_kind),
+                    "by_action": dict(today.by_action),
+                },
+                "last_tamper": event_record(tamper[0]) if tamper else None,
+                "last_alert": None
+                if last_alert is None
+                else {
+                    "id": last_alert.id,
+                    "time": last_alert.alert.time.isoformat(),
+                    "kind": last_alert.alert.kind,
+                    "severity": str(last_alert.alert.severity),
+                    "message": last_alert.alert.message,
+                    "acknowledged": last_alert.alert.acknowledged,
+                },
+                "unacknowledged_alerts": sum(not item.alert.acknowledged for item in alerts),
+            }
+        )
+
+    def _events(self, request: Request) -> Response:
+        request.only_params(("kind", "category", "since", "until", "text", "limit", "cursor"))
+        where = _event_filter(request)
+        limit = parse_int(request.param("limit"), "limit", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)
+        cursor_text = request.param("cursor")
+        cursor = None
+        if cursor_text is not None:
+            try:
+                cursor = PageCursor.parse(cursor_text)
+            except ValueError:
+                raise invalid("cursor", "not a cursor from a previous page") from None
+        with self._read() as conn:
+            page = events_page(conn, where, limit=limit, after=cursor)
+        return json_response(
+            {
+                "events": [event_record(item) for item in page.events],
+                "next_cursor": None if page.next_cursor is None else page.next_cursor.token(),
+            }
+        )
+
+    def _stats(self, request: Request) -> Response:
+        request.only_params(("days",))
+        days = parse_int(request.param("days"), "days", 1, MAX_STATS_DAYS, 7)
+        now = self._services.clock()
+        offset = self._utc_offset(now)
+        local = now + offset
+        today_start = datetime(local.year, local.month, local.day, tzinfo=now.tzinfo) - offset
+        since, until = today_start - timedelta(days=days - 1), today_start + timedelta(days=1)
+        with self._read() as conn:
+            per_day = category_counts_by_day(conn, since, until, utc_offset=offset)
+            domains = top_domains(conn, since, until)
+            apps = top_apps(conn, since, until)
+        return json_response(
+            {
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+                "utc_offset_minutes": offset // timedelta(minutes=1),
+                "per_day": [
+                    {"day": row.day.isoformat(), "category": row.category, "count": row.count}
+                    for row in per_day
+                ],
+                "top_domains": [{"name": row.name, "count": row.count} for row in domains],
+                "top_apps": [{"name": row.name, "count": row.count} for row in apps],
+            }
+        )
+
+    def _export(self, request: Request) -> Response:
+        request.only_params(("format", "since", "until"))
+        kind = request.param("format")
+        if kind not in ("csv", "json"):
+            raise invalid("format", "expected csv or json")
+        where = EventFilter(
+            since=parse_time(request.param("since"), "since"),
+            until=parse_time(request.param("until"), "until"),
+        )
+        events = iter_events(lambda: self._store.connect(read_only=True), where)
+        disposition = ("Content-Disposition", f'attachment; filename="abhaya-events.{kind}"')
+        if kind == "csv":
+            return Response(200, csv_chunks(events), "text/csv; charset=utf-8", (disposition,))
+        return Response(200, json_chunks(events), "application/json; charset=utf-8", (disposition,))
+
+
+def _event_filter(request: Request) -> EventFilter:
+    kinds: list[EventKind] = []
+    for name in request.values("kind"):
+        try:
+            kinds.append(EventKind(name))
+        except ValueError:
+            raise invalid(
+                "kind", f"unknown kind {name!r}; expected one of {[str(k) for k in EventKind]}"
+            ) from None
+    text = request.param("text") or ""
+    if len(text) > MAX_TEXT:
+        raise invalid("text", f"at most {MAX_TEXT} characters")
+    return EventFilter(
+        kinds=tuple(kinds),
+        categories=request.values("category"),
+        since=parse_time(request.param("since"), "since"),
+        until=parse_time(request.param("until"), "until"),
+        text=text,
+    )
+
+
+def _fields(
+    body: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """`body` if it has every required field and nothing unknown; 422 naming the field."""
+    for name in required:
+        if name not in body:
+            raise invalid(name, "required")
+    for name in body:
+        if name not in required and name not in optional:
+            raise invalid(name, f"unknown field; expected {sorted((*required, *optional))}")
+    return body
+
+
+def _unauthorised(message: str) -> ApiError:
+    return ApiError(401, message, headers=(("WWW-Authenticate", 'Bearer realm="abhaya"'),))
+
+
+def _token_response(issued: IssuedToken) -> Response:
+    return json_response({"token": issued.token, "expires": issued.session.expires.isoformat()})
+
+
+@contextlib.contextmanager
+def _pin_errors() -> Iterator[None]:
+    """Map PIN errors to HTTP answers (a wrong PIN is 401, a lock-out 429 with Retry-After)."""
+    try:
+        yield
+    except PinFormatError as error:
+        raise invalid(error.field, str(error).removeprefix(f"{error.field}: ")) from None
+    except PinRequiredError as error:
+        raise invalid("old", str(error).removeprefix("old: ")) from None
+    except WrongPinError as error:
+        raise _unauthorised(str(error)) from None
+    except PinLockedError as error:
+        raise ApiError(
+            429, str(error), headers=(("Retry-After", str(error.retry_after)),)
+        ) from None
+    except PinNotSetError as error:
+        raise ApiError(409, str(error)) from None
+    except PinStoreError as error:
+        raise ApiError(500, str(error)) from None
+    except PinError as error:
+        raise ApiError(400, str(error)) from None

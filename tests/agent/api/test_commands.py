@@ -1,0 +1,193 @@
+"""`abhaya status|set-pin|events|export` as a parent runs them, against a running `abhaya run`.
+
+The PIN goes in on standard input (not a terminal here), never on the command line.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import socket
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from abhaya.agent.api.discovery import ApiAddress, write_api_file
+from tests.agent.test_cli import ABHAYA, AgentProcess
+from tests.conftest import write_policy
+
+PIN = "2468"
+
+
+def abhaya(*args: str, data_dir: Path, pin_input: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ABHAYA, *args, "--data-dir", str(data_dir)],
+        input=pin_input,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProcess]:
+    """`abhaya run` whose first PIN was set with `abhaya set-pin`, after one blocked request."""
+    folder = tmp_path_factory.mktemp("cli-api")
+    process = AgentProcess(folder, write_policy(folder / "policy"))
+    try:
+        first = abhaya("set-pin", data_dir=folder / "data", pin_input=f"{PIN}\n{PIN}\n")
+        assert first.returncode == 0, first.stderr
+        assert "PIN is set" in first.stdout
+        assert process.status_of("https://adult.example/cli-check?q=private") == 403
+        yield process
+    finally:
+        process.process.kill()
+        process.process.wait()
+
+
+def data_dir(agent: AgentProcess) -> Path:
+    return agent.folder / "data"
+
+
+def test_commands_say_when_the_agent_is_not_running(tmp_path: Path) -> None:
+    result = abhaya("status", data_dir=tmp_path, pin_input=f"{PIN}\n")
+    assert result.returncode == 1
+    assert "not running" in result.stderr and "abhaya run" in result.stderr
+
+
+def test_a_stale_api_file_is_reported(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        free_port = sock.getsockname()[1]
+    write_api_file(tmp_path, ApiAddress("127.0.0.1", free_port, 1))
+    result = abhaya("events", data_dir=tmp_path, pin_input=f"{PIN}\n")
+    assert result.returncode == 1
+    assert "not answering" in result.stderr
+
+
+def test_status(agent: AgentProcess) -> None:
+    result = abhaya("status", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert result.returncode == 0, result.stderr
+    assert "protection is on" in result.stdout
+    assert "policy.toml (profile child)" in result.stdout
+    assert "events.db" in result.stdout and "encrypted" in result.stdout
+    assert PIN not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("pin_input", "message"),
+    [("0000\n", "wrong PIN"), ("", "no PIN on standard input"), ("12a4\n", "4 to 12 digits")],
+)
+def test_wrong_or_missing_pin_is_a_clear_error(
+    agent: AgentProcess, pin_input: str, message: str
+) -> None:
+    result = abhaya("status", data_dir=data_dir(agent), pin_input=pin_input)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _events(agent: AgentProcess, *args: str) -> list[dict[str, str]]:
+    """`abhaya events --json ...`, waiting (briefly) for the blocked request's commit."""
+    deadline = time.monotonic() + 20
+    while True:
+        result = abhaya("events", "--json", *args, data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+        assert result.returncode == 0, result.stderr
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        if records or time.monotonic() > deadline:
+            return records
+        time.sleep(0.2)
+
+
+def test_a_blocked_request_appears_in_abhaya_events(agent: AgentProcess) -> None:
+    records = _events(agent, "--kind", "verdict")
+    assert [r["url"] for r in records] == ["https://adult.example/cli-check"]
+    assert records[0]["action"] == "block" and records[0]["category"] == "adult"
+    text = abhaya("events", "--limit", "1", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert text.returncode == 0
+    assert len(text.stdout.splitlines()) == 1
+    future = abhaya(
+        "events", "--since", "2999-01-01T00:00", data_dir=data_dir(agent), pin_input=f"{PIN}\n"
+    )
+    assert (future.returncode, future.stdout) == (0, "")
+
+
+def test_bad_event_options_are_reported(agent: AgentProcess) -> None:
+    result = abhaya(
+        "events", "--kind", "everything", data_dir=data_dir(agent), pin_input=f"{PIN}\n"
+    )
+    assert result.returncode == 1 and "kind" in result.stderr
+    result = abhaya("events", "--since", "soon", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert result.returncode == 1 and "--since" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_writes_a_private_file(agent: AgentProcess, tmp_path: Path, fmt: str) -> None:
+    _events(agent, "--kind", "verdict")  # the blocked request is committed
+    out = tmp_path / f"events.{fmt}"
+    result = abhaya(
+        "export",
+        "--format",
+        fmt,
+        "--out",
+        str(out),
+        data_dir=data_dir(agent),
+        pin_input=f"{PIN}\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert not out.with_name(out.name + ".part").exists()
+    with out.open(newline="") as file:
+        records = list(csv.DictReader(file)) if fmt == "csv" else json.load(file)
+    urls = {record["url"] for record in records if record["kind"] == "verdict"}
+    assert urls == {"https://adult.example/cli-check"}
+    assert "private" not in out.read_text()
+
+
+def test_export_with_a_wrong_pin_leaves_no_file(agent: AgentProcess, tmp_path: Path) -> None:
+    out = tmp_path / "events.csv"
+    result = abhaya(
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        str(out),
+        data_dir=data_dir(agent),
+        pin_input="1111\n",
+    )
+    assert result.returncode == 1 and "wrong PIN" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_set_pin_changes_it_with_the_current_one(agent: AgentProcess) -> None:
+    """Last in this module: the other tests use the first PIN."""
+    folder = data_dir(agent)
+    differ = abhaya("set-pin", data_dir=folder, pin_input=f"{PIN}\n1357\n7531\n")
+    assert differ.returncode == 1 and "differ" in differ.stderr
+    changed = abhaya("set-pin", data_dir=folder, pin_input=f"{PIN}\n1357\n1357\n")
+    assert changed.returncode == 0, changed.stderr
+    assert abhaya("status", data_dir=folder, pin_input=f"{PIN}\n").returncode == 1
+    assert abhaya("status", data_dir=folder, pin_input="1357\n").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("listen", "message"),
+    [
+        ("0.0.0.0:0", "loopback addresses only"),
+        ("192.0.2.1:9000", "loopback addresses only"),
+        ("127.0.0.1:http", "not a number"),
+    ],
+)
+def test_api_listen_must_be_loopback(tmp_path: Path, listen: str, message: str) -> None:
+    result = subprocess.run(
+        [*ABHAYA, "run", "--api-listen", listen, "--allow-lan", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--api-listen" in result.stderr and message in result.stderr

@@ -1,0 +1,132 @@
+"""Events, stats and export through the API after real requests through the real proxy."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.agent.api.conftest import ApiAgent
+
+BLOCKED = [
+    "https://adult.example/video?q=private-words",
+    "https://adult.example/photos",
+    "https://www.adult.example/",
+    "https://custom.example/page",
+]
+
+
+@pytest.fixture(scope="module")
+def browsed(shared: ApiAgent) -> ApiAgent:
+    """The shared agent after a child's blocked and allowed requests, all committed."""
+    with shared.running.client() as proxy:
+        for url in BLOCKED:
+            assert proxy.get(url).status_code == 403
+        assert proxy.get("https://example.org/fine").status_code == 200
+    assert shared.running.agent.services.events.flush(20)
+    return shared
+
+
+@pytest.fixture
+def api(browsed: ApiAgent) -> Iterator[httpx.Client]:
+    with browsed.client() as client:
+        client.headers.update(browsed.login(client))
+        yield client
+
+
+def test_blocked_requests_are_listed_without_their_query(api: httpx.Client) -> None:
+    page = api.get("/v1/events", params={"category": "adult"}).json()
+    urls = [record["url"] for record in page["events"]]
+    assert "https://adult.example/video" in urls
+    assert all("private-words" not in json.dumps(record) for record in page["events"])
+    record = page["events"][0]
+    assert {record["kind"], record["action"], record["profile"]} == {"verdict", "block", "child"}
+    assert datetime.fromisoformat(record["time"]).tzinfo is not None
+    assert page["next_cursor"] is None
+    everything = api.get("/v1/events").json()["events"]
+    assert not any(record["domain"] == "example.org" for record in everything)  # allow: no event
+
+
+def test_events_are_paged_with_cursors_newest_first(api: httpx.Client) -> None:
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params = {"kind": "verdict", "limit": "1"} | ({"cursor": cursor} if cursor else {})
+        page = api.get("/v1/events", params=params).json()
+        seen.extend(record["id"] for record in page["events"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(BLOCKED)
+    assert seen == sorted(seen, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("params", "count"),
+    [
+        ({"text": "custom.example"}, 1),
+        ({"text": "ADULT.EXAMPLE"}, 3),
+        ({"category": "adult,custom"}, 4),
+        ({"kind": "pin_failed"}, 0),
+        ({"kind": "verdict", "category": "gambling"}, 0),
+        ({"since": "2000-01-01T00:00:00Z", "until": "2000-01-02T00:00:00Z"}, 0),
+        ({"since": "2000-01-01T00:00:00+05:30"}, 4),
+    ],
+)
+def test_event_filters(api: httpx.Client, params: dict[str, str], count: int) -> None:
+    answer = api.get("/v1/events", params=params)
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()["events"]) == count
+
+
+def test_stats_count_per_category_per_day_and_top_domains(
+    api: httpx.Client, browsed: ApiAgent
+) -> None:
+    stats = api.get("/v1/stats", params={"days": "7"}).json()
+    per_category: dict[str, int] = {}
+    for row in stats["per_day"]:
+        per_category[row["category"]] = per_category.get(row["category"], 0) + row["count"]
+    assert per_category == {"adult": 3, "custom": 1}
+    assert stats["top_domains"][0] == {"name": "adult.example", "count": 2}
+    assert stats["top_apps"] == []
+    assert stats["utc_offset_minutes"] == 330  # the policy's Asia/Kolkata
+    since, until = datetime.fromisoformat(stats["since"]), datetime.fromisoformat(stats["until"])
+    assert until - since == timedelta(days=7)
+    assert since <= browsed.clock() < until
+
+
+def test_status_counts_today(api: httpx.Client) -> None:
+    today = api.get("/v1/status").json()["today"]
+    assert today["by_action"] == {"block": 4}
+    assert today["by_kind"]["verdict"] == 4
+
+
+def test_csv_export(api: httpx.Client) -> None:
+    answer = api.get("/v1/export", params={"format": "csv"})
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    verdicts = [row for row in rows if row["kind"] == "verdict"]
+    assert sorted(row["url"] for row in verdicts) == sorted(
+        url.partition("?")[0] for url in BLOCKED
+    )
+    assert "private-words" not in answer.text
+
+
+def test_json_export_and_its_time_range(api: httpx.Client) -> None:
+    records = api.get("/v1/export", params={"format": "json"}).json()
+    assert isinstance(records, list)
+    assert {record["domain"] for record in records if record["kind"] == "verdict"} == {
+        "adult.example",
+        "www.adult.example",
+        "custom.example",
+    }
+    future = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    assert api.get("/v1/export", params={"format": "json", "since": future}).json() == []
+    empty_csv = api.get("/v1/export", params={"format": "csv", "since": future}).text
+    assert empty_csv.strip() == "id,time,kind,profile,category,action,domain,url,rule,app,detail"
