@@ -1,5 +1,6 @@
 """The `abhaya` command: `run` starts the filtering proxy, `check` explains decisions, and
-`status`, `set-pin`, `events` and `export` ask the running agent through its control API."""
+`status`, `set-pin`, `events`, `export`, `pause`, `resume`, `requests`, `approve` and `deny`
+ask the running agent through its control API."""
 
 from __future__ import annotations
 
@@ -64,8 +65,21 @@ def _parent_command(args: argparse.Namespace) -> int:
         return commands.events(
             data_dir, as_json=args.json, since=args.since, kinds=args.kind, limit=args.limit
         )
-    return commands.export(
-        data_dir, fmt=args.format, out=args.out, since=args.since, until=args.until
+    if args.command == "export":
+        return commands.export(
+            data_dir, fmt=args.format, out=args.out, since=args.since, until=args.until
+        )
+    if args.command == "pause":
+        return commands.pause(data_dir, minutes=args.minutes)
+    if args.command == "resume":
+        return commands.resume(data_dir)
+    if args.command == "requests":
+        return commands.requests(data_dir, status=args.status)
+    return commands.decide(
+        data_dir,
+        args.id,
+        approve=args.command == "approve",
+        minutes=getattr(args, "minutes", None),
     )
 
 
@@ -127,7 +141,21 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, metavar="FILE")
     export.add_argument("--since", metavar="ISO")
     export.add_argument("--until", metavar="ISO")
-    for command in (status, set_pin, events, export):
+    pause = commands.add_parser(
+        "pause", help="pause filtering for a while; csam stays blocked" + pin_note
+    )
+    pause.add_argument("--minutes", type=_positive, required=True, metavar="N", help="1 to 240")
+    resume = commands.add_parser("resume", help="turn protection back on now" + pin_note)
+    requests = commands.add_parser("requests", help="list children's access requests" + pin_note)
+    requests.add_argument("--status", choices=("pending", "approved", "denied"))
+    approve = commands.add_parser("approve", help="allow a requested domain" + pin_note)
+    approve.add_argument("id", type=_positive, metavar="ID")
+    how_long = approve.add_mutually_exclusive_group(required=True)
+    how_long.add_argument("--minutes", type=_positive, metavar="N")
+    how_long.add_argument("--always", action="store_true")
+    deny = commands.add_parser("deny", help="refuse an access request" + pin_note)
+    deny.add_argument("id", type=_positive, metavar="ID")
+    for command in (status, set_pin, events, export, pause, resume, requests, approve, deny):
         command.add_argument(
             "--data-dir",
             type=Path,

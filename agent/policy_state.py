@@ -7,14 +7,18 @@ the old or the new policy, never a mix).  An invalid file leaves the running pol
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import stat
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from abhaya.filters.policy.compile import CompiledPolicy, load_policy
-from abhaya.filters.policy.load import PolicyError
+from abhaya.filters.policy.compile import CompiledPolicy, compile_policy, load_policy
+from abhaya.filters.policy.load import PolicyError, parse_policy
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,32 @@ class PolicyState:
     @property
     def current(self) -> CompiledPolicy:
         return self._current
+
+    @property
+    def path(self) -> Path | None:
+        """The policy file, or None when the embedded default policy is in force."""
+        return self._path
+
+    def replace_text(self, text: str) -> CompiledPolicy:
+        """Make `text` the policy file's content and the policy in force, or change nothing.
+
+        The text is parsed and compiled completely (lists are resolved beside the policy file)
+        and passes the agent's own check before the file is touched; then it is written to a
+        temporary file in the same folder and renamed over the policy (atomic on one file
+        system), and the compiled policy is swapped in.  Raises PolicyError when the text is
+        refused, and LookupError when there is no policy file (the embedded default policy is
+        part of the installed package and is never written).
+        """
+        path = self._path
+        if path is None:
+            raise LookupError("the agent runs on the embedded default policy, which has no file")
+        with self._lock:
+            compiled = compile_policy(parse_policy(text, str(path)), path, self._cache_dir)
+            self._check(compiled)
+            _write_atomically(path, text)
+            self._current = compiled
+            self._signature = self._disk_signature(compiled)
+        return compiled
 
     def changed_on_disk(self) -> bool:
         """Whether the policy file or any list it names changed since the last load."""
@@ -83,3 +113,22 @@ def _stat(path: Path) -> tuple[str, int, int]:
     except OSError:
         return (str(path), -1, -1)
     return (str(path), info.st_mtime_ns, info.st_size)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and `os.replace`, so a reader (or a crash)
+    sees the old file or the new one, never half of one."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    done = False
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileNotFoundError):  # keep the old file's permissions
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
+        os.replace(temporary, path)
+        done = True
+    finally:
+        if not done:
+            os.unlink(temporary)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from mitmproxy import master, options
 from mitmproxy.addons import default_addons, errorcheck
 
+from abhaya.agent.access import AccessDesk
 from abhaya.agent.addons import build_addons
 from abhaya.agent.api.pin import ParentPin
 from abhaya.agent.api.routes import ControlApi
@@ -25,6 +26,7 @@ from abhaya.agent.api.server import ApiServer
 from abhaya.agent.api.sessions import SessionStore
 from abhaya.agent.ca import CaFiles, ensure_ca
 from abhaya.agent.config import ConfigError, RunConfig
+from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.services import Services, utc_now
 from abhaya.agent.store import EventWriter, RetentionPolicy, open_store
@@ -77,7 +79,14 @@ class Agent:
             self.store.connect,
             retention=RetentionPolicy(settings.retention_days, settings.alert_retention_days),
         )
-        self.services = Services(policy=policy, pages=pages, events=events, clock=clock)
+        self.services = Services(
+            policy=policy,
+            pages=pages,
+            events=events,
+            access=AccessDesk(self.store),
+            pause=PauseSwitch(self.store),
+            clock=clock,
+        )
         self.sessions = SessionStore(clock)
         control = ControlApi(
             self.store, self.services, ParentPin(self.store.connect, events, clock), self.sessions

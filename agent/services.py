@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from abhaya.agent.access import AccessDesk
 from abhaya.agent.api.discovery import ApiEndpoint
 from abhaya.agent.grants import ContinueGrants
+from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.store import EventWriter
 from abhaya.ui.pages.render import PageRenderer
@@ -23,6 +25,10 @@ class Services:
     pages: PageRenderer
     events: EventWriter
     """Where verdicts go for parents to review; `submit` never blocks a proxy thread."""
+    access: AccessDesk
+    """Children's requests for access and the approvals a parent gave (in memory for lookups)."""
+    pause: PauseSwitch
+    """Whether protection is paused (csam never is)."""
     grants: ContinueGrants = field(default_factory=ContinueGrants)
     clock: Callable[[], dt.datetime] = utc_now
     """Aware "now"; tests pass a fixed clock to exercise schedules."""

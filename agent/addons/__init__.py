@@ -5,14 +5,17 @@ bottom here:
 
 1. guard    refuses requests for the agent's own control API (403) before anything else
 2. limits   refuses oversized URLs and header floods before any other work
-3. policy   decides every request (`filters.decide`), applies safe-search rewrites,
-            and leaves TLS uninspected for allowed pass-through domains
-4. pages    answers block and warn verdicts with a warning page; the server is never contacted
-5. log      records every verdict that is not a plain allow in the event store
+3. ask      answers the ask-a-parent form on /__abhaya/ask itself (never the server)
+4. policy   decides every request (`filters.decide`), applies safe-search rewrites,
+            and leaves TLS uninspected for allowed pass-through domains; lets through what
+            a parent approved or what a pause allows (never csam)
+5. pages    answers block and warn verdicts with a warning page; the server is never contacted
+6. log      records every verdict that is not a plain allow in the event store
 """
 
 from __future__ import annotations
 
+from abhaya.agent.addons.ask import AskParent
 from abhaya.agent.addons.guard import ApiGuard
 from abhaya.agent.addons.limits import Limits
 from abhaya.agent.addons.log import VerdictLog
@@ -26,6 +29,7 @@ def build_addons(services: Services) -> list[object]:
     return [
         ApiGuard(services),
         Limits(services),
+        AskParent(services),
         PolicyAddon(services),
         WarningPages(services),
         VerdictLog(services),

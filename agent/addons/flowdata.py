@@ -32,3 +32,8 @@ def request_url(request: http.Request, *, by_host_header: bool = False) -> str:
         host = f"[{host}]"
     port = "" if DEFAULT_PORTS.get(request.scheme) == request.port else f":{request.port}"
     return f"{request.scheme}://{host}{port}{request.path}"
+
+
+def host_key(host: str) -> str:
+    """The host as access requests and approvals are keyed: lower case, no trailing dot."""
+    return host.lower().rstrip(".")

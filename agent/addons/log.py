@@ -13,6 +13,7 @@ import logging
 from mitmproxy import http
 
 from abhaya.agent.addons.flowdata import request_url, verdict_of
+from abhaya.agent.addons.policy import OVERRIDES
 from abhaya.agent.services import Services
 from abhaya.agent.store import Event, EventKind, url_without_query
 from abhaya.filters.verdict import Action
@@ -28,7 +29,9 @@ class VerdictLog:
         verdict = verdict_of(flow)
         if verdict is None:
             return
-        if verdict.action is Action.ALLOW and ("continued", "yes") not in verdict.details:
+        if verdict.action is Action.ALLOW and not any(
+            key in OVERRIDES for key, _ in verdict.details
+        ):
             return
         compiled = self._services.policy.current
         url = request_url(flow.request, by_host_header=True)

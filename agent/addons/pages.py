@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from mitmproxy import http
 
-from abhaya.agent.addons.flowdata import request_url, verdict_of
+from abhaya.agent.addons.ask import ASK_PATH
+from abhaya.agent.addons.flowdata import host_key, request_url, verdict_of
 from abhaya.agent.addons.policy import allows_continue
 from abhaya.agent.services import Services
+from abhaya.agent.store.access import RequestStatus
 from abhaya.filters.verdict import Action
 from abhaya.ui.pages.render import PageContext, choose_language, page_kind_for
 
@@ -42,6 +44,12 @@ class WarningPages:
             continue_url = self._services.grants.continue_path(
                 flow.request.path, profile.name, flow.request.host, self._services.clock()
             )
+        ask_action = ask_page = ask_state = ""
+        if verdict.ask_parent and kind == "blocked":
+            ask_action, ask_page = ASK_PATH, flow.request.path.partition("?")[0]
+            latest = self._services.access.latest(profile.name, host_key(flow.request.host))
+            if latest is not None and latest.status is not RequestStatus.APPROVED:
+                ask_state = str(latest.status)  # pending or denied
         context = PageContext(
             kind=kind,
             category=verdict.category,
@@ -50,6 +58,9 @@ class WarningPages:
             query=verdict.query,
             ask_parent=verdict.ask_parent,
             continue_url=continue_url,
+            ask_action=ask_action,
+            ask_page=ask_page[:_SHOWN_URL_CHARS],
+            ask_state=ask_state,
         )
         html = renderer.render(context, language, compiled.book.jurisdiction)
         # A body the client is still sending is read (up to the proxy's body limit) and

@@ -15,14 +15,22 @@ from urllib.parse import urlsplit
 
 from mitmproxy import http, tls
 
-from abhaya.agent.addons.flowdata import request_url, set_verdict, verdict_of
+from abhaya.agent.addons.flowdata import host_key, request_url, set_verdict, verdict_of
 from abhaya.agent.grants import TOKEN_PARAM
 from abhaya.agent.services import Services
 from abhaya.filters.decide import decide
 from abhaya.filters.policy.compile import CompiledPolicy, ProfileRules
+from abhaya.filters.policy.model import ZERO_TOLERANCE
 from abhaya.filters.verdict import Action, RequestInfo, Verdict
 
 log = logging.getLogger(__name__)
+
+OVERRIDE_CONTINUED = "continued"
+OVERRIDE_APPROVED = "approved"
+OVERRIDE_PAUSED = "paused"
+OVERRIDES = frozenset({OVERRIDE_CONTINUED, OVERRIDE_APPROVED, OVERRIDE_PAUSED})
+"""`Verdict.details` keys of a stopped request that was let through; the log records these."""
+_NEVER = frozenset({ZERO_TOLERANCE, "error"})
 
 _SEVERITY = {
     Action.ALLOW: 0,
@@ -86,14 +94,42 @@ class PolicyAddon:
                 verdict,
                 action=Action.ALLOW,
                 reason=f"continued past a warning: {verdict.reason}",
-                details=(*verdict.details, ("continued", "yes")),
+                details=(*verdict.details, (OVERRIDE_CONTINUED, "yes")),
             )
+        verdict = self._override(verdict, profile.name, host_key(request.host), now)
         set_verdict(flow, verdict)
         if verdict.action is Action.REWRITE and verdict.rewrite is not None:
             query = urlsplit(verdict.rewrite.url).query
             request.path = request.path.partition("?")[0] + (f"?{query}" if query else "")
             for name, value in verdict.rewrite.set_headers:
                 request.headers[name] = value
+
+    def _override(self, verdict: Verdict, profile: str, host: str, now: dt.datetime) -> Verdict:
+        """A parent's approval for this host, or a pause, lets a stopped request through.
+
+        Never for csam (zero tolerance) and never for a request that could not be checked.
+        The verdict keeps its category and rule and says why it became an allow, so the log
+        addon records it for the parent.
+        """
+        if verdict.action not in (Action.BLOCK, Action.WARN) or verdict.category in _NEVER:
+            return verdict
+        approval = self._services.access.approval(profile, host, now)
+        if approval is not None:
+            return replace(
+                verdict,
+                action=Action.ALLOW,
+                reason=f"approved by a parent (request {approval.id}): {verdict.reason}",
+                details=(*verdict.details, (OVERRIDE_APPROVED, str(approval.id))),
+            )
+        until = self._services.pause.paused_until(now)
+        if until is not None:
+            return replace(
+                verdict,
+                action=Action.ALLOW,
+                reason=f"protection paused until {until.isoformat()}: {verdict.reason}",
+                details=(*verdict.details, (OVERRIDE_PAUSED, until.isoformat())),
+            )
+        return verdict
 
     def _decide(self, url: str, profile: ProfileRules, now: dt.datetime) -> Verdict:
         """`decide()`, failing closed: an unexpected error blocks rather than lets through."""

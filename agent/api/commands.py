@@ -64,7 +64,12 @@ def status(data_dir: Path) -> int:
     store, today = record["store"], record["today"]
     actions = ", ".join(f"{name} {count}" for name, count in sorted(today["by_action"].items()))
     lines = [
-        f"Abhaya is running (pid {pid}); protection is {record['protection']}",
+        f"Abhaya is running (pid {pid}); protection is {record['protection']}"
+        + (
+            f" until {record['paused_until']} (csam stays blocked)"
+            if record["paused_until"]
+            else ""
+        ),
         f"  policy:  {record['policy']['source']} (profile {record['policy']['profile']})",
         f"  events:  {store['path']}",
         f"           {store['key_note']}",
@@ -167,4 +172,48 @@ def export(data_dir: Path, *, fmt: str, out: Path, since: str | None, until: str
                 partial.unlink(missing_ok=True)
     os.replace(partial, out)
     print(f"abhaya: events written to {out} ({out.stat().st_size} bytes)", flush=True)
+    return 0
+
+
+def pause(data_dir: Path, *, minutes: int) -> int:
+    with logged_in(data_dir) as client:
+        record = client.call("POST", "/v1/pause", {"minutes": minutes})
+    print(f"abhaya: protection paused until {record['until']} (csam stays blocked)", flush=True)
+    return 0
+
+
+def resume(data_dir: Path) -> int:
+    with logged_in(data_dir) as client:
+        client.call("POST", "/v1/resume")
+    print("abhaya: protection is on", flush=True)
+    return 0
+
+
+def requests(data_dir: Path, *, status: str | None) -> int:
+    with logged_in(data_dir) as client:
+        record = client.call("GET", "/v1/requests", params={"status": status})
+    for item in record["requests"]:
+        until = ""
+        if item["status"] == "approved":
+            until = f" until {item['expires_at']}" if item["expires_at"] else " always"
+        print(
+            f"#{item['id']}  {item['time']}  {item['status']}{until}  {item['profile']}  "
+            f"{item['url'] or item['domain']}  {json.dumps(item['reason'], ensure_ascii=False)}"
+        )
+    sys.stdout.flush()
+    return 0
+
+
+def decide(data_dir: Path, request_id: int, *, approve: bool, minutes: int | None) -> int:
+    verb = "approve" if approve else "deny"
+    body: dict[str, object] | None = None
+    if approve:
+        body = {"always": True} if minutes is None else {"minutes": minutes}
+    with logged_in(data_dir) as client:
+        record = client.call("POST", f"/v1/requests/{request_id}/{verb}", body)
+    if approve:
+        until = f"until {record['expires_at']}" if record["expires_at"] else "always"
+        print(f"abhaya: {record['domain']} allowed for {record['profile']} {until}", flush=True)
+    else:
+        print(f"abhaya: request {request_id} for {record['domain']} denied", flush=True)
     return 0

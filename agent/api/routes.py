@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from abhaya.agent.api.controls import REQUESTS_PREFIX, ParentControls
 from abhaya.agent.api.export import csv_chunks, event_record, iter_events, json_chunks
 from abhaya.agent.api.pin import (
     ParentPin,
@@ -80,6 +81,7 @@ class ControlApi:
         self._services = services
         self._pin = pin
         self._sessions = sessions
+        controls = ParentControls(services)
         self._routes: Mapping[str, Mapping[str, Route]] = {
             "/v1/login": {"POST": Route(self._login, needs_session=False)},
             "/v1/logout": {"POST": Route(self._logout)},
@@ -92,11 +94,20 @@ class ControlApi:
             "/v1/events": {"GET": Route(self._events)},
             "/v1/stats": {"GET": Route(self._stats)},
             "/v1/export": {"GET": Route(self._export)},
+            "/v1/pause": {"POST": Route(controls.pause)},
+            "/v1/resume": {"POST": Route(controls.resume)},
+            "/v1/policy": {"GET": Route(controls.get_policy), "PUT": Route(controls.put_policy)},
+            "/v1/requests": {"GET": Route(controls.list_requests)},
         }
+        self._decide_request = controls.decide_request
 
     def handle(self, request: Request) -> Response:
         """The response to `request`; ApiError for every refusal (the server renders it)."""
         methods = self._routes.get(request.path)
+        if methods is None and request.path.startswith(REQUESTS_PREFIX):
+            # /v1/requests/<id>/approve|deny: the handler parses the id and the verb.
+            self._authorise(request)
+            return self._decide_request(request)
         if methods is None:
             raise ApiError(404, f"no such call: {request.path}")
         route = methods.get(request.method)
@@ -163,6 +174,7 @@ class ControlApi:
         request.only_params(())
         now = self._services.clock()
         compiled = self._services.policy.current
+        paused_until = self._services.pause.paused_until(now)
         with self._read() as conn:
             today = counts_today(conn, now, utc_offset=self._utc_offset(now))
             tamper = events_page(conn, EventFilter(kinds=(EventKind.TAMPER,)), limit=1).events
@@ -172,7 +184,8 @@ class ControlApi:
         last_alert = alerts[0] if alerts else None
         return json_response(
             {
-                "protection": "on",
+                "protection": "on" if paused_until is None else "paused",
+                "paused_until": None if paused_until is None else paused_until.isoformat(),
                 "policy": {"source": compiled.source, "profile": compiled.profile().name},
                 "store": {
                     "path": str(self._store.path),

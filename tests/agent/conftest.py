@@ -36,6 +36,8 @@ UPSTREAM_NAMES = [
     "bank.example",
     "example.org",
     "games.example",
+    "bet.example",
+    "casino.example",
 ]
 
 

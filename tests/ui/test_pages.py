@@ -440,3 +440,52 @@ def test_each_jurisdiction_pack_has_every_language(pack: str) -> None:
         assert set(contact["text"]) == languages
         assert _keys(contact["text"]["en"]) == _keys(contact["text"]["hi"])
     assert _keys(data["text"]["en"]) == _keys(data["text"]["hi"])
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"ask_action": "/__abhaya/ask"}, "only where the category allows"),
+        ({"ask_state": "pending"}, "only where the category allows"),
+        ({"ask_parent": True, "ask_state": "maybe"}, "unknown ask_state"),
+        ({"ask_parent": True, "ask_action": "//evil.example/ask"}, "same site"),
+        ({"ask_parent": True, "ask_action": "https://evil.example/ask"}, "same site"),
+    ],
+)
+def test_ask_form_fields_are_checked(fields: dict[str, Any], error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        PageContext(kind="blocked", category="gambling", action="block", **fields)
+
+
+@pytest.mark.parametrize("lang", ["en", "hi"])
+@pytest.mark.parametrize(
+    ("state", "form", "marker"),
+    [
+        ("", True, None),
+        ("sent", False, "sent"),
+        ("pending", False, "pending"),
+        ("denied", True, "denied"),
+    ],
+)
+def test_ask_form_and_request_state(
+    renderer: PageRenderer, lang: str, state: str, form: bool, marker: str | None
+) -> None:
+    page = renderer.render(
+        PageContext(
+            kind="blocked",
+            category="gambling",
+            action="block",
+            ask_parent=True,
+            ask_action="/__abhaya/ask",
+            ask_page='/a"b',
+            ask_state=state,
+        ),
+        lang,
+        "in",
+    )
+    assert ('id="ask-form"' in page) is form
+    assert ('maxlength="500"' in page) is form
+    assert ('data-state="' in page) is (marker is not None)
+    if marker:
+        assert f'data-state="{marker}"' in page
+    assert '/a"b' not in page

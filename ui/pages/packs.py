@@ -116,6 +116,12 @@ class BlockedText(_Frozen):
 class AskParentText(_Frozen):
     heading: Text
     text: Text
+    reason_label: Text
+    reason_hint: Text
+    send_label: Text
+    sent: Text
+    pending: Text
+    denied: Text
 
 
 class ErrorText(_Frozen):

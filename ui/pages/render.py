@@ -46,6 +46,9 @@ from abhaya.ui.pages.packs import (
 __all__ = ["PageContext", "PageRenderer", "choose_language", "page_kind_for"]
 
 KINDS: Final = ("csam", "self_harm", "blocked", "error")
+ASK_STATES: Final = ("", "sent", "pending", "denied")
+REASON_LIMIT: Final = 500
+"""Most characters a child may write when asking a parent (the form and the proxy agree)."""
 URL_LIMIT: Final = 80
 QUERY_LIMIT: Final = 60
 
@@ -84,6 +87,12 @@ class PageContext:
     ask_parent: bool = False
     continue_url: str = ""
     status_text: str = ""
+    ask_action: str = ""
+    """Where the ask-a-parent form posts (a path on the same host); empty: no form."""
+    ask_page: str = ""
+    """The stopped page's path (without its query), sent with the form."""
+    ask_state: str = ""
+    """The child's request for this page: "" (none), sent, pending or denied."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -91,6 +100,14 @@ class PageContext:
         if self.category == "csam" and self.kind != "csam":
             raise ValueError("category 'csam' is always shown with the 'csam' page")
         _check_continue_url(self.continue_url)
+        if self.ask_state not in ASK_STATES:
+            raise ValueError(f"unknown ask_state {self.ask_state!r}; expected one of {ASK_STATES}")
+        if (self.ask_action or self.ask_state) and not self.ask_parent:
+            raise ValueError("asking a parent is offered only where the category allows it")
+        if self.ask_action and not (
+            self.ask_action.startswith("/") and not self.ask_action.startswith("//")
+        ):
+            raise ValueError(f"ask_action must be a path on the same site: {self.ask_action!r}")
 
 
 def _tel(number: str) -> str:
@@ -142,6 +159,18 @@ class PageRenderer:
                 query="q",
                 ask_parent=True,
                 continue_url="https://example.org/",
+            ),
+            *(
+                PageContext(
+                    kind="blocked",
+                    category="other",
+                    action="block",
+                    ask_parent=True,
+                    ask_action="/ask",
+                    ask_page="/",
+                    ask_state=state,
+                )
+                for state in ASK_STATES
             ),
             PageContext(kind="error", category="", action="block", status_text="413"),
         ]
@@ -209,5 +238,9 @@ class PageRenderer:
             "display_url": shorten(ctx.url, URL_LIMIT),
             "display_query": shorten(ctx.query, QUERY_LIMIT),
             "ask_parent": ctx.ask_parent,
+            "ask_action": ctx.ask_action,
+            "ask_page": ctx.ask_page,
+            "ask_state": ctx.ask_state,
+            "reason_limit": REASON_LIMIT,
             "continue_url": ctx.continue_url if warn else "",
         }

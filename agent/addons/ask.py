@@ -1,0 +1,155 @@
+"""Answers the ask-a-parent form that warning pages post to `/__abhaya/ask` on the stopped host.
+
+The form posts to the same host the child was stopped on, so it works for HTTPS pages too (the
+proxy already intercepts that host to show the page).  The proxy answers the reserved path
+itself and never contacts the server.  A request is stored only when the page it names is
+really stopped for this profile by a category that allows asking (never csam), so a page
+cannot use the form to file requests for something else.  The reason is the child's own text:
+limited to REASON_LIMIT characters, stored as given, and only ever shown escaped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import parse_qs
+
+from mitmproxy import http
+
+from abhaya.agent.addons.flowdata import host_key, request_url, set_verdict, verdict_of
+from abhaya.agent.services import Services
+from abhaya.agent.store import Event, EventKind, StoreError
+from abhaya.agent.store.access import AccessError
+from abhaya.agent.store.driver import Error as DriverError
+from abhaya.filters.decide import decide
+from abhaya.filters.verdict import Action, RequestInfo, Verdict
+from abhaya.ui.pages.render import REASON_LIMIT, PageContext, choose_language
+
+log = logging.getLogger(__name__)
+
+ASK_PATH = "/__abhaya/ask"
+MAX_FORM_BYTES = 8 * 1024
+"""A form with 500 characters of any script fits in well under this (URL-encoded)."""
+MAX_PAGE_CHARS = 2000
+_MARK = "abhaya.ask"
+_HANDLED = Verdict(Action.ALLOW, reason="ask-a-parent form", rule=ASK_PATH, source="agent")
+
+
+class AskParent:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """Claim requests for the reserved path before the policy addon decides them."""
+        if verdict_of(flow) is not None or flow.request.path.partition("?")[0] != ASK_PATH:
+            return
+        set_verdict(flow, _HANDLED)  # policy, pages and log leave this flow alone
+        flow.metadata[_MARK] = True
+        flow.request.stream = False  # hold the (small) form body; never forward it
+        if flow.request.method != "POST":
+            self._error(flow, 405, "The ask-a-parent form is sent with POST.")
+            return
+        length = flow.request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+            self._error(flow, 413, "The message is too long.")
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        """The whole form has arrived: check it, store the request, answer the child."""
+        if not flow.metadata.get(_MARK) or flow.response is not None:
+            return
+        body = flow.request.raw_content or b""
+        if len(body) > MAX_FORM_BYTES:
+            self._error(flow, 413, "The message is too long.")
+            return
+        try:
+            form = parse_qs(
+                body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=5
+            )
+        except (UnicodeDecodeError, ValueError):
+            self._error(flow, 400, "The form could not be read.")
+            return
+        reasons, pages = form.get("reason", []), form.get("page", [])
+        if len(reasons) != 1 or len(pages) != 1:
+            self._error(flow, 400, "The form is missing the reason or the page.")
+            return
+        reason, page = reasons[0].strip(), pages[0].partition("?")[0].partition("#")[0]
+        if not reason:
+            self._error(flow, 400, "Please write why you need this page.")
+            return
+        if len(reason) > REASON_LIMIT:
+            self._error(flow, 413, f"Please write at most {REASON_LIMIT} characters.")
+            return
+        if not page.startswith("/") or page.startswith("//") or len(page) > MAX_PAGE_CHARS:
+            self._error(flow, 400, "The form names no page on this site.")
+            return
+        services = self._services
+        compiled = services.policy.current
+        profile = compiled.profile()
+        now = services.clock()
+        request = flow.request
+        scheme_host = request_url(request).removesuffix(request.path)
+        url = scheme_host + page
+        verdict = decide(RequestInfo(url), profile, now)
+        if verdict.action not in (Action.BLOCK, Action.WARN) or not verdict.ask_parent:
+            self._error(flow, 403, "Asking a parent is not offered for this page.")
+            return
+        domain = host_key(request.host)
+        try:
+            ident = await asyncio.to_thread(
+                services.access.ask, profile.name, domain, url, reason, now
+            )
+        except AccessError as error:
+            self._error(flow, 429, str(error))
+            return
+        except (StoreError, DriverError):
+            log.exception("an access request could not be stored")
+            self._error(flow, 503, "The request could not be saved. Please try again later.")
+            return
+        services.events.submit(
+            Event(
+                time=now,
+                kind=EventKind.ACCESS_REQUEST,
+                profile=profile.name,
+                category=verdict.category,
+                action="ask",
+                domain=domain,
+                url=url,
+                rule=verdict.rule,
+                detail=f"request {ident}",
+            )
+        )
+        language = choose_language(
+            request.headers.get("accept-language"), profile.language, services.pages.languages
+        )
+        html = services.pages.render(
+            PageContext(
+                kind="blocked",
+                category=verdict.category,
+                action=str(verdict.action),
+                url=url,
+                ask_parent=True,
+                ask_state="sent",
+            ),
+            language,
+            compiled.book.jurisdiction,
+        )
+        flow.response = http.Response.make(
+            200,
+            html,
+            {
+                "Content-Type": "text/html; charset=utf-8",
+                "Cache-Control": "no-store",
+                "Content-Language": language,
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    def _error(self, flow: http.HTTPFlow, status: int, text: str) -> None:
+        html = self._services.pages.render(
+            PageContext(kind="error", category="ask", action="block", status_text=text),
+            "en",
+            self._services.policy.current.book.jurisdiction,
+        )
+        flow.response = http.Response.make(
+            status, html, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+        )

@@ -1,0 +1,182 @@
+"""The API calls that change what the proxy does: pause and resume, the policy, and children's
+access requests.  Each handler parses its input at the edge (wire.py), changes one thing
+through the service that owns it, and records what a parent did as an event.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from abhaya.agent.api.wire import ApiError, Request, Response, invalid, json_response
+from abhaya.agent.pause import MAX_MINUTES
+from abhaya.agent.services import Services
+from abhaya.agent.store import Event, EventKind
+from abhaya.agent.store.access import (
+    AccessRequest,
+    AlreadyDecidedError,
+    RequestStatus,
+    UnknownRequestError,
+)
+from abhaya.filters.policy.load import PolicyError
+
+MAX_APPROVE_MINUTES = 7 * 24 * 60
+REQUESTS_PREFIX = "/v1/requests/"
+
+
+def _minutes(body: dict[str, Any], high: int) -> int:
+    value = body.get("minutes")
+    # bool is an int in Python; `true` is not a number of minutes.
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+        raise invalid("minutes", f"expected a whole number from 1 to {high}")
+    return value
+
+
+def _only(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    for name in body:
+        if name not in allowed:
+            raise invalid(name, f"unknown field; expected {sorted(allowed)}")
+
+
+def request_record(item: AccessRequest) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "time": item.time.isoformat(),
+        "profile": item.profile,
+        "domain": item.domain,
+        "url": item.url,
+        "reason": item.reason,
+        "status": str(item.status),
+        "decided_at": None if item.decided_at is None else item.decided_at.isoformat(),
+        "expires_at": None if item.expires_at is None else item.expires_at.isoformat(),
+    }
+
+
+class ParentControls:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def _event(self, kind: EventKind, action: str, detail: str, **fields: str) -> None:
+        self._services.events.submit(
+            Event(time=self._services.clock(), kind=kind, action=action, detail=detail, **fields)
+        )
+
+    # -- pause and resume -------------------------------------------------------------------
+
+    def pause(self, request: Request) -> Response:
+        body = request.json_object()
+        _only(body, ("minutes",))
+        minutes = _minutes(body, MAX_MINUTES)
+        until = self._services.clock() + timedelta(minutes=minutes)
+        self._services.pause.pause(until)
+        self._event(
+            EventKind.PROTECTION,
+            "pause",
+            f"protection paused for {minutes} minutes, until {until.isoformat()} "
+            "(csam stays blocked)",
+        )
+        return json_response({"paused": True, "until": until.isoformat()})
+
+    def resume(self, request: Request) -> Response:
+        request.only_params(())
+        self._services.pause.resume()
+        self._event(EventKind.PROTECTION, "resume", "protection resumed by a parent")
+        return json_response({"paused": False, "until": None})
+
+    # -- the policy -------------------------------------------------------------------------
+
+    def get_policy(self, request: Request) -> Response:
+        request.only_params(())
+        state = self._services.policy
+        source = state.current.source
+        try:
+            with open(source, encoding="utf-8-sig") as file:
+                text = file.read()
+        except OSError as error:
+            raise ApiError(500, f"the policy file {source} cannot be read: {error}") from None
+        return json_response({"source": source, "text": text, "editable": state.path is not None})
+
+    def put_policy(self, request: Request) -> Response:
+        body = request.json_object()
+        _only(body, ("text",))
+        text = body.get("text")
+        if not isinstance(text, str):
+            raise invalid("text", "expected the policy file's TOML text as a string")
+        try:
+            compiled = self._services.policy.replace_text(text)
+        except LookupError:
+            raise ApiError(
+                409,
+                "the agent runs on the embedded default policy, which cannot be changed; "
+                "copy it to a file and start the agent with --policy FILE",
+            ) from None
+        except PolicyError as error:
+            raise ApiError(
+                422, f"policy refused, the previous one stays in force: {error}", field="text"
+            ) from None
+        self._event(EventKind.PROTECTION, "policy", f"policy replaced: {compiled.source}")
+        return json_response(
+            {"applied": True, "source": compiled.source, "skipped_lines": len(compiled.problems)}
+        )
+
+    # -- access requests --------------------------------------------------------------------
+
+    def list_requests(self, request: Request) -> Response:
+        request.only_params(("status",))
+        text = request.param("status")
+        status: RequestStatus | None = None
+        if text is not None:
+            try:
+                status = RequestStatus(text)
+            except ValueError:
+                raise invalid(
+                    "status", f"expected one of {[str(s) for s in RequestStatus]}"
+                ) from None
+        items = self._services.access.list(status)
+        return json_response({"requests": [request_record(item) for item in items]})
+
+    def decide_request(self, request: Request) -> Response:
+        rest = request.path.removeprefix(REQUESTS_PREFIX)
+        ident_text, _, verb = rest.partition("/")
+        if (
+            verb not in ("approve", "deny")
+            or not ident_text.isascii()
+            or not (ident_text.isdigit() and len(ident_text) <= 18)
+        ):
+            raise ApiError(404, f"no such call: {request.path}")
+        if request.method != "POST":
+            raise ApiError(405, f"{request.path} accepts POST", headers=(("Allow", "POST"),))
+        ident = int(ident_text)
+        now = self._services.clock()
+        expires = None
+        if verb == "approve":
+            body = request.json_object()
+            _only(body, ("minutes", "always"))
+            always = body.get("always", False)
+            if not isinstance(always, bool):
+                raise invalid("always", "expected true or false")
+            if always and "minutes" in body:
+                raise invalid("minutes", "give minutes or always, not both")
+            if not always:
+                expires = now + timedelta(minutes=_minutes(body, MAX_APPROVE_MINUTES))
+            status = RequestStatus.APPROVED
+        else:
+            if request.body.strip():
+                _only(request.json_object(), ())
+            status = RequestStatus.DENIED
+        try:
+            decided = self._services.access.decide(ident, status, now, expires)
+        except UnknownRequestError as error:
+            raise ApiError(404, str(error)) from None
+        except AlreadyDecidedError as error:
+            raise ApiError(409, str(error)) from None
+        until = "always" if expires is None else f"until {expires.isoformat()}"
+        self._event(
+            EventKind.ACCESS_DECISION,
+            str(status),
+            f"request {ident} {status}" + (f" {until}" if status is RequestStatus.APPROVED else ""),
+            profile=decided.profile,
+            domain=decided.domain,
+            url=decided.url,
+        )
+        return json_response(request_record(decided))

@@ -1,0 +1,190 @@
+"""Ask a parent, end to end: the form on the real warning page, the request in the real store,
+the parent's decision over the real API, and the proxy letting the domain through (or not)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import httpx
+import pytest
+
+from abhaya.agent.addons.ask import ASK_PATH
+from abhaya.agent.store import EventKind
+from abhaya.agent.store.queries import EventFilter, events_page
+from tests.agent.api.conftest import ApiAgent
+from tests.agent.conftest import Upstream
+
+BET = "https://bet.example/games/today"
+CASINO = "https://casino.example/"
+
+
+def _get(agent: ApiAgent, url: str) -> httpx.Response:
+    with agent.running.client() as client:
+        return client.get(url)
+
+
+def _ask(agent: ApiAgent, host: str, **form: str) -> httpx.Response:
+    with agent.running.client() as client:
+        return client.post(f"https://{host}{ASK_PATH}", data=form)
+
+
+def _requests(agent: ApiAgent, auth: dict[str, str], status: str) -> list[dict[str, object]]:
+    with agent.client() as api:
+        answer = api.get("/v1/requests", params={"status": status}, headers=auth)
+    assert answer.status_code == 200, answer.text
+    records: list[dict[str, object]] = answer.json()["requests"]
+    return records
+
+
+@pytest.mark.parametrize(
+    ("url", "form"),
+    [
+        (BET, True),  # gambling: ask_parent = true
+        ("https://adult.example/", False),  # adult: no ask_parent
+        ("https://csam-test.invalid/", False),  # csam: never
+        ("https://www.bing.com/search?q=zanzibar+quokka", False),
+    ],
+)
+def test_the_form_is_offered_only_where_the_category_allows_it(
+    api_agent: ApiAgent, url: str, form: bool
+) -> None:
+    page = _get(api_agent, url)
+    assert page.status_code == 403
+    assert ('id="ask-form"' in page.text) is form
+    if form:
+        assert f'action="{ASK_PATH}"' in page.text and 'value="/games/today"' in page.text
+
+
+def test_ask_approve_expire_and_deny(with_pin: ApiAgent) -> None:
+    agent = with_pin
+    with agent.client() as api:
+        auth = agent.login(api)
+    reason = 'For my <b>school</b> project "maths"'
+    sent = _ask(agent, "bet.example", reason=reason, page="/games/today?x=1")
+    assert sent.status_code == 200
+    assert 'data-state="sent"' in sent.text and "<b>school" not in sent.text
+    (pending,) = _requests(agent, auth, "pending")
+    assert (pending["domain"], pending["url"], pending["reason"]) == (
+        "bet.example",
+        "https://bet.example/games/today",
+        reason,
+    )
+    page = _get(agent, BET)
+    assert page.status_code == 403
+    assert 'data-state="pending"' in page.text and 'id="ask-form"' not in page.text
+    # Asking again refreshes the same request instead of adding one.
+    assert _ask(agent, "bet.example", reason="again", page="/").status_code == 200
+    assert [r["id"] for r in _requests(agent, auth, "pending")] == [pending["id"]]
+
+    with agent.client() as api:
+        answer = api.post(
+            f"/v1/requests/{pending['id']}/approve", json={"minutes": 10}, headers=auth
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == "approved"
+        again = api.post(
+            f"/v1/requests/{pending['id']}/approve", json={"minutes": 10}, headers=auth
+        )
+        assert again.status_code == 409
+    assert _get(agent, BET).status_code == 200
+    assert _get(agent, "https://csam-test.invalid/").status_code == 403
+    agent.clock.advance(minutes=11)
+    expired = _get(agent, BET)
+    assert expired.status_code == 403 and 'id="ask-form"' in expired.text
+
+    auth = agent.login(agent.client())  # sessions end while the clock moves
+    assert _ask(agent, "casino.example", reason="homework", page="/").status_code == 200
+    (second,) = _requests(agent, auth, "pending")
+    with agent.client() as api:
+        assert api.post(f"/v1/requests/{second['id']}/deny", headers=auth).status_code == 200
+    denied = _get(agent, CASINO)
+    assert denied.status_code == 403 and 'data-state="denied"' in denied.text
+    assert [r["id"] for r in _requests(agent, auth, "denied")] == [second["id"]]
+
+    agent.running.agent.services.events.flush()
+    with contextlib.closing(agent.running.agent.store.connect(read_only=True)) as conn:
+        kinds = (EventKind.ACCESS_REQUEST, EventKind.ACCESS_DECISION)
+        events = events_page(conn, EventFilter(kinds=kinds), limit=50).events
+    assert sorted(str(e.event.kind) for e in events) == [
+        "access_decision",
+        "access_decision",
+        "access_request",
+        "access_request",
+        "access_request",
+    ]
+    assert all(reason not in e.event.detail for e in events)  # the child's text stays in its table
+
+
+def test_approve_always_survives_the_clock(with_pin: ApiAgent) -> None:
+    agent = with_pin
+    assert _ask(agent, "bet.example", reason="club", page="/").status_code == 200
+    with agent.client() as api:
+        auth = agent.login(api)
+        (pending,) = _requests(agent, auth, "pending")
+        answer = api.post(
+            f"/v1/requests/{pending['id']}/approve", json={"always": True}, headers=auth
+        )
+    assert answer.status_code == 200 and answer.json()["expires_at"] is None
+    agent.clock.advance(days=30)
+    assert _get(agent, BET).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "form", "status"),
+    [
+        ("bet.example", {"page": "/"}, 400),  # no reason
+        ("bet.example", {"reason": "   ", "page": "/"}, 400),
+        ("bet.example", {"reason": "x" * 501, "page": "/"}, 413),
+        ("bet.example", {"reason": "x" * 9000, "page": "/"}, 413),
+        ("bet.example", {"reason": "why"}, 400),  # no page
+        ("bet.example", {"reason": "why", "page": "//evil.example/"}, 400),
+        ("adult.example", {"reason": "why", "page": "/"}, 403),  # category does not allow it
+        ("csam-test.invalid", {"reason": "why", "page": "/"}, 403),  # never for csam
+        ("example.org", {"reason": "why", "page": "/"}, 403),  # not stopped at all
+    ],
+)
+def test_hostile_forms_get_clear_errors(
+    with_pin: ApiAgent, host: str, form: dict[str, str], status: int
+) -> None:
+    assert _ask(with_pin, host, **form).status_code == status
+    with with_pin.client() as api:
+        auth = with_pin.login(api)
+        assert api.get("/v1/status", headers=auth).status_code == 200
+    assert _requests(with_pin, auth, "pending") == []
+
+
+def test_get_on_the_ask_path_is_refused_without_contacting_the_server(
+    api_agent: ApiAgent, upstream: Upstream
+) -> None:
+    seen = len(upstream.hosts_seen)
+    page = _get(api_agent, f"https://example.org{ASK_PATH}")
+    assert upstream.hosts_seen[seen:] == []
+    assert page.status_code == 405
+    assert "<html" in page.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/v1/requests/999999/approve", {"minutes": 5}, 404),
+        ("/v1/requests/999999/deny", None, 404),
+        ("/v1/requests/abc/approve", {"minutes": 5}, 404),
+        ("/v1/requests/1/close", {}, 404),
+        ("/v1/requests/1/approve", {"minutes": "5"}, 422),
+        ("/v1/requests/1/approve", {"minutes": 0}, 422),
+        ("/v1/requests/1/approve", {"always": "yes"}, 422),
+        ("/v1/requests/1/approve", {"always": True, "minutes": 5}, 422),
+        ("/v1/requests/1/approve", {}, 422),
+        ("/v1/requests/1/approve", {"minutes": 5, "note": "x"}, 422),
+    ],
+)
+def test_bad_decisions_get_clear_errors(
+    shared: ApiAgent, path: str, body: dict[str, object] | None, status: int
+) -> None:
+    with shared.client() as api:
+        auth = shared.login(api)
+        answer = api.post(path, json=body, headers=auth)
+        assert answer.status_code == status, answer.text
+        assert api.post(path, json=body).status_code == 401
+        assert api.get("/v1/requests", params={"status": "bogus"}, headers=auth).status_code == 422
+        assert api.get("/v1/status", headers=auth).status_code == 200
