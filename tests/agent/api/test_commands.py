@@ -6,14 +6,18 @@ The PIN goes in on standard input (not a terminal here), never on the command li
 from __future__ import annotations
 
 import csv
+import html
 import json
+import re
 import socket
+import ssl
 import stat
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from abhaya.agent.api.discovery import ApiAddress, write_api_file
@@ -161,6 +165,62 @@ def test_export_with_a_wrong_pin_leaves_no_file(agent: AgentProcess, tmp_path: P
     )
     assert result.returncode == 1 and "wrong PIN" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def _ask_through_proxy(agent: AgentProcess, host: str, reason: str) -> int:
+    """The child's side: the form on the warning page, posted through the real proxy."""
+    context = ssl.create_default_context(cafile=str(data_dir(agent) / "ca" / "abhaya-ca.pem"))
+    with httpx.Client(proxy=f"http://127.0.0.1:{agent.port}", verify=context, timeout=20) as c:
+        page = c.get(f"https://{host}/table")
+        action = re.search(r'id="ask-form" method="post" action="([^"]+)"', page.text)
+        assert action is not None, "no ask-a-parent form on the warning page"
+        answer = c.post(
+            f"https://{host}{html.unescape(action.group(1))}",
+            data={"reason": reason, "page": "/table"},
+        )
+        return answer.status_code
+
+
+def test_requests_approve_and_deny_from_the_command_line(agent: AgentProcess) -> None:
+    assert _ask_through_proxy(agent, "bet.example", "maths homework on odds") == 200
+    assert _ask_through_proxy(agent, "casino.example", "a friend sent it") == 200
+    listed = abhaya(
+        "requests", "--status", "pending", data_dir=data_dir(agent), pin_input=f"{PIN}\n"
+    )
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split("  ")[4]: line.split()[0].lstrip("#") for line in listed.stdout.splitlines()}
+    bet = next(ident for url, ident in rows.items() if "bet.example" in url)
+    casino = next(ident for url, ident in rows.items() if "casino.example" in url)
+
+    approved = abhaya(
+        "approve", bet, "--minutes", "30", data_dir=data_dir(agent), pin_input=f"{PIN}\n"
+    )
+    assert approved.returncode == 0, approved.stderr
+    assert "bet.example allowed for child until" in approved.stdout
+    denied = abhaya("deny", casino, data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert denied.returncode == 0, denied.stderr
+    # Approved: the proxy no longer stops it (the site itself is unreachable here: 502).
+    assert agent.status_of("https://bet.example/table") != 403
+    assert agent.status_of("https://casino.example/table") == 403
+    again = abhaya(
+        "approve", bet, "--minutes", "30", data_dir=data_dir(agent), pin_input=f"{PIN}\n"
+    )
+    assert again.returncode == 1 and "Traceback" not in again.stderr
+
+
+def test_pause_and_resume_from_the_command_line(agent: AgentProcess) -> None:
+    paused = abhaya("pause", "--minutes", "5", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    try:
+        assert paused.returncode == 0, paused.stderr
+        assert "csam stays blocked" in paused.stdout
+        status = abhaya("status", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+        assert "paused" in status.stdout
+        assert agent.status_of("https://adult.example/") != 403
+        assert agent.status_of("https://csam-test.invalid/") == 403
+    finally:
+        resumed = abhaya("resume", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert resumed.returncode == 0, resumed.stderr
+    assert agent.status_of("https://adult.example/") == 403
 
 
 def test_set_pin_changes_it_with_the_current_one(agent: AgentProcess) -> None:
