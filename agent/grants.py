@@ -1,22 +1,20 @@
 """Short allowances to continue past a `warn` page ("Continue anyway").
 
 Where a category is `warn` with `allow_continue`, the warning page links to the same address
-with a signed token.  Following the link grants that profile that host for a short time.  The
-token is an HMAC over profile, host and expiry with a key made at start-up, so a child cannot
-forge one for another site or reuse an old one, and nothing needs storing until it is used.
-Grants live in memory only: a restart asks again, which errs on the careful side.
+with a signed token (`agent.signing`).  Following the link grants that profile that host for a
+short time.  Grants live in memory only: a restart asks again, which errs on the careful side.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import secrets
 import threading
 from urllib.parse import parse_qsl, urlencode
 
+from abhaya.agent.signing import PageTokens
+
 TOKEN_PARAM = "abhaya-continue"
+_PURPOSE = "continue"
 LINK_LIFETIME = dt.timedelta(minutes=10)
 """How long a continue link on a page stays usable."""
 GRANT_LIFETIME = dt.timedelta(minutes=15)
@@ -25,15 +23,14 @@ MAX_GRANTS = 10_000
 
 
 class ContinueGrants:
-    def __init__(self, key: bytes | None = None) -> None:
-        self._key = key or secrets.token_bytes(32)
+    def __init__(self, tokens: PageTokens | None = None) -> None:
+        self._tokens = tokens or PageTokens()
         self._grants: dict[tuple[str, str], dt.datetime] = {}
         self._lock = threading.Lock()
 
     def continue_path(self, path: str, profile: str, host: str, now: dt.datetime) -> str:
         """`path` (with its query) plus a token that grants `host` when followed."""
-        expiry = int((now + LINK_LIFETIME).timestamp())
-        token = f"{expiry}.{self._mac(profile, host, expiry)}"
+        token = self._tokens.issue(_PURPOSE, profile, host, now, LINK_LIFETIME)
         base, _, query = path.partition("?")
         pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != TOKEN_PARAM]
         return f"{base}?{urlencode([*pairs, (TOKEN_PARAM, token)])}"
@@ -44,7 +41,7 @@ class ContinueGrants:
         base, _, query = path.partition("?")
         pairs = parse_qsl(query, keep_blank_values=True)
         tokens = [value for key, value in pairs if key == TOKEN_PARAM]
-        if len(tokens) != 1 or not self._valid(tokens[0], profile, host, now):
+        if len(tokens) != 1 or not self._tokens.valid(tokens[0], _PURPOSE, profile, host, now):
             return None
         with self._lock:
             if len(self._grants) >= MAX_GRANTS:
@@ -56,13 +53,3 @@ class ContinueGrants:
     def granted(self, profile: str, host: str, now: dt.datetime) -> bool:
         until = self._grants.get((profile, host))
         return until is not None and now < until
-
-    def _valid(self, token: str, profile: str, host: str, now: dt.datetime) -> bool:
-        expiry_text, _, mac = token.partition(".")
-        if not expiry_text.isdigit() or int(expiry_text) < now.timestamp():
-            return False
-        return hmac.compare_digest(mac, self._mac(profile, host, int(expiry_text)))
-
-    def _mac(self, profile: str, host: str, expiry: int) -> str:
-        message = f"{profile}\n{host}\n{expiry}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]

@@ -11,6 +11,7 @@ from abhaya.agent.api.discovery import ApiEndpoint
 from abhaya.agent.grants import ContinueGrants
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
+from abhaya.agent.signing import PageTokens
 from abhaya.agent.store import EventWriter
 from abhaya.ui.pages.render import PageRenderer
 
@@ -30,6 +31,8 @@ class Services:
     pause: PauseSwitch
     """Whether protection is paused (csam never is)."""
     grants: ContinueGrants = field(default_factory=ContinueGrants)
+    tokens: PageTokens = field(default_factory=PageTokens)
+    """Signs the forms on warning pages, so another site cannot post them for the child."""
     clock: Callable[[], dt.datetime] = utc_now
     """Aware "now"; tests pass a fixed clock to exercise schedules."""
     api: ApiEndpoint = field(default_factory=ApiEndpoint)

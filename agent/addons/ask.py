@@ -11,6 +11,7 @@ limited to REASON_LIMIT characters, stored as given, and only ever shown escaped
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from urllib.parse import parse_qs
 
@@ -28,6 +29,9 @@ from abhaya.ui.pages.render import REASON_LIMIT, PageContext, choose_language
 log = logging.getLogger(__name__)
 
 ASK_PATH = "/__abhaya/ask"
+TOKEN_PURPOSE = "ask"
+FORM_LIFETIME = dt.timedelta(hours=1)
+"""How long the form on a warning page stays usable."""
 MAX_FORM_BYTES = 8 * 1024
 """A form with 500 characters of any script fits in well under this (URL-encoded)."""
 MAX_PAGE_CHARS = 2000
@@ -48,6 +52,17 @@ class AskParent:
         flow.request.stream = False  # hold the (small) form body; never forward it
         if flow.request.method != "POST":
             self._error(flow, 405, "The ask-a-parent form is sent with POST.")
+            return
+        token = flow.request.query.get("t", "")
+        services = self._services
+        if not services.tokens.valid(
+            token,
+            TOKEN_PURPOSE,
+            services.policy.current.profile().name,
+            flow.request.host,
+            services.clock(),
+        ):
+            self._error(flow, 403, "This form has expired. Go back, reload the page and try again.")
             return
         length = flow.request.headers.get("content-length", "0")
         if not length.isdigit() or int(length) > MAX_FORM_BYTES:

@@ -6,9 +6,11 @@ contacted (the proxy runs with the lazy connection strategy), for HTTPS as for H
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from mitmproxy import http
 
-from abhaya.agent.addons.ask import ASK_PATH
+from abhaya.agent.addons.ask import ASK_PATH, FORM_LIFETIME, TOKEN_PURPOSE
 from abhaya.agent.addons.flowdata import host_key, request_url, verdict_of
 from abhaya.agent.addons.policy import allows_continue
 from abhaya.agent.services import Services
@@ -46,7 +48,15 @@ class WarningPages:
             )
         ask_action = ask_page = ask_state = ""
         if verdict.ask_parent and kind == "blocked":
-            ask_action, ask_page = ASK_PATH, flow.request.path.partition("?")[0]
+            token = self._services.tokens.issue(
+                TOKEN_PURPOSE,
+                profile.name,
+                flow.request.host,
+                self._services.clock(),
+                FORM_LIFETIME,
+            )
+            ask_action = f"{ASK_PATH}?{urlencode({'t': token})}"
+            ask_page = flow.request.path.partition("?")[0]
             latest = self._services.access.latest(profile.name, host_key(flow.request.host))
             if latest is not None and latest.status is not RequestStatus.APPROVED:
                 ask_state = str(latest.status)  # pending or denied

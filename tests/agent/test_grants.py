@@ -36,6 +36,6 @@ def test_expired_forged_and_repeated_tokens_grant_nothing() -> None:
         assert grants.redeem(f"/?{TOKEN_PARAM}={token}", "child", "games.example", NOW) is None
     doubled = link + "&" + link.partition("?")[2]
     assert grants.redeem(doubled, "child", "games.example", NOW) is None
-    other_key = ContinueGrants()
+    other_key = ContinueGrants()  # its own signing key
     assert other_key.redeem(link, "child", "games.example", NOW) is None
     assert not grants.granted("child", "games.example", NOW)

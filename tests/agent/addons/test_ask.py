@@ -4,6 +4,8 @@ the parent's decision over the real API, and the proxy letting the domain throug
 from __future__ import annotations
 
 import contextlib
+import html
+import re
 
 import httpx
 import pytest
@@ -23,9 +25,16 @@ def _get(agent: ApiAgent, url: str) -> httpx.Response:
         return client.get(url)
 
 
+def _form_action(page: str) -> str | None:
+    found = re.search(r'id="ask-form" method="post" action="([^"]+)"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
 def _ask(agent: ApiAgent, host: str, **form: str) -> httpx.Response:
+    """Post the form as the child's browser does: to the action of the form on the page."""
     with agent.running.client() as client:
-        return client.post(f"https://{host}{ASK_PATH}", data=form)
+        action = _form_action(client.get(f"https://{host}/").text) or ASK_PATH
+        return client.post(f"https://{host}{action}", data=form)
 
 
 def _requests(agent: ApiAgent, auth: dict[str, str], status: str) -> list[dict[str, object]]:
@@ -52,7 +61,9 @@ def test_the_form_is_offered_only_where_the_category_allows_it(
     assert page.status_code == 403
     assert ('id="ask-form"' in page.text) is form
     if form:
-        assert f'action="{ASK_PATH}"' in page.text and 'value="/games/today"' in page.text
+        action = _form_action(page.text)
+        assert action is not None and action.startswith(f"{ASK_PATH}?t=")
+        assert 'value="/games/today"' in page.text
 
 
 def test_ask_approve_expire_and_deny(with_pin: ApiAgent) -> None:
@@ -60,6 +71,7 @@ def test_ask_approve_expire_and_deny(with_pin: ApiAgent) -> None:
     with agent.client() as api:
         auth = agent.login(api)
     reason = 'For my <b>school</b> project "maths"'
+    first_page = _get(agent, BET)  # e.g. a second tab, opened before the request was sent
     sent = _ask(agent, "bet.example", reason=reason, page="/games/today?x=1")
     assert sent.status_code == 200
     assert 'data-state="sent"' in sent.text and "<b>school" not in sent.text
@@ -72,8 +84,12 @@ def test_ask_approve_expire_and_deny(with_pin: ApiAgent) -> None:
     page = _get(agent, BET)
     assert page.status_code == 403
     assert 'data-state="pending"' in page.text and 'id="ask-form"' not in page.text
-    # Asking again refreshes the same request instead of adding one.
-    assert _ask(agent, "bet.example", reason="again", page="/").status_code == 200
+    # Asking again (from the older tab) refreshes the same request instead of adding one.
+    action = _form_action(first_page.text)
+    assert action is not None
+    with agent.running.client() as client:
+        again = client.post(f"https://bet.example{action}", data={"reason": "again", "page": "/"})
+    assert again.status_code == 200
     assert [r["id"] for r in _requests(agent, auth, "pending")] == [pending["id"]]
 
     with agent.client() as api:
@@ -188,3 +204,16 @@ def test_bad_decisions_get_clear_errors(
         assert api.post(path, json=body).status_code == 401
         assert api.get("/v1/requests", params={"status": "bogus"}, headers=auth).status_code == 422
         assert api.get("/v1/status", headers=auth).status_code == 200
+
+
+@pytest.mark.parametrize("token", ["", "1.00", "forged"])
+def test_a_form_posted_without_the_pages_token_is_refused(with_pin: ApiAgent, token: str) -> None:
+    """Another site cannot post the form for the child: the token comes from the page."""
+    with with_pin.running.client() as client:
+        answer = client.post(
+            f"https://bet.example{ASK_PATH}?t={token}", data={"reason": "r", "page": "/"}
+        )
+    assert answer.status_code == 403
+    with with_pin.client() as api:
+        auth = with_pin.login(api)
+    assert _requests(with_pin, auth, "pending") == []
