@@ -17,7 +17,14 @@ from urllib.parse import parse_qs
 
 from mitmproxy import http
 
-from abhaya.agent.addons.flowdata import host_key, request_url, set_verdict, verdict_of
+from abhaya.agent.addons.flowdata import (
+    host_key,
+    request_url,
+    respond_with_error,
+    respond_with_page,
+    set_verdict,
+    verdict_of,
+)
 from abhaya.agent.services import Services
 from abhaya.agent.store import Event, EventKind, StoreError
 from abhaya.agent.store.access import AccessError
@@ -148,23 +155,7 @@ class AskParent:
             language,
             compiled.book.jurisdiction,
         )
-        flow.response = http.Response.make(
-            200,
-            html,
-            {
-                "Content-Type": "text/html; charset=utf-8",
-                "Cache-Control": "no-store",
-                "Content-Language": language,
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        respond_with_page(flow, 200, html, language)
 
     def _error(self, flow: http.HTTPFlow, status: int, text: str) -> None:
-        html = self._services.pages.render(
-            PageContext(kind="error", category="ask", action="block", status_text=text),
-            "en",
-            self._services.policy.current.book.jurisdiction,
-        )
-        flow.response = http.Response.make(
-            status, html, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
-        )
+        respond_with_error(flow, self._services, status, "ask", text)

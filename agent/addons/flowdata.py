@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from mitmproxy import http
 
+from abhaya.agent.services import Services
 from abhaya.filters.urlnorm import DEFAULT_PORTS
 from abhaya.filters.verdict import Verdict
+from abhaya.ui.pages.render import PageContext
 
 VERDICT_KEY = "abhaya.verdict"
 """`flow.metadata` key of the request's `Verdict`: written by policy, read by pages and log."""
@@ -37,3 +39,36 @@ def request_url(request: http.Request, *, by_host_header: bool = False) -> str:
 def host_key(host: str) -> str:
     """The host as access requests and approvals are keyed: lower case, no trailing dot."""
     return host.lower().rstrip(".")
+
+
+_PAGE_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    # The pages are self-contained: inline style, the back button's inline onclick, data: images.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "script-src 'unsafe-inline'; img-src data:",
+}
+
+
+def respond_with_page(flow: http.HTTPFlow, status: int, html: str, language: str) -> None:
+    """Answer the flow with one of Abhaya's own pages; the server is never asked.
+
+    A request body still arriving is read (up to the proxy's body limit) and dropped.
+    """
+    flow.request.stream = False
+    flow.response = http.Response.make(
+        status, html, {**_PAGE_HEADERS, "Content-Language": language}
+    )
+
+
+def respond_with_error(
+    flow: http.HTTPFlow, services: Services, status: int, category: str, child_text: str
+) -> None:
+    """Answer with the small error page (English: it explains a refused request)."""
+    html = services.pages.render(
+        PageContext(kind="error", category=category, action="block", status_text=child_text),
+        "en",
+        services.policy.current.book.jurisdiction,
+    )
+    respond_with_page(flow, status, html, "en")

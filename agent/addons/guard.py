@@ -15,10 +15,9 @@ import ipaddress
 
 from mitmproxy import http
 
-from abhaya.agent.addons.flowdata import set_verdict
+from abhaya.agent.addons.flowdata import respond_with_error, set_verdict
 from abhaya.agent.services import Services
 from abhaya.filters.verdict import Action, Verdict
-from abhaya.ui.pages.render import PageContext
 
 CATEGORY = "control_api"
 
@@ -56,17 +55,6 @@ class ApiGuard:
             return
         detail = "a request for the agent's control API was sent through the proxy"
         set_verdict(flow, Verdict(Action.BLOCK, CATEGORY, detail, f"port {port}", "guard"))
-        html = self._services.pages.render(
-            PageContext(
-                kind="error",
-                category=CATEGORY,
-                action="block",
-                status_text="This address cannot be opened through Abhaya.",
-            ),
-            "en",
-            self._services.policy.current.book.jurisdiction,
-        )
-        flow.request.stream = False  # a body still arriving is read and dropped, never sent on
-        flow.response = http.Response.make(
-            403, html, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+        respond_with_error(
+            flow, self._services, 403, CATEGORY, "This address cannot be opened through Abhaya."
         )

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from mitmproxy import http
 
-from abhaya.agent.addons.flowdata import set_verdict
+from abhaya.agent.addons.flowdata import respond_with_error, set_verdict
 from abhaya.agent.services import Services
 from abhaya.filters.verdict import Action, Verdict
-from abhaya.ui.pages.render import PageContext
 
 MAX_URL_BYTES = 32 * 1024
 MAX_HEADER_COUNT = 200
@@ -43,11 +42,4 @@ class Limits:
 
     def _refuse(self, flow: http.HTTPFlow, status: int, child_text: str, detail: str) -> None:
         set_verdict(flow, Verdict(Action.BLOCK, "limits", detail, f"http {status}", "limits"))
-        html = self._services.pages.render(
-            PageContext(kind="error", category="limits", action="block", status_text=child_text),
-            "en",
-            self._services.policy.current.book.jurisdiction,
-        )
-        flow.response = http.Response.make(
-            status, html, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
-        )
+        respond_with_error(flow, self._services, status, "limits", child_text)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from mitmproxy import http
 
 from abhaya.agent.addons.ask import ASK_PATH, FORM_LIFETIME, TOKEN_PURPOSE
-from abhaya.agent.addons.flowdata import host_key, request_url, verdict_of
+from abhaya.agent.addons.flowdata import host_key, request_url, respond_with_page, verdict_of
 from abhaya.agent.addons.policy import allows_continue
 from abhaya.agent.services import Services
 from abhaya.agent.store.access import RequestStatus
@@ -73,18 +73,4 @@ class WarningPages:
             ask_state=ask_state,
         )
         html = renderer.render(context, language, compiled.book.jurisdiction)
-        # A body the client is still sending is read (up to the proxy's body limit) and
-        # dropped; it is never forwarded.
-        flow.request.stream = False
-        flow.response = http.Response.make(
-            _STATUS[verdict.action],
-            html,
-            {
-                "Content-Type": "text/html; charset=utf-8",
-                "Cache-Control": "no-store",
-                "Content-Language": language,
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                "script-src 'unsafe-inline'; img-src data:",
-            },
-        )
+        respond_with_page(flow, _STATUS[verdict.action], html, language)
