@@ -159,9 +159,10 @@ class RunningAgent:
         return httpx.Client(proxy=self.proxy_url, verify=context, timeout=20, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory, upstream: Upstream) -> Iterator[RunningAgent]:
-    folder = tmp_path_factory.mktemp("agent")
+def start_agent(
+    folder: Path, upstream: Upstream, clock: Callable[[], dt.datetime] | None = None
+) -> RunningAgent:
+    """A running agent with the test policy, its data in `folder`, test names mapped."""
     config = RunConfig(
         host="127.0.0.1",
         port=0,
@@ -169,6 +170,11 @@ def running(tmp_path_factory: pytest.TempPathFactory, upstream: Upstream) -> Ite
         policy_path=write_policy(folder / "policy"),
         upstream_ca=upstream.ca_file,
     )
-    agent = RunningAgent(config, [MapHosts(UPSTREAM_NAMES, upstream.port)]).start()
+    return RunningAgent(config, [MapHosts(UPSTREAM_NAMES, upstream.port)], clock=clock).start()
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory, upstream: Upstream) -> Iterator[RunningAgent]:
+    agent = start_agent(tmp_path_factory.mktemp("agent"), upstream)
     yield agent
     agent.stop()

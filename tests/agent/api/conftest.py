@@ -15,9 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from abhaya.agent.config import RunConfig
-from tests.agent.conftest import UPSTREAM_NAMES, MapHosts, RunningAgent, Upstream
-from tests.conftest import write_policy
+from tests.agent.conftest import RunningAgent, Upstream, start_agent
 
 PIN = "2468"
 
@@ -63,15 +61,7 @@ class ApiAgent:
 
 def start_api_agent(folder: Path, upstream: Upstream) -> ApiAgent:
     clock = Clock()
-    config = RunConfig(
-        host="127.0.0.1",
-        port=0,
-        data_dir=folder / "data",
-        policy_path=write_policy(folder / "policy"),
-        upstream_ca=upstream.ca_file,
-    )
-    running = RunningAgent(config, [MapHosts(UPSTREAM_NAMES, upstream.port)], clock=clock)
-    return ApiAgent(running.start(), clock, config.data_dir)
+    return ApiAgent(start_agent(folder, upstream, clock=clock), clock, folder / "data")
 
 
 @pytest.fixture
