@@ -25,7 +25,7 @@ from abhaya.agent.config import (
     default_data_dir,
     parse_listen,
 )
-from abhaya.agent.store import KeyMode, StoreError
+from abhaya.agent.store import StoreError
 from abhaya.filters.decide import decide
 from abhaya.filters.policy.compile import CompiledPolicy, load_policy
 from abhaya.filters.policy.load import PolicyError
@@ -207,13 +207,6 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-_KEY_MODES = {
-    KeyMode.KEYRING: "encrypted, key in the OS keyring",
-    KeyMode.FILE: "encrypted, key in a file readable only by this user: weaker than the OS "
-    "keyring, which this session does not have",
-}
-
-
 def _banner(agent: Agent) -> None:
     policy = agent.services.policy.current
     host, port = agent.addresses[0]
@@ -222,7 +215,7 @@ def _banner(agent: Agent) -> None:
     print(
         f"Abhaya is filtering on http://{shown}:{port}\n"
         f"  policy:  {policy.source}\n"
-        f"  events:  {agent.store.path} ({_KEY_MODES[agent.store.key_mode]})\n"
+        f"  events:  {agent.store.path} ({agent.store.key_mode.note})\n"
         f"  control API: {api} (parent PIN needed)\n"
         f"  CA cert: {agent.ca.public_cert}\n"
         f"           (SHA-256 {agent.ca.fingerprint_sha256})\n"

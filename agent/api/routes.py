@@ -39,7 +39,7 @@ from abhaya.agent.api.wire import (
     parse_time,
 )
 from abhaya.agent.services import Services
-from abhaya.agent.store import EventKind, KeyMode, Store
+from abhaya.agent.store import EventKind, Store
 from abhaya.agent.store.alerts import list_alerts
 from abhaya.agent.store.queries import (
     DEFAULT_PAGE_SIZE,
@@ -55,12 +55,6 @@ from abhaya.agent.store.queries import (
 
 MAX_TEXT = 200
 MAX_STATS_DAYS = 366
-KEY_MODE_TEXT = {
-    KeyMode.KEYRING: "encrypted; the database key is in the OS keyring",
-    KeyMode.FILE: "encrypted, WEAKER MODE: no OS keyring was usable, so the database key is in a "
-    "file in the data dir; anyone who can read that folder as the agent's user can read the "
-    "history",
-}
 
 Handler = Callable[[Request], Response]
 
@@ -190,7 +184,7 @@ class ControlApi:
                 "store": {
                     "path": str(self._store.path),
                     "key_mode": str(self._store.key_mode),
-                    "key_note": KEY_MODE_TEXT[self._store.key_mode],
+                    "key_note": self._store.key_mode.note,
                     "replaced_at_start": None if recovery is None else recovery.reason,
                     "dropped_events": writer.dropped_total,
                     "failed_events": writer.failed_total,

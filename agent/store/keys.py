@@ -45,6 +45,17 @@ class KeyMode(StrEnum):
     KEYRING = "keyring"
     FILE = "file"
 
+    @property
+    def note(self) -> str:
+        """What a parent is told about this mode (banner, `abhaya status`, the console)."""
+        if self is KeyMode.KEYRING:
+            return "encrypted, key in the OS keyring"
+        return (
+            "encrypted, key in a file in the data dir readable only by the agent's user: "
+            "WEAKER MODE, as no OS keyring was usable; anyone who can read that folder as "
+            "the agent's user can read the history"
+        )
+
 
 class StoreKeyError(StoreError):
     """Base for problems with the database key."""
