@@ -31,6 +31,9 @@ FIELDS = (
     "rule",
     "app",
     "detail",
+    "reason",
+    "os_user",
+    "process",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -50,6 +53,9 @@ def event_record(item: StoredEvent) -> dict[str, object]:
         "rule": event.rule,
         "app": event.app,
         "detail": event.detail,
+        "reason": event.reason,
+        "os_user": event.os_user,
+        "process": event.process,
     }
 
 

@@ -77,6 +77,12 @@ class Event:
     rule: str = ""
     app: str = ""
     detail: str = ""
+    reason: str = ""
+    """Why the agent acted (`filters.verdict.Reason` for verdicts); `category` is what."""
+    os_user: str = ""
+    """The OS account whose process made the request, when it could be attributed."""
+    process: str = ""
+    """The name of that process (the browser or app), when known."""
 
     def __post_init__(self) -> None:
         if self.time.tzinfo is None:
@@ -91,8 +97,25 @@ class StoredEvent:
     event: Event
 
 
-EVENT_COLUMNS = "time_us, kind, profile, category, action, domain, url, rule, app, detail"
-_INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_COLUMN_NAMES = (
+    "time_us",
+    "kind",
+    "profile",
+    "category",
+    "action",
+    "domain",
+    "url",
+    "rule",
+    "app",
+    "detail",
+    "reason",
+    "os_user",
+    "process",
+)
+EVENT_COLUMNS = ", ".join(_COLUMN_NAMES)
+INSERT_EVENT = (
+    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' for _ in _COLUMN_NAMES)})"
+)
 
 
 def event_row(event: Event) -> tuple[int | str, ...]:
@@ -108,6 +131,9 @@ def event_row(event: Event) -> tuple[int | str, ...]:
         event.rule,
         event.app,
         event.detail,
+        event.reason,
+        event.os_user,
+        event.process,
     )
 
 
@@ -118,7 +144,7 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[Event]) -> int:
     """
     if not events:
         return 0
-    conn.executemany(_INSERT_EVENT, [event_row(event) for event in events])
+    conn.executemany(INSERT_EVENT, [event_row(event) for event in events])
     row = conn.execute("SELECT last_insert_rowid()").fetchone()
     return int(row[0])
 
@@ -128,7 +154,9 @@ def event_from_row(row: Sequence[object]) -> StoredEvent:
     ident, time_us, kind, *rest = row
     if not isinstance(ident, int) or not isinstance(time_us, int):
         raise TypeError(f"events row has non-integer id or time: {ident!r}, {time_us!r}")
-    profile, category, action, domain, url, rule, app, detail = (str(value) for value in rest)
+    profile, category, action, domain, url, rule, app, detail, reason, os_user, process = (
+        str(value) for value in rest
+    )
     return StoredEvent(
         id=ident,
         event=Event(
@@ -142,5 +170,8 @@ def event_from_row(row: Sequence[object]) -> StoredEvent:
             rule=rule,
             app=app,
             detail=detail,
+            reason=reason,
+            os_user=os_user,
+            process=process,
         ),
     )

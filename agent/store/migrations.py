@@ -136,6 +136,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             WHERE category != '' GROUP BY 1, 2""",
         ),
     ),
+    Migration(
+        5,
+        "why a verdict was made, which OS user and process made the request, approval scope",
+        (
+            # `category` says what a page is (adult, gambling, ...); `reason` says why the agent
+            # acted (list, keyword, schedule, pause, error, ...).  The console filters on both.
+            "ALTER TABLE events ADD COLUMN reason TEXT NOT NULL DEFAULT ''",
+            # Which child: the OS account and the process behind the proxied connection.
+            "ALTER TABLE events ADD COLUMN os_user TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE events ADD COLUMN process TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX events_reason_time ON events (reason, time_us)",
+            # An approval covers the exact host or the whole site (registrable domain).  Rows
+            # made before this migration were host approvals, which the default keeps.
+            "ALTER TABLE access_requests ADD COLUMN scope TEXT NOT NULL DEFAULT 'host' "
+            "CHECK (scope IN ('host', 'site'))",
+        ),
+    ),
 )
 
 BUCKET_US = 900_000_000

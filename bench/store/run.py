@@ -29,7 +29,7 @@ import keyring
 import keyring.backends.fail
 
 from abhaya.agent.store import Event, EventKind, EventWriter, open_store
-from abhaya.agent.store.events import EVENT_COLUMNS, event_row
+from abhaya.agent.store.events import INSERT_EVENT, event_row
 from abhaya.agent.store.migrations import MIGRATIONS
 from abhaya.agent.store.queries import (
     EventFilter,
@@ -43,7 +43,6 @@ SEED = 20261130
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 CATEGORIES = ["adult", "gambling", "violence", "self_harm", "games", "social", "anonymizers"]
 ACTIONS = ["block", "warn", "rewrite"]
-INSERT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def generated_events(count: int, span: timedelta, rng: random.Random) -> list[Event]:
@@ -89,7 +88,7 @@ def plain_connection(path: Path) -> sqlite3.Connection:
 def bulk_insert(conn: sqlite3.Connection, events: list[Event], batch: int = 500) -> None:
     for start in range(0, len(events), batch):
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(INSERT, [event_row(e) for e in events[start : start + batch]])
+        conn.executemany(INSERT_EVENT, [event_row(e) for e in events[start : start + batch]])
         conn.execute("COMMIT")
 
 

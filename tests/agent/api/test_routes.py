@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from abhaya.agent.api.export import FIELDS
 from tests.agent.api.conftest import ApiAgent
 
 BLOCKED = [
@@ -129,4 +130,4 @@ def test_json_export_and_its_time_range(api: httpx.Client) -> None:
     future = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     assert api.get("/v1/export", params={"format": "json", "since": future}).json() == []
     empty_csv = api.get("/v1/export", params={"format": "csv", "since": future}).text
-    assert empty_csv.strip() == "id,time,kind,profile,category,action,domain,url,rule,app,detail"
+    assert empty_csv.strip() == ",".join(FIELDS)
