@@ -238,6 +238,7 @@ def _check(args: argparse.Namespace) -> int:
             "action": str(verdict.action),
             "category": verdict.category,
             "reason": verdict.reason,
+            "detail": verdict.detail,
             "rule": verdict.rule,
             "source": verdict.source,
             "profile": profile.name,

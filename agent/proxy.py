@@ -64,13 +64,18 @@ class Agent:
         config: RunConfig,
         extra_addons: Sequence[object] = (),
         clock: Callable[[], dt.datetime] = utc_now,
+        pages: PageRenderer | None = None,
     ) -> None:
+        """`extra_addons` run after Abhaya's own and before the last word (tests map names
+        to local servers there); `pages` replaces the packaged warning pages (tests)."""
         self.config = config
         # The folder holds the CA key, the store and its key file: its owner's alone.
         config.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(config.data_dir, 0o700)
+        config.cache_dir.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(config.cache_dir, 0o700)
         self.ca: CaFiles = ensure_ca(config.ca_dir)
-        pages = PageRenderer.load_default()
+        pages = pages or PageRenderer.load_default()
         policy = PolicyState(config.policy_path, config.cache_dir, check=_pages_exist_for(pages))
         self.store = open_store(config.data_dir)
         settings = policy.current.policy.events
@@ -109,7 +114,7 @@ class Agent:
         opts = options.Options()
         proxy = master.Master(opts, event_loop=self._loop)
         proxy.addons.add(*default_addons(), errorcheck.ErrorCheck())
-        proxy.addons.add(*build_addons(self.services), *self._extra)
+        proxy.addons.add(*build_addons(self.services, self._extra))
         opts.update(
             listen_host=self.config.host,
             listen_port=self.config.port,

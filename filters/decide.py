@@ -6,8 +6,8 @@ does.  Precedence, first match wins:
 1. zero tolerance: `csam` domain lists, URL rules and search keywords -> block.  Nothing below
    (allow lists, schedules, overrides) can turn this off.
 2. allow lists (the profile's `allow`, then `[[allowlist]]` files) -> allow.
-3. schedule: outside the profile's allowed windows -> block (category `schedule`).
-4. the profile's `block` domains -> block (category `custom`).
+3. schedule: outside the profile's allowed windows -> block (reason `schedule`).
+4. the profile's `block` domains -> block (reason `custom_rule`).
 5. category domain lists (with their `@@` exceptions), stronger actions first -> the
    category's action for this profile (`allow` means the category is off).
 6. URL-path rules: the profile's `block` paths, then category URL lists.
@@ -22,10 +22,18 @@ import datetime as dt
 
 from abhaya.filters.lists.cache import CompiledList
 from abhaya.filters.policy.compile import ProfileRules
-from abhaya.filters.policy.model import ZERO_TOLERANCE, CategoryAction
+from abhaya.filters.policy.model import CategoryAction
 from abhaya.filters.search import extract_query
 from abhaya.filters.urlnorm import NormalizedUrl, UrlError, parse_url
-from abhaya.filters.verdict import ALLOW, Action, RequestInfo, Verdict
+from abhaya.filters.verdict import (
+    ALLOW,
+    ZERO_TOLERANCE,
+    Action,
+    Category,
+    Reason,
+    RequestInfo,
+    Verdict,
+)
 
 _STRENGTH = {CategoryAction.BLOCK: 2, CategoryAction.WARN: 1, CategoryAction.ALLOW: 0}
 
@@ -37,8 +45,8 @@ def decide(request: RequestInfo, profile: ProfileRules, now: dt.datetime) -> Ver
     except UrlError as err:
         return Verdict(
             Action.BLOCK,
-            category="invalid",
-            reason=f"the address could not be understood: {err}",
+            Reason.INVALID,
+            detail=f"the address could not be understood: {err}",
             rule="url",
             source="urlnorm",
         )
@@ -59,7 +67,7 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
     for hit in hits:
         if hit.category == ZERO_TOLERANCE:
             return _keyword_verdict(
-                hit.category, hit.term, hit.source, search.query if search else "", profile
+                ZERO_TOLERANCE, hit.term, hit.source, search.query if search else "", profile
             )
 
     # 2. allow lists
@@ -67,24 +75,30 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
     if rule is not None:
         return Verdict(
             Action.ALLOW,
-            "allowlist",
-            "on the allow list",
-            rule,
-            f"policy:profiles.{profile.name}.allow",
+            Reason.ALLOW_LIST,
+            detail="on the allow list",
+            rule=rule,
+            source=f"policy:profiles.{profile.name}.allow",
         )
     for allowed in book.allow_lists:
         rule = allowed.domains.match(url.host) or allowed.url_rules.match(url)
         if rule is not None:
-            return Verdict(Action.ALLOW, "allowlist", "on the allow list", rule, allowed.source)
+            return Verdict(
+                Action.ALLOW,
+                Reason.ALLOW_LIST,
+                detail="on the allow list",
+                rule=rule,
+                source=allowed.source,
+            )
 
     # 3. schedule
     if not profile.schedule.allows(now):
         return Verdict(
             Action.BLOCK,
-            "schedule",
-            "outside the allowed browsing hours",
-            "schedule",
-            f"policy:profiles.{profile.name}.schedule",
+            Reason.SCHEDULE,
+            detail="outside the allowed browsing hours",
+            rule="schedule",
+            source=f"policy:profiles.{profile.name}.schedule",
         )
 
     # 4. the profile's own block list
@@ -106,8 +120,9 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
         rule = compiled.url_rules.match(url)
         if rule is not None:
             verdict = _category_verdict(
-                compiled.category,
+                Category(compiled.category),
                 profile,
+                Reason.LIST,
                 f"page is on the {compiled.category} list",
                 rule,
                 compiled.source,
@@ -117,8 +132,10 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
 
     # 7. search keywords
     if search is not None:
-        for hit in sorted(hits, key=lambda h: -_STRENGTH[profile.action_for(h.category)]):
-            verdict = _keyword_verdict(hit.category, hit.term, hit.source, search.query, profile)
+        for hit in sorted(hits, key=lambda h: -_STRENGTH[profile.action_for(Category(h.category))]):
+            verdict = _keyword_verdict(
+                Category(hit.category), hit.term, hit.source, search.query, profile
+            )
             if verdict.action is not Action.ALLOW:
                 return verdict
 
@@ -128,10 +145,10 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
         if rewrite is not None:
             return Verdict(
                 Action.REWRITE,
-                "safe_search",
-                f"safe search enforced on {rewrite.engine}",
-                rewrite.engine,
-                "safesearch",
+                Reason.SAFE_SEARCH,
+                detail=f"safe search enforced on {rewrite.engine}",
+                rule=rewrite.engine,
+                source="safesearch",
                 rewrite=rewrite,
             )
     return ALLOW
@@ -140,41 +157,49 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
 def _custom_block(rule: str, profile: ProfileRules) -> Verdict:
     return Verdict(
         Action.BLOCK,
-        "custom",
-        "on this profile's block list",
-        rule,
-        f"policy:profiles.{profile.name}.block",
+        Reason.CUSTOM_RULE,
+        detail="on this profile's block list",
+        rule=rule,
+        source=f"policy:profiles.{profile.name}.block",
     )
 
 
 def _list_verdict(
     compiled: CompiledList, url: NormalizedUrl, profile: ProfileRules, include_paths: bool
 ) -> Verdict | None:
+    category = Category(compiled.category)
     rule = compiled.domains.match(url.host)
     if rule is not None and compiled.exceptions.match(url.host) is None:
-        reason = f"domain is on the {compiled.category} list"
-        return _category_verdict(compiled.category, profile, reason, rule, compiled.source)
+        detail = f"domain is on the {category} list"
+        return _category_verdict(category, profile, Reason.LIST, detail, rule, compiled.source)
     if include_paths:
         rule = compiled.url_rules.match(url)
         if rule is not None:
-            reason = f"page is on the {compiled.category} list"
-            return _category_verdict(compiled.category, profile, reason, rule, compiled.source)
+            detail = f"page is on the {category} list"
+            return _category_verdict(category, profile, Reason.LIST, detail, rule, compiled.source)
     return None
 
 
 def _category_verdict(
-    category: str, profile: ProfileRules, reason: str, rule: str, source: str, query: str = ""
+    category: Category,
+    profile: ProfileRules,
+    reason: Reason,
+    detail: str,
+    rule: str,
+    source: str,
+    query: str = "",
 ) -> Verdict | None:
     """The verdict a category match gives this profile, or None when the category is off."""
     action = profile.action_for(category)
     if action is CategoryAction.ALLOW:
         return None
     settings = profile.book.categories.get(category)
-    zero = category == ZERO_TOLERANCE
+    zero = category is ZERO_TOLERANCE
     return Verdict(
         Action.BLOCK if action is CategoryAction.BLOCK else Action.WARN,
+        reason,
         category=category,
-        reason=reason,
+        detail=detail,
         rule=rule,
         source=source,
         query=query,
@@ -183,8 +208,10 @@ def _category_verdict(
 
 
 def _keyword_verdict(
-    category: str, term: str, source: str, query: str, profile: ProfileRules
+    category: Category, term: str, source: str, query: str, profile: ProfileRules
 ) -> Verdict:
-    reason = f"search for a term on the {category} keyword list"
-    verdict = _category_verdict(category, profile, reason, f"keyword:{term}", source, query)
+    detail = f"search for a term on the {category} keyword list"
+    verdict = _category_verdict(
+        category, profile, Reason.KEYWORD, detail, f"keyword:{term}", source, query
+    )
     return verdict if verdict is not None else ALLOW

@@ -19,6 +19,7 @@ from mitmproxy import http
 
 from abhaya.agent.addons.flowdata import (
     host_key,
+    page_topic,
     request_url,
     respond_with_error,
     respond_with_page,
@@ -30,7 +31,7 @@ from abhaya.agent.store import Event, EventKind, StoreError
 from abhaya.agent.store.access import AccessError
 from abhaya.agent.store.driver import Error as DriverError
 from abhaya.filters.decide import decide
-from abhaya.filters.verdict import Action, RequestInfo, Verdict
+from abhaya.filters.verdict import Action, Reason, RequestInfo, Verdict
 from abhaya.ui.pages.render import REASON_LIMIT, PageContext, choose_language
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ MAX_FORM_BYTES = 8 * 1024
 """A form with 500 characters of any script fits in well under this (URL-encoded)."""
 MAX_PAGE_CHARS = 2000
 _MARK = "abhaya.ask"
-_HANDLED = Verdict(Action.ALLOW, reason="ask-a-parent form", rule=ASK_PATH, source="agent")
+_HANDLED = Verdict(
+    Action.ALLOW, Reason.NO_MATCH, detail="ask-a-parent form", rule=ASK_PATH, source="agent"
+)
 
 
 class AskParent:
@@ -112,7 +115,7 @@ class AskParent:
         scheme_host = request_url(request).removesuffix(request.path)
         url = scheme_host + page
         verdict = decide(RequestInfo(url), profile, now)
-        if verdict.action not in (Action.BLOCK, Action.WARN) or not verdict.ask_parent:
+        if not verdict.stops or not verdict.ask_parent:
             self._error(flow, 403, "Asking a parent is not offered for this page.")
             return
         domain = host_key(request.host)
@@ -132,12 +135,13 @@ class AskParent:
                 time=now,
                 kind=EventKind.ACCESS_REQUEST,
                 profile=profile.name,
-                category=verdict.category,
+                category=str(verdict.category or ""),
                 action="ask",
                 domain=domain,
                 url=url,
                 rule=verdict.rule,
                 detail=f"request {ident}",
+                reason=str(verdict.reason),
             )
         )
         language = choose_language(
@@ -146,7 +150,7 @@ class AskParent:
         html = services.pages.render(
             PageContext(
                 kind="blocked",
-                category=verdict.category,
+                category=page_topic(verdict),
                 action=str(verdict.action),
                 url=url,
                 ask_parent=True,

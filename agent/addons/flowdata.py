@@ -11,6 +11,8 @@ from abhaya.ui.pages.render import PageContext
 
 VERDICT_KEY = "abhaya.verdict"
 """`flow.metadata` key of the request's `Verdict`: written by policy, read by pages and log."""
+FAILURE_KEY = "abhaya.failure"
+"""`flow.metadata` key of the first error an Abhaya addon met on this flow (see failclosed)."""
 
 
 def verdict_of(flow: http.HTTPFlow) -> Verdict | None:
@@ -20,6 +22,23 @@ def verdict_of(flow: http.HTTPFlow) -> Verdict | None:
 
 def set_verdict(flow: http.HTTPFlow, verdict: Verdict) -> None:
     flow.metadata[VERDICT_KEY] = verdict
+
+
+def mark_failed(flow: http.HTTPFlow, where: str) -> None:
+    """Remember that an Abhaya addon failed on this flow; the last word blocks it."""
+    flow.metadata.setdefault(FAILURE_KEY, where)
+
+
+def failure_of(flow: http.HTTPFlow) -> str | None:
+    """Where an Abhaya addon failed on this flow (`addon.hook`), or None."""
+    value = flow.metadata.get(FAILURE_KEY)
+    return value if isinstance(value, str) else None
+
+
+def page_topic(verdict: Verdict) -> str:
+    """What a warning page explains: the category, or the reason when there is none
+    (a parent's own rule, the schedule)."""
+    return str(verdict.category) if verdict.category is not None else str(verdict.reason)
 
 
 def request_url(request: http.Request, *, by_host_header: bool = False) -> str:
@@ -63,11 +82,11 @@ def respond_with_page(flow: http.HTTPFlow, status: int, html: str, language: str
 
 
 def respond_with_error(
-    flow: http.HTTPFlow, services: Services, status: int, category: str, child_text: str
+    flow: http.HTTPFlow, services: Services, status: int, topic: str, child_text: str
 ) -> None:
     """Answer with the small error page (English: it explains a refused request)."""
     html = services.pages.render(
-        PageContext(kind="error", category=category, action="block", status_text=child_text),
+        PageContext(kind="error", category=topic, action="block", status_text=child_text),
         "en",
         services.policy.current.book.jurisdiction,
     )

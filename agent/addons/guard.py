@@ -17,7 +17,7 @@ from mitmproxy import http
 
 from abhaya.agent.addons.flowdata import respond_with_error, set_verdict
 from abhaya.agent.services import Services
-from abhaya.filters.verdict import Action, Verdict
+from abhaya.filters.verdict import Action, Reason, Verdict
 
 CATEGORY = "control_api"
 
@@ -54,7 +54,10 @@ class ApiGuard:
         if port is None or request.port != port or not is_this_machine(request.host):
             return
         detail = "a request for the agent's control API was sent through the proxy"
-        set_verdict(flow, Verdict(Action.BLOCK, CATEGORY, detail, f"port {port}", "guard"))
+        verdict = Verdict(
+            Action.BLOCK, Reason.LOCAL_ADDRESS, detail=detail, rule=f"port {port}", source="guard"
+        )
+        set_verdict(flow, verdict)
         respond_with_error(
             flow, self._services, 403, CATEGORY, "This address cannot be opened through Abhaya."
         )

@@ -11,7 +11,7 @@ from mitmproxy import http
 
 from abhaya.agent.addons.flowdata import respond_with_error, set_verdict
 from abhaya.agent.services import Services
-from abhaya.filters.verdict import Action, Verdict
+from abhaya.filters.verdict import Action, Reason, Verdict
 
 MAX_URL_BYTES = 32 * 1024
 MAX_HEADER_COUNT = 200
@@ -41,5 +41,8 @@ class Limits:
             )
 
     def _refuse(self, flow: http.HTTPFlow, status: int, child_text: str, detail: str) -> None:
-        set_verdict(flow, Verdict(Action.BLOCK, "limits", detail, f"http {status}", "limits"))
+        verdict = Verdict(
+            Action.BLOCK, Reason.LIMITS, detail=detail, rule=f"http {status}", source="limits"
+        )
+        set_verdict(flow, verdict)
         respond_with_error(flow, self._services, status, "limits", child_text)

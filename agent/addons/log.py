@@ -13,7 +13,6 @@ import logging
 from mitmproxy import http
 
 from abhaya.agent.addons.flowdata import request_url, verdict_of
-from abhaya.agent.addons.policy import OVERRIDES
 from abhaya.agent.services import Services
 from abhaya.agent.store import Event, EventKind, url_without_query
 from abhaya.filters.verdict import Action
@@ -29,9 +28,7 @@ class VerdictLog:
         verdict = verdict_of(flow)
         if verdict is None:
             return
-        if verdict.action is Action.ALLOW and not any(
-            key in OVERRIDES for key, _ in verdict.details
-        ):
+        if verdict.action is Action.ALLOW and verdict.override is None:
             return
         compiled = self._services.policy.current
         url = request_url(flow.request, by_host_header=True)
@@ -41,17 +38,19 @@ class VerdictLog:
                 time=self._services.clock(),
                 kind=EventKind.VERDICT,
                 profile=compiled.profile().name,
-                category=verdict.category,
+                category=str(verdict.category or ""),
                 action=str(verdict.action),
                 domain=host,
                 url=url if compiled.policy.events.keep_query else url_without_query(url),
                 rule=verdict.rule,
-                detail=verdict.reason,
+                detail=verdict.detail,
+                reason=str(verdict.override.reason if verdict.override else verdict.reason),
             )
         )
         log.info(
-            "%s %s %s (rule %s from %s)",
+            "%s %s %s %s (rule %s from %s)",
             verdict.action,
+            verdict.reason,
             verdict.category or "-",
             host,
             verdict.rule,

@@ -11,7 +11,13 @@ from urllib.parse import urlencode
 from mitmproxy import http
 
 from abhaya.agent.addons.ask import ASK_PATH, FORM_LIFETIME, TOKEN_PURPOSE
-from abhaya.agent.addons.flowdata import host_key, request_url, respond_with_page, verdict_of
+from abhaya.agent.addons.flowdata import (
+    host_key,
+    page_topic,
+    request_url,
+    respond_with_page,
+    verdict_of,
+)
 from abhaya.agent.addons.policy import allows_continue
 from abhaya.agent.services import Services
 from abhaya.agent.store.access import RequestStatus
@@ -37,7 +43,8 @@ class WarningPages:
             flow.request.headers.get("accept-language"), profile.language, renderer.languages
         )
         continue_url = ""
-        kind = page_kind_for(verdict.category)
+        topic = page_topic(verdict)
+        kind = page_kind_for(topic)
         if (
             verdict.action is Action.WARN
             and kind == "blocked"
@@ -62,7 +69,7 @@ class WarningPages:
                 ask_state = str(latest.status)  # pending or denied
         context = PageContext(
             kind=kind,
-            category=verdict.category,
+            category=topic,
             action=str(verdict.action),
             url=request_url(flow.request, by_host_header=True)[:_SHOWN_URL_CHARS],
             query=verdict.query,

@@ -20,17 +20,18 @@ from abhaya.agent.grants import TOKEN_PARAM
 from abhaya.agent.services import Services
 from abhaya.filters.decide import decide
 from abhaya.filters.policy.compile import CompiledPolicy, ProfileRules
-from abhaya.filters.policy.model import ZERO_TOLERANCE
-from abhaya.filters.verdict import Action, RequestInfo, Verdict
+from abhaya.filters.verdict import (
+    NEVER_OVERRIDDEN,
+    Action,
+    Category,
+    Override,
+    Reason,
+    RequestInfo,
+    Verdict,
+    error_verdict,
+)
 
 log = logging.getLogger(__name__)
-
-OVERRIDE_CONTINUED = "continued"
-OVERRIDE_APPROVED = "approved"
-OVERRIDE_PAUSED = "paused"
-OVERRIDES = frozenset({OVERRIDE_CONTINUED, OVERRIDE_APPROVED, OVERRIDE_PAUSED})
-"""`Verdict.details` keys of a stopped request that was let through; the log records these."""
-_NEVER = frozenset({ZERO_TOLERANCE, "error"})
 
 _SEVERITY = {
     Action.ALLOW: 0,
@@ -90,12 +91,7 @@ class PolicyAddon:
             and allows_continue(compiled, verdict.category)
             and grants.granted(profile.name, request.host, now)
         ):
-            verdict = replace(
-                verdict,
-                action=Action.ALLOW,
-                reason=f"continued past a warning: {verdict.reason}",
-                details=(*verdict.details, (OVERRIDE_CONTINUED, "yes")),
-            )
+            verdict = overridden(verdict, Reason.CONTINUE, "continue", "continued past a warning")
         verdict = self._override(verdict, profile.name, host_key(request.host), now)
         set_verdict(flow, verdict)
         if verdict.action is Action.REWRITE and verdict.rewrite is not None:
@@ -107,27 +103,28 @@ class PolicyAddon:
     def _override(self, verdict: Verdict, profile: str, host: str, now: dt.datetime) -> Verdict:
         """A parent's approval for this host, or a pause, lets a stopped request through.
 
-        Never for csam (zero tolerance) and never for a request that could not be checked.
-        The verdict keeps its category and rule and says why it became an allow, so the log
-        addon records it for the parent.
+        Never for csam (zero tolerance) and never for a request that could not be checked
+        (an invalid address, an error): see `overridable`.  The verdict keeps its category,
+        reason and rule, and its `override` says why it became an allow, so the log addon
+        records both for the parent.
         """
-        if verdict.action not in (Action.BLOCK, Action.WARN) or verdict.category in _NEVER:
+        if not overridable(verdict):
             return verdict
         approval = self._services.access.approval(profile, host, now)
         if approval is not None:
-            return replace(
+            return overridden(
                 verdict,
-                action=Action.ALLOW,
-                reason=f"approved by a parent (request {approval.id}): {verdict.reason}",
-                details=(*verdict.details, (OVERRIDE_APPROVED, str(approval.id))),
+                Reason.APPROVAL,
+                str(approval.id),
+                f"approved by a parent (request {approval.id})",
             )
         until = self._services.pause.paused_until(now)
         if until is not None:
-            return replace(
+            return overridden(
                 verdict,
-                action=Action.ALLOW,
-                reason=f"protection paused until {until.isoformat()}: {verdict.reason}",
-                details=(*verdict.details, (OVERRIDE_PAUSED, until.isoformat())),
+                Reason.PAUSE,
+                until.isoformat(),
+                f"protection paused until {until.isoformat()}",
             )
         return verdict
 
@@ -137,12 +134,28 @@ class PolicyAddon:
             return decide(RequestInfo(url), profile, now)
         except Exception:  # noqa: BLE001 - a bug must not turn into an open door
             log.exception("decision failed; blocking the request")
-            return Verdict(
-                Action.BLOCK, "error", "the request could not be checked", "error", "agent"
-            )
+            return error_verdict("the request could not be checked")
 
 
-def allows_continue(compiled: CompiledPolicy, category: str) -> bool:
+def overridable(verdict: Verdict) -> bool:
+    """Whether an approval, a pause or "continue anyway" may let this verdict through:
+    only a block or warn of a category other than csam, for a request that was checked."""
+    return verdict.stops and not verdict.zero_tolerance and verdict.reason not in NEVER_OVERRIDDEN
+
+
+def overridden(verdict: Verdict, why: Reason, ref: str, sentence: str) -> Verdict:
+    """`verdict` let through by the override `why` (its reference `ref`), saying so."""
+    return replace(
+        verdict,
+        action=Action.ALLOW,
+        detail=f"{sentence}: {verdict.detail}",
+        override=Override(why, ref, verdict.action),
+    )
+
+
+def allows_continue(compiled: CompiledPolicy, category: Category | None) -> bool:
     """Whether the policy offers "continue anyway" on this category's warn page."""
+    if category is None:
+        return False
     rule = compiled.book.categories.get(category)
     return rule is not None and rule.allow_continue

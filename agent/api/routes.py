@@ -210,7 +210,9 @@ class ControlApi:
         )
 
     def _events(self, request: Request) -> Response:
-        request.only_params(("kind", "category", "since", "until", "text", "limit", "cursor"))
+        request.only_params(
+            ("kind", "category", "reason", "since", "until", "text", "limit", "cursor")
+        )
         where = _event_filter(request)
         limit = parse_int(request.param("limit"), "limit", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)
         cursor_text = request.param("cursor")
@@ -286,6 +288,7 @@ def _event_filter(request: Request) -> EventFilter:
     return EventFilter(
         kinds=tuple(kinds),
         categories=request.values("category"),
+        reasons=request.values("reason"),
         since=parse_time(request.param("since"), "since"),
         until=parse_time(request.param("until"), "until"),
         text=text,

@@ -38,6 +38,7 @@ class EventFilter:
 
     kinds: tuple[EventKind, ...] = ()
     categories: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
     text: str = ""
@@ -236,6 +237,9 @@ def _filter_clauses(where: EventFilter) -> tuple[list[str], list[object]]:
     if where.categories:
         clauses.append(f"category IN ({', '.join('?' * len(where.categories))})")
         params.extend(where.categories)
+    if where.reasons:
+        clauses.append(f"reason IN ({', '.join('?' * len(where.reasons))})")
+        params.extend(where.reasons)
     if where.since is not None:
         clauses.append("time_us >= ?")
         params.append(to_us(where.since))

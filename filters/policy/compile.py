@@ -24,7 +24,7 @@ from abhaya.filters.keywords import (
 from abhaya.filters.lists.cache import CompiledList, load_list
 from abhaya.filters.lists.parse import ListFormat, ListLoadError
 from abhaya.filters.policy.load import PolicyError, default_policy_path, read_policy
-from abhaya.filters.policy.model import ZERO_TOLERANCE, CategoryAction, Policy
+from abhaya.filters.policy.model import ZERO_TOLERANCE, Category, CategoryAction, Policy
 from abhaya.filters.policy.schedule import Schedule
 from abhaya.filters.safesearch import SafeSearchRules
 from abhaya.filters.urlnorm import UrlError, normalize_host, parse_url
@@ -32,7 +32,7 @@ from abhaya.filters.urlnorm import UrlError, normalize_host, parse_url
 
 @dataclass(frozen=True, slots=True)
 class CategoryRule:
-    name: str
+    name: Category
     action: CategoryAction
     ask_parent: bool
     allow_continue: bool
@@ -42,7 +42,7 @@ class CategoryRule:
 class Rulebook:
     """The parts of a policy shared by every profile."""
 
-    categories: Mapping[str, CategoryRule]
+    categories: Mapping[Category, CategoryRule]
     zero_lists: tuple[CompiledList, ...]
     """The zero-tolerance (csam) lists, checked before anything else."""
     allow_lists: tuple[CompiledList, ...]
@@ -65,13 +65,13 @@ class ProfileRules:
     allow_urls: UrlRuleSet
     block_domains: DomainSet
     block_urls: UrlRuleSet
-    actions: Mapping[str, CategoryAction]
+    actions: Mapping[Category, CategoryAction]
     lists: tuple[CompiledList, ...]
     """Other category lists this profile enforces, stronger actions first, then policy order."""
     schedule: Schedule
     book: Rulebook
 
-    def action_for(self, category: str) -> CategoryAction:
+    def action_for(self, category: Category) -> CategoryAction:
         """This profile's action for a category; csam is block whatever else is configured."""
         if category == ZERO_TOLERANCE:
             return CategoryAction.BLOCK
@@ -171,9 +171,9 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
                 item
                 for item in lists
                 if item.category != ZERO_TOLERANCE
-                and actions[item.category] is not CategoryAction.ALLOW
+                and actions[Category(item.category)] is not CategoryAction.ALLOW
             ),
-            key=lambda item: actions[item.category] is not CategoryAction.BLOCK,
+            key=lambda item: actions[Category(item.category)] is not CategoryAction.BLOCK,
         )
         profiles[name] = ProfileRules(
             name=name,

@@ -57,7 +57,12 @@ def parse_policy(text: str, name: str) -> Policy:
             where = ".".join(str(part) for part in issue["loc"]) or "(top level)"
             line = _line_of(lines, issue["loc"])
             at = f"line {line}: " if line else ""
-            problems.append(f"{at}{where}: {issue['msg']}")
+            message = issue["msg"]
+            if issue["type"] == "enum":  # name the value that is not one of the choices
+                message = (
+                    f"{issue['input']!r} is not allowed here; {message[0].lower()}{message[1:]}"
+                )
+            problems.append(f"{at}{where}: {message}")
         raise PolicyError(name, problems) from err
 
 

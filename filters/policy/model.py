@@ -15,8 +15,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ZERO_TOLERANCE = "csam"
-"""The category no allow list, override, schedule or pause ever turns off."""
+from abhaya.filters.verdict import ZERO_TOLERANCE, Category
+
+__all__ = ["ZERO_TOLERANCE", "Category", "CategoryRule", "Policy", "Profile"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
@@ -60,7 +61,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Category(_Strict):
+class CategoryRule(_Strict):
+    """How the policy treats one category (`[categories.NAME]`)."""
+
     action: CategoryAction = CategoryAction.BLOCK
     ask_parent: bool = False
     """Whether the warning page offers to ask a parent (the request flow comes later)."""
@@ -113,14 +116,16 @@ class Profile(_Strict):
     """Domains or domain/path rules always allowed for this profile (never for csam)."""
     block: tuple[str, ...] = ()
     """Domains or domain/path rules always blocked for this profile."""
-    categories: dict[Name, CategoryAction] = Field(default_factory=dict)
+    categories: dict[Category, CategoryAction] = Field(default_factory=dict)
     """Per-profile override of a category's action."""
     schedule: tuple[Window, ...] = ()
     """When browsing is allowed; no windows means at any time."""
 
     @field_validator("categories")
     @classmethod
-    def _csam_not_overridden(cls, value: dict[str, CategoryAction]) -> dict[str, CategoryAction]:
+    def _csam_not_overridden(
+        cls, value: dict[Category, CategoryAction]
+    ) -> dict[Category, CategoryAction]:
         if ZERO_TOLERANCE in value and value[ZERO_TOLERANCE] is not CategoryAction.BLOCK:
             raise ValueError(f"category {ZERO_TOLERANCE!r} is always blocked; it has no override")
         return value
@@ -128,7 +133,7 @@ class Profile(_Strict):
 
 class ListRef(_Strict):
     path: str
-    category: Name
+    category: Category
     format: ListFormatName = ListFormatName.AUTO
 
 
@@ -139,7 +144,7 @@ class AllowListRef(_Strict):
 
 class KeywordRef(_Strict):
     path: str
-    category: Name
+    category: Category
 
 
 class EventSettings(_Strict):
@@ -160,7 +165,7 @@ class Policy(_Strict):
     default_profile: Name = "child"
     passthrough: tuple[str, ...] = ()
     """Domains never TLS-intercepted (banking, health, pinned OS services); still filtered."""
-    categories: dict[Name, Category] = Field(default_factory=dict)
+    categories: dict[Category, CategoryRule] = Field(default_factory=dict)
     profiles: dict[Name, Profile] = Field(default_factory=lambda: {"child": Profile()})
     blocklist: tuple[ListRef, ...] = ()
     allowlist: tuple[AllowListRef, ...] = ()
@@ -206,8 +211,8 @@ class Policy(_Strict):
             )
         return self
 
-    def category(self, name: str) -> Category:
+    def category(self, name: Category) -> CategoryRule:
         """The category's settings; csam is always block even when the file omits it."""
         if name == ZERO_TOLERANCE:
-            return self.categories.get(name, Category())
+            return self.categories.get(name, CategoryRule())
         return self.categories[name]

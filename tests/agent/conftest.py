@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +25,7 @@ from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 
 from abhaya.agent.config import RunConfig
 from abhaya.agent.proxy import Agent
+from abhaya.ui.pages.render import PageRenderer
 from tests.conftest import write_policy
 
 UPSTREAM_NAMES = [
@@ -120,11 +122,12 @@ class RunningAgent:
         config: RunConfig,
         extra: list[object],
         clock: Callable[[], dt.datetime] | None = None,
+        pages: PageRenderer | None = None,
     ) -> None:
         self.agent = (
-            Agent(config, extra_addons=extra)
+            Agent(config, extra_addons=extra, pages=pages)
             if clock is None
-            else Agent(config, extra_addons=extra, clock=clock)
+            else Agent(config, extra_addons=extra, clock=clock, pages=pages)
         )
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, daemon=True)
@@ -144,6 +147,20 @@ class RunningAgent:
         self.agent.shutdown()
         self._thread.join(30)
 
+    def raw(self, request: bytes) -> bytes:
+        """Send bytes no well-behaved client library would send; return the reply's head
+        (status line and headers)."""
+        host, port = self.agent.addresses[0]
+        with socket.create_connection((host, port), timeout=20) as conn:
+            conn.sendall(request)
+            reply = b""
+            while b"\r\n\r\n" not in reply:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        return reply.partition(b"\r\n\r\n")[0]
+
     @property
     def proxy_url(self) -> str:
         host, port = self.agent.addresses[0]
@@ -160,9 +177,17 @@ class RunningAgent:
 
 
 def start_agent(
-    folder: Path, upstream: Upstream, clock: Callable[[], dt.datetime] | None = None
+    folder: Path,
+    upstream: Upstream,
+    clock: Callable[[], dt.datetime] | None = None,
+    *,
+    extra: Sequence[object] = (),
+    pages: PageRenderer | None = None,
 ) -> RunningAgent:
-    """A running agent with the test policy, its data in `folder`, test names mapped."""
+    """A running agent with the test policy, its data in `folder`, test names mapped.
+
+    `extra` addons run after the test names are mapped; `pages` replaces the warning pages
+    (a test factory for a failing part)."""
     config = RunConfig(
         host="127.0.0.1",
         port=0,
@@ -170,7 +195,8 @@ def start_agent(
         policy_path=write_policy(folder / "policy"),
         upstream_ca=upstream.ca_file,
     )
-    return RunningAgent(config, [MapHosts(UPSTREAM_NAMES, upstream.port)], clock=clock).start()
+    addons = [MapHosts(UPSTREAM_NAMES, upstream.port), *extra]
+    return RunningAgent(config, addons, clock=clock, pages=pages).start()
 
 
 @pytest.fixture(scope="module")

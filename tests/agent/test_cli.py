@@ -158,13 +158,13 @@ def test_check_prints_one_json_object_per_url(policy_file: Path) -> None:
         check=True,
     )
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [(r["action"], r["category"]) for r in records] == [
-        ("block", "adult"),
-        ("allow", ""),
-        ("rewrite", "safe_search"),
+    assert [(r["action"], r["reason"], r["category"]) for r in records] == [
+        ("block", "list", "adult"),
+        ("allow", "no_match", None),
+        ("rewrite", "safe_search", None),
     ]
     assert records[0]["rule"] == "adult.example"
-    assert {"url", "action", "category", "reason", "rule"} <= set(records[0])
+    assert {"url", "action", "category", "reason", "detail", "rule"} <= set(records[0])
     assert "adlt=strict" in records[2]["rewritten_url"]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import html
 import re
-import socket
 import ssl
 import subprocess
 import threading
@@ -199,20 +198,6 @@ def test_block_pages_offer_no_way_on(running: RunningAgent) -> None:
             assert 'id="continue"' not in client.get(url).text
 
 
-def _raw_status(running: RunningAgent, request: bytes) -> bytes:
-    """Send bytes no well-behaved client library would send; return the status line."""
-    host, port = running.agent.addresses[0]
-    with socket.create_connection((host, port), timeout=20) as conn:
-        conn.sendall(request)
-        reply = b""
-        while b"\r\n" not in reply:
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-    return reply.split(b"\r\n", 1)[0]
-
-
 @pytest.mark.parametrize(
     ("request_bytes", "status"),
     [
@@ -235,7 +220,7 @@ def _raw_status(running: RunningAgent, request: bytes) -> bytes:
 def test_raw_hostile_requests_are_refused(
     running: RunningAgent, request_bytes: bytes, status: bytes
 ) -> None:
-    assert _raw_status(running, request_bytes).split(b" ")[1] == status
+    assert running.raw(request_bytes).split(b" ")[1] == status
     with running.client() as client:
         assert client.get("https://adult.example/").status_code == 403
 

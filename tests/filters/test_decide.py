@@ -9,7 +9,7 @@ import pytest
 
 from abhaya.filters.decide import decide
 from abhaya.filters.policy.compile import CompiledPolicy, load_policy
-from abhaya.filters.verdict import Action, RequestInfo
+from abhaya.filters.verdict import Action, Category, Reason, RequestInfo
 from tests.conftest import MONDAY_MORNING
 
 # Monday 21:00 in Asia/Kolkata: outside the `night` profile's 16:00-20:00 window.
@@ -26,21 +26,37 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> CompiledPolicy:
 
 CASES = [
     # zero tolerance beats the allow list that names the same domain
-    ("child", "https://csam-test.invalid/", Action.BLOCK, "csam", "csam-test.invalid"),
-    ("child", "http://www.csam-test.invalid./x", Action.BLOCK, "csam", "csam-test.invalid"),
+    (
+        "child",
+        "https://csam-test.invalid/",
+        Action.BLOCK,
+        Reason.LIST,
+        Category.CSAM,
+        "csam-test.invalid",
+    ),
+    (
+        "child",
+        "http://www.csam-test.invalid./x",
+        Action.BLOCK,
+        Reason.LIST,
+        Category.CSAM,
+        "csam-test.invalid",
+    ),
     # ... and a csam keyword beats the allow-listed search engine
     (
         "child",
         "https://www.google.com/search?q=Zanzibar+QU0KKA",
         Action.BLOCK,
-        "csam",
+        Reason.KEYWORD,
+        Category.CSAM,
         "keyword:zanzibar quokka",
     ),
     (
         "teen",
         "https://duckduckgo.com/?q=zanzibar+quokka",
         Action.BLOCK,
-        "csam",
+        Reason.KEYWORD,
+        Category.CSAM,
         "keyword:zanzibar quokka",
     ),
     # allow lists beat category lists
@@ -48,96 +64,183 @@ CASES = [
         "child",
         "https://allowed-adult.adult.example/",
         Action.ALLOW,
-        "allowlist",
+        Reason.ALLOW_LIST,
+        None,
         "allowed-adult.adult.example",
     ),
-    ("child", "https://school.example/homework", Action.ALLOW, "allowlist", "school.example"),
+    (
+        "child",
+        "https://school.example/homework",
+        Action.ALLOW,
+        Reason.ALLOW_LIST,
+        None,
+        "school.example",
+    ),
     # the profile's own block list
-    ("child", "https://www.custom.example/", Action.BLOCK, "custom", "custom.example"),
-    ("child", "https://wiki.example/private/page", Action.BLOCK, "custom", "wiki.example/private"),
-    ("child", "https://wiki.example/public", Action.ALLOW, "", ""),
+    (
+        "child",
+        "https://www.custom.example/",
+        Action.BLOCK,
+        Reason.CUSTOM_RULE,
+        None,
+        "custom.example",
+    ),
+    (
+        "child",
+        "https://wiki.example/private/page",
+        Action.BLOCK,
+        Reason.CUSTOM_RULE,
+        None,
+        "wiki.example/private",
+    ),
+    ("child", "https://wiki.example/public", Action.ALLOW, Reason.NO_MATCH, None, ""),
     # category domain lists, suffix matching, several list formats
-    ("child", "https://adult.example/", Action.BLOCK, "adult", "adult.example"),
-    ("child", "https://WWW.Adult.Example:443/x", Action.BLOCK, "adult", "adult.example"),
-    ("child", "https://notadult.example/", Action.ALLOW, "", ""),
-    ("child", "https://google.com@adult.example/", Action.BLOCK, "adult", "adult.example"),
-    ("child", "http://casino.example/", Action.BLOCK, "gambling", "casino.example"),
-    ("child", "https://proxy.example/", Action.BLOCK, "anonymizers", "proxy.example"),
-    ("child", "https://ok.proxy.example/", Action.ALLOW, "", ""),  # @@ exception
-    ("child", "https://gore.example/", Action.BLOCK, "violence", "gore.example"),
+    ("child", "https://adult.example/", Action.BLOCK, Reason.LIST, Category.ADULT, "adult.example"),
+    (
+        "child",
+        "https://WWW.Adult.Example:443/x",
+        Action.BLOCK,
+        Reason.LIST,
+        Category.ADULT,
+        "adult.example",
+    ),
+    ("child", "https://notadult.example/", Action.ALLOW, Reason.NO_MATCH, None, ""),
+    (
+        "child",
+        "https://google.com@adult.example/",
+        Action.BLOCK,
+        Reason.LIST,
+        Category.ADULT,
+        "adult.example",
+    ),
+    (
+        "child",
+        "http://casino.example/",
+        Action.BLOCK,
+        Reason.LIST,
+        Category.GAMBLING,
+        "casino.example",
+    ),
+    (
+        "child",
+        "https://proxy.example/",
+        Action.BLOCK,
+        Reason.LIST,
+        Category.ANONYMIZERS,
+        "proxy.example",
+    ),
+    ("child", "https://ok.proxy.example/", Action.ALLOW, Reason.NO_MATCH, None, ""),  # @@ exception
+    (
+        "child",
+        "https://gore.example/",
+        Action.BLOCK,
+        Reason.LIST,
+        Category.VIOLENCE,
+        "gore.example",
+    ),
     # per-profile overrides: allow turns a category off, warn softens it
-    ("teen", "https://adult.example/", Action.ALLOW, "", ""),
-    ("teen", "https://bet.example/", Action.WARN, "gambling", "bet.example"),
+    ("teen", "https://adult.example/", Action.ALLOW, Reason.NO_MATCH, None, ""),
+    ("teen", "https://bet.example/", Action.WARN, Reason.LIST, Category.GAMBLING, "bet.example"),
     # URL-path rules
-    ("child", "https://news.example/graphic/1", Action.BLOCK, "violence", "news.example/graphic"),
-    ("child", "https://news.example/graphical", Action.ALLOW, "", ""),
+    (
+        "child",
+        "https://news.example/graphic/1",
+        Action.BLOCK,
+        Reason.LIST,
+        Category.VIOLENCE,
+        "news.example/graphic",
+    ),
+    ("child", "https://news.example/graphical", Action.ALLOW, Reason.NO_MATCH, None, ""),
     # search keywords
     (
         "child",
         "https://www.bing.com/search?q=online+c4sino",
         Action.BLOCK,
-        "gambling",
+        Reason.KEYWORD,
+        Category.GAMBLING,
         "keyword:online casino",
     ),
     (
         "child",
         "https://duckduckgo.com/?q=i+want+to+vanish+forever",
         Action.WARN,
-        "self_harm",
+        Reason.KEYWORD,
+        Category.SELF_HARM,
         "keyword:want to vanish forever",
     ),
     (
         "teen",
         "https://www.bing.com/search?q=satta+matka",
         Action.WARN,
-        "gambling",
+        Reason.KEYWORD,
+        Category.GAMBLING,
         "keyword:satta matka",
     ),
     (
         "child",
         "https://example.org/search?q=online+casino",
         Action.BLOCK,
-        "gambling",
+        Reason.KEYWORD,
+        Category.GAMBLING,
         "keyword:online casino",
     ),
     # safe search
-    ("child", "https://www.bing.com/search?q=weather", Action.REWRITE, "safe_search", "bing"),
-    ("teen", "https://www.bing.com/search?q=weather", Action.ALLOW, "", ""),
+    (
+        "child",
+        "https://www.bing.com/search?q=weather",
+        Action.REWRITE,
+        Reason.SAFE_SEARCH,
+        None,
+        "bing",
+    ),
+    ("teen", "https://www.bing.com/search?q=weather", Action.ALLOW, Reason.NO_MATCH, None, ""),
     # nothing matched
-    ("child", "https://example.org/", Action.ALLOW, "", ""),
+    ("child", "https://example.org/", Action.ALLOW, Reason.NO_MATCH, None, ""),
     # an address that cannot be understood is not let through
-    ("child", "http://exa mple.org/", Action.BLOCK, "invalid", "url"),
+    ("child", "http://exa mple.org/", Action.BLOCK, Reason.INVALID, None, "url"),
 ]
 
 
-@pytest.mark.parametrize(("profile", "url", "action", "category", "rule"), CASES)
+@pytest.mark.parametrize(("profile", "url", "action", "reason", "category", "rule"), CASES)
 def test_precedence(
-    compiled: CompiledPolicy, profile: str, url: str, action: Action, category: str, rule: str
+    compiled: CompiledPolicy,
+    profile: str,
+    url: str,
+    action: Action,
+    reason: Reason,
+    category: Category | None,
+    rule: str,
 ) -> None:
     verdict = decide(RequestInfo(url), compiled.profile(profile), MONDAY_MORNING)
-    assert (verdict.action, verdict.category, verdict.rule) == (action, category, rule)
+    assert (verdict.action, verdict.reason, verdict.category, verdict.rule) == (
+        action,
+        reason,
+        category,
+        rule,
+    )
 
 
 @pytest.mark.parametrize(
-    ("url", "now", "action", "category"),
+    ("url", "now", "action", "reason"),
     [
-        ("https://example.org/", MONDAY_EVENING, Action.ALLOW, ""),
-        ("https://example.org/", MONDAY_NIGHT, Action.BLOCK, "schedule"),
-        ("https://school.example/", MONDAY_NIGHT, Action.ALLOW, "allowlist"),
-        ("https://csam-test.invalid/", MONDAY_EVENING, Action.BLOCK, "csam"),
-        ("https://adult.example/", MONDAY_EVENING, Action.BLOCK, "adult"),
+        ("https://example.org/", MONDAY_EVENING, Action.ALLOW, Reason.NO_MATCH),
+        ("https://example.org/", MONDAY_NIGHT, Action.BLOCK, Reason.SCHEDULE),
+        ("https://school.example/", MONDAY_NIGHT, Action.ALLOW, Reason.ALLOW_LIST),
+        ("https://csam-test.invalid/", MONDAY_EVENING, Action.BLOCK, Reason.LIST),
+        ("https://adult.example/", MONDAY_EVENING, Action.BLOCK, Reason.LIST),
     ],
 )
 def test_schedule_in_precedence(
-    compiled: CompiledPolicy, url: str, now: dt.datetime, action: Action, category: str
+    compiled: CompiledPolicy, url: str, now: dt.datetime, action: Action, reason: Reason
 ) -> None:
     verdict = decide(RequestInfo(url), compiled.profile("night"), now)
-    assert (verdict.action, verdict.category) == (action, category)
+    assert (verdict.action, verdict.reason) == (action, reason)
 
 
 def test_verdict_explains_itself(compiled: CompiledPolicy) -> None:
     verdict = decide(RequestInfo("https://www.adult.example/"), compiled.profile(), MONDAY_MORNING)
-    assert verdict.reason == "domain is on the adult list"
+    assert (verdict.reason, verdict.category) == (Reason.LIST, Category.ADULT)
+    assert verdict.detail == "domain is on the adult list"
     assert Path(verdict.source).name == "adult.txt"
 
 
@@ -159,17 +262,27 @@ def test_safe_search_rewrite_carries_the_new_url(compiled: CompiledPolicy) -> No
     assert verdict.query == ""
 
 
-def test_hostile_urls_are_decided(compiled: CompiledPolicy) -> None:
-    profile = compiled.profile()
-    long_query = "https://www.bing.com/search?q=" + "a%20" * 16000 + "online+casino"
-    for url in (
-        long_query,
-        "https://www.bing.com/search?q=%ff%fe%00online%20casino",
-        "https://adult.example/%00",
-        "http://[::1]:99999/",
-        "http://%zz/",
-        "\x00",
-    ):
-        verdict = decide(RequestInfo(url), profile, MONDAY_MORNING)
-        assert verdict.action in set(Action)
-    assert decide(RequestInfo(long_query), profile, MONDAY_MORNING).category == "gambling"
+LONG_QUERY = "https://www.bing.com/search?q=" + "a%20" * 16000 + "online+casino"
+
+
+@pytest.mark.parametrize(
+    ("url", "action", "reason", "category"),
+    [
+        (LONG_QUERY, Action.BLOCK, Reason.KEYWORD, Category.GAMBLING),
+        (
+            "https://www.bing.com/search?q=%ff%fe%00online%20casino",
+            Action.BLOCK,
+            Reason.KEYWORD,
+            Category.GAMBLING,
+        ),
+        ("https://adult.example/%00", Action.BLOCK, Reason.LIST, Category.ADULT),
+        ("http://[::1]:99999/", Action.BLOCK, Reason.INVALID, None),
+        ("http://%zz/", Action.BLOCK, Reason.INVALID, None),
+        ("\x00", Action.BLOCK, Reason.INVALID, None),
+    ],
+)
+def test_hostile_urls_are_decided(
+    compiled: CompiledPolicy, url: str, action: Action, reason: Reason, category: Category | None
+) -> None:
+    verdict = decide(RequestInfo(url), compiled.profile(), MONDAY_MORNING)
+    assert (verdict.action, verdict.reason, verdict.category) == (action, reason, category)

@@ -276,7 +276,7 @@ CATEGORY_TEXT = [
     ("gambling", "en", "gambling"),
     ("violence", "en", "violence"),
     ("anonymizers", "en", "safety settings"),
-    ("custom", "en", "A parent has chosen"),
+    ("custom_rule", "en", "A parent has chosen"),
     ("schedule", "en", "not allowed at this time"),
     ("no-such-category", "en", "do not allow this page"),
     ("schedule", "hi", "इस समय इंटरनेट चलाने की अनुमति नहीं है"),

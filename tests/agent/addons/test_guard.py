@@ -91,6 +91,6 @@ def test_refusals_are_recorded(running: RunningAgent) -> None:
         proxied.get(f"http://127.0.0.1:{_api_port(running)}/v1/status")
     assert running.agent.services.events.flush(20)
     with contextlib.closing(running.agent.store.connect(read_only=True)) as conn:
-        page = events_page(conn, EventFilter(categories=("control_api",)))
+        page = events_page(conn, EventFilter(reasons=("local_address",)))
     assert page.events
     assert page.events[0].event.action == "block"
