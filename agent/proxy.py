@@ -13,7 +13,8 @@ import datetime as dt
 import logging
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from mitmproxy import master, options
 from mitmproxy.addons import default_addons, errorcheck
@@ -30,6 +31,7 @@ from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.services import Services, utc_now
 from abhaya.agent.store import EventWriter, RetentionPolicy, open_store
+from abhaya.agent.watcher import PolicyWatcher
 from abhaya.filters.policy.compile import CompiledPolicy
 from abhaya.filters.policy.load import PolicyError
 from abhaya.ui.pages.render import PageRenderer
@@ -54,6 +56,20 @@ def _pages_exist_for(pages: PageRenderer) -> Callable[[CompiledPolicy], None]:
             raise PolicyError(compiled.source, [f"jurisdiction: {err}"]) from err
 
     return check
+
+
+def _quiet_about_cancellation(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's error handler: a cancelled task is not an error.
+
+    At shutdown the connections still open are cancelled, and Python 3.11's asyncio streams
+    then report each one with a CancelledError traceback ("Exception in callback
+    StreamReaderProtocol.connection_made...": it asks a cancelled task for its exception; 3.12
+    checks first).  A clean stop prints none; everything else goes to the default handler.
+    """
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        log.debug("cancelled at shutdown: %s", context.get("message"))
+        return
+    loop.default_exception_handler(context)
 
 
 class Agent:
@@ -99,6 +115,7 @@ class Agent:
         self.api = ApiServer(
             control, self.services.api, config.data_dir, config.api_host, config.api_port
         )
+        self.watcher = PolicyWatcher(policy, events, clock, config.reload_interval)
         self._extra = list(extra_addons)
         self._master: master.Master | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -111,6 +128,7 @@ class Agent:
     ) -> None:
         """Serve until shut down.  `on_ready` is called once the proxy is listening."""
         self._loop = asyncio.get_running_loop()
+        self._loop.set_exception_handler(_quiet_about_cancellation)
         opts = options.Options()
         proxy = master.Master(opts, event_loop=self._loop)
         proxy.addons.add(*default_addons(), errorcheck.ErrorCheck())
@@ -140,21 +158,42 @@ class Agent:
                 f"--api-listen {self.config.api_host}:{self.config.api_port}: cannot listen "
                 f"there ({error.strerror or error})"
             ) from None
-        watcher = asyncio.create_task(self._watch_policy())
+        watcher = asyncio.create_task(self.watcher.run(), name="abhaya policy watcher")
         ready = asyncio.create_task(self._announce(on_ready))
         try:
             await proxy.run()
         finally:
-            watcher.cancel()
-            ready.cancel()
+            await self._close(proxy, watcher, ready)
+
+    async def _close(
+        self, proxy: master.Master, watcher: asyncio.Task[None], ready: asyncio.Task[None]
+    ) -> None:
+        """Close every part, each step on its own: one that fails is logged and the next still
+        runs, so the API file is removed and every submitted event is committed in every case."""
+        watcher.cancel()
+        ready.cancel()
+
+        async def stop_watcher() -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+
+        async def close_listeners() -> None:
             # mitmproxy leaves its listening sockets to process exit; close them now so the
             # port is free as soon as run() returns (tests start agents one after another).
             await proxy.addons.get("proxyserver").servers.update([])
-            await asyncio.to_thread(self.api.stop)
+
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("the policy watcher", stop_watcher),
+            ("the proxy's listeners", close_listeners),
+            ("the control API", lambda: asyncio.to_thread(self.api.stop)),
             # Every event the proxy submitted is committed before run() returns.
-            await asyncio.to_thread(self.services.events.close)
+            ("the event store", lambda: asyncio.to_thread(self.services.events.close)),
+        ]
+        for name, step in steps:
+            try:
+                await step()
+            except Exception:  # noqa: BLE001 - the other parts must still close
+                log.exception("closing %s failed", name)
 
     def shutdown(self) -> None:
         """Stop the proxy; safe to call from any thread or a signal handler."""
@@ -162,28 +201,16 @@ class Agent:
             self._master.shutdown()
 
     async def reload_policy(self) -> bool:
-        """Reload in a worker thread (big lists take a while); log the outcome."""
-        result = await asyncio.to_thread(self.services.policy.reload)
-        if result.applied:
-            log.info("%s", result.message)
-        else:
-            log.error("%s", result.message)
-        return result.applied
+        """Reload the policy now (see `PolicyWatcher.reload`)."""
+        return await self.watcher.reload()
 
     def _install_signals(self) -> None:
         assert self._loop is not None
         for signum in (signal.SIGINT, signal.SIGTERM):
             self._loop.add_signal_handler(signum, self.shutdown)
         self._loop.add_signal_handler(
-            signal.SIGHUP, lambda: asyncio.ensure_future(self.reload_policy())
+            signal.SIGHUP, lambda: asyncio.ensure_future(self.watcher.reload_now())
         )
-
-    async def _watch_policy(self) -> None:
-        """Poll the policy file and its lists; cheap (a few stat calls) and portable."""
-        while True:
-            await asyncio.sleep(self.config.reload_interval)
-            if self.services.policy.changed_on_disk():
-                await self.reload_policy()
 
     async def _announce(self, on_ready: Callable[[Agent], None] | None) -> None:
         """Wait until the proxy listens, record its addresses, then tell the caller."""

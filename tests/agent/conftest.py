@@ -183,6 +183,7 @@ def start_agent(
     *,
     extra: Sequence[object] = (),
     pages: PageRenderer | None = None,
+    reload_interval: float = 2.0,
 ) -> RunningAgent:
     """A running agent with the test policy, its data in `folder`, test names mapped.
 
@@ -194,6 +195,7 @@ def start_agent(
         data_dir=folder / "data",
         policy_path=write_policy(folder / "policy"),
         upstream_ca=upstream.ca_file,
+        reload_interval=reload_interval,
     )
     addons = [MapHosts(UPSTREAM_NAMES, upstream.port), *extra]
     return RunningAgent(config, addons, clock=clock, pages=pages).start()

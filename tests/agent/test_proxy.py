@@ -5,9 +5,14 @@ from __future__ import annotations
 import contextlib
 import html
 import re
+import signal
+import socket
 import ssl
 import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -268,3 +273,37 @@ def test_verdicts_become_events_without_their_query(running: RunningAgent) -> No
     )
     assert event.url == "https://www.adult.example/video"
     assert allowed.events == ()  # a plain allow is not an event
+
+
+def test_a_clean_stop_with_open_connections_prints_no_traceback(tmp_path: Path) -> None:
+    """SIGINT while clients hold connections open: the agent stops, exit 0, no traceback."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "abhaya.agent.cli",
+            "run",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    banner = process.stdout.readline()
+    port = int(banner.rsplit(":", 1)[1])
+    with (
+        socket.create_connection(("127.0.0.1", port)) as half_request,
+        socket.create_connection(("127.0.0.1", port)) as tunnel,
+    ):
+        half_request.sendall(b"GET http://example.org/ HTTP/1.1\r\nHost: exa")
+        tunnel.sendall(b"CONNECT example.org:443 HTTP/1.1\r\n\r\n")
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "abhaya: stopped" in out
+    assert "Traceback" not in err and "CancelledError" not in err
