@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from mitmproxy import master, options
-from mitmproxy.addons import default_addons, errorcheck
+from mitmproxy.addons import default_addons
 
 from abhaya.agent.access import AccessDesk
 from abhaya.agent.addons import build_addons
@@ -26,7 +26,8 @@ from abhaya.agent.api.routes import ControlApi
 from abhaya.agent.api.server import ApiServer
 from abhaya.agent.api.sessions import SessionStore
 from abhaya.agent.ca import CaFiles, ensure_ca
-from abhaya.agent.config import ConfigError, RunConfig
+from abhaya.agent.config import RunConfig
+from abhaya.agent.exits import ListenError
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.services import Services, utc_now
@@ -118,6 +119,7 @@ class Agent:
         self.watcher = PolicyWatcher(policy, events, clock, config.reload_interval)
         self._extra = list(extra_addons)
         self._master: master.Master | None = None
+        self._startup_error: ListenError | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.addresses: list[Address] = []
 
@@ -131,7 +133,9 @@ class Agent:
         self._loop.set_exception_handler(_quiet_about_cancellation)
         opts = options.Options()
         proxy = master.Master(opts, event_loop=self._loop)
-        proxy.addons.add(*default_addons(), errorcheck.ErrorCheck())
+        # Not mitmproxy's ErrorCheck: it exits the process on any error logged at start-up,
+        # Abhaya's too; `_announce` reports a proxy that cannot listen instead.
+        proxy.addons.add(*default_addons())
         proxy.addons.add(*build_addons(self.services, self._extra))
         opts.update(
             listen_host=self.config.host,
@@ -154,9 +158,10 @@ class Agent:
             self.api.start()
         except OSError as error:
             await asyncio.to_thread(self.services.events.close)
-            raise ConfigError(
+            raise ListenError(
                 f"--api-listen {self.config.api_host}:{self.config.api_port}: cannot listen "
-                f"there ({error.strerror or error})"
+                f"there ({error.strerror or error})",
+                error.errno,
             ) from None
         watcher = asyncio.create_task(self.watcher.run(), name="abhaya policy watcher")
         ready = asyncio.create_task(self._announce(on_ready))
@@ -164,6 +169,8 @@ class Agent:
             await proxy.run()
         finally:
             await self._close(proxy, watcher, ready)
+        if self._startup_error is not None:
+            raise self._startup_error
 
     async def _close(
         self, proxy: master.Master, watcher: asyncio.Task[None], ready: asyncio.Task[None]
@@ -213,10 +220,27 @@ class Agent:
         )
 
     async def _announce(self, on_ready: Callable[[Agent], None] | None) -> None:
-        """Wait until the proxy listens, record its addresses, then tell the caller."""
+        """Wait until the proxy listens, record its addresses, then tell the caller.
+
+        If the proxy could not listen (the port is in use, the address is not this
+        machine's), stop with a ListenError that `run()` raises once everything is closed;
+        mitmproxy itself would only log it and wait forever.
+        """
         assert self._master is not None
         proxyserver = self._master.addons.get("proxyserver")
         while not (proxyserver.is_running and proxyserver.listen_addrs()):
+            failed = [s.last_exception for s in proxyserver.servers if s.last_exception]
+            if proxyserver.is_running and failed:
+                error = failed[0]
+                number = error.errno if isinstance(error, OSError) else None
+                reason = getattr(error, "__cause__", None) or error
+                shown = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+                self._startup_error = ListenError(
+                    f"--listen {shown}:{self.config.port}: cannot listen there ({reason})",
+                    number,
+                )
+                self.shutdown()
+                return
             await asyncio.sleep(0.02)
         self.addresses = [(str(addr[0]), int(addr[1])) for addr in proxyserver.listen_addrs()]
         if on_ready is not None:
