@@ -77,7 +77,7 @@ def test_status(agent: AgentProcess) -> None:
     result = abhaya("status", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
     assert result.returncode == 0, result.stderr
     assert "protection is on" in result.stdout
-    assert "policy.toml (profile child)" in result.stdout
+    assert "policy.toml (profile child, times in Asia/Kolkata)" in result.stdout
     assert "events.db" in result.stdout and "encrypted" in result.stdout
     assert PIN not in result.stdout + result.stderr
 
