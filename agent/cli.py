@@ -1,38 +1,34 @@
 """The `abhaya` command: `run` starts the filtering proxy, `check` explains decisions, and
-`status`, `set-pin`, `events`, `export`, `pause`, `resume`, `requests`, `approve` and `deny`
-ask the running agent through its control API."""
+`status`, `set-pin`, `events`, `export`, `pause`, `resume`, `requests`, `approve`, `deny`,
+`alerts`, `ack` and `policy` ask the running agent through its control API."""
+
+# The parent commands are thin clients (abhaya.client): this module imports the agent's pieces
+# (mitmproxy, the store with SQLCipher and the keyring, the filters) only inside `run` and
+# `check`, so a parent command starts fast and never loads what holds the agent's secrets.
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import datetime as dt
+import contextlib
 import ipaddress
-import json
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from abhaya.agent.api import commands
-from abhaya.agent.api.client import ClientError
 from abhaya.agent.config import (
     DEFAULT_API_LISTEN,
     DEFAULT_LISTEN,
     ConfigError,
-    RunConfig,
     default_data_dir,
     parse_listen,
 )
-from abhaya.agent.store import StoreError
-from abhaya.filters.decide import decide
-from abhaya.filters.policy.compile import CompiledPolicy, load_policy
-from abhaya.filters.policy.load import PolicyError
-from abhaya.filters.verdict import RequestInfo
+from abhaya.client import commands
+from abhaya.client.api import ClientError
 
 if TYPE_CHECKING:
     from abhaya.agent.proxy import Agent
+    from abhaya.filters.policy.compile import CompiledPolicy
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -47,12 +43,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args)
         return _parent_command(args)
-    except (ConfigError, PolicyError, StoreError) as err:
+    except _configuration_errors(args.command) as err:
         print(f"abhaya: {err}", file=sys.stderr)
         return EXIT_USAGE
     except ClientError as err:
         print(f"abhaya: {err}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _configuration_errors(command: str) -> tuple[type[Exception], ...]:
+    """What `run` and `check` raise for a setting, policy or store that cannot be used.  A
+    parent command raises none of the latter two, and importing them would load the store."""
+    if command not in ("run", "check"):
+        return (ConfigError,)
+    from abhaya.agent.store import StoreError
+    from abhaya.filters.policy.load import PolicyError
+
+    return (ConfigError, PolicyError, StoreError)
 
 
 def _parent_command(args: argparse.Namespace) -> int:
@@ -75,11 +82,20 @@ def _parent_command(args: argparse.Namespace) -> int:
         return commands.resume(data_dir)
     if args.command == "requests":
         return commands.requests(data_dir, status=args.status)
+    if args.command == "alerts":
+        return commands.alerts(data_dir, show_all=args.all)
+    if args.command == "ack":
+        return commands.acknowledge(data_dir, args.id)
+    if args.command == "policy":
+        if args.action == "show":
+            return commands.policy_show(data_dir)
+        return commands.policy_apply(data_dir, args.file)
     return commands.decide(
         data_dir,
         args.id,
         approve=args.command == "approve",
         minutes=getattr(args, "minutes", None),
+        scope="host" if getattr(args, "host_only", False) else "site",
     )
 
 
@@ -138,7 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     events.add_argument("--limit", type=_positive, default=50, metavar="N")
     export = commands.add_parser("export", help="write events to a CSV or JSON file" + pin_note)
     export.add_argument("--format", choices=("csv", "json"), required=True)
-    export.add_argument("--out", type=Path, required=True, metavar="FILE")
+    export.add_argument(
+        "--out", type=Path, required=True, metavar="FILE", help="the file, or - for standard output"
+    )
     export.add_argument("--since", metavar="ISO")
     export.add_argument("--until", metavar="ISO")
     pause = commands.add_parser(
@@ -147,15 +165,34 @@ def _parser() -> argparse.ArgumentParser:
     pause.add_argument("--minutes", type=_positive, required=True, metavar="N", help="1 to 240")
     resume = commands.add_parser("resume", help="turn protection back on now" + pin_note)
     requests = commands.add_parser("requests", help="list children's access requests" + pin_note)
-    requests.add_argument("--status", choices=("pending", "approved", "denied"))
-    approve = commands.add_parser("approve", help="allow a requested domain" + pin_note)
+    requests.add_argument("--status", choices=("pending", "approved", "denied", "expired"))
+    approve = commands.add_parser(
+        "approve", help="allow a requested site (or only its host)" + pin_note
+    )
     approve.add_argument("id", type=_positive, metavar="ID")
     how_long = approve.add_mutually_exclusive_group(required=True)
     how_long.add_argument("--minutes", type=_positive, metavar="N")
     how_long.add_argument("--always", action="store_true")
+    approve.add_argument(
+        "--host-only",
+        action="store_true",
+        help="allow only the host asked for (default: its whole site, www. and all)",
+    )
     deny = commands.add_parser("deny", help="refuse an access request" + pin_note)
     deny.add_argument("id", type=_positive, metavar="ID")
-    for command in (status, set_pin, events, export, pause, resume, requests, approve, deny):
+    alerts = commands.add_parser("alerts", help="list unacknowledged alerts" + pin_note)
+    alerts.add_argument("--all", action="store_true", help="acknowledged ones too")
+    ack = commands.add_parser("ack", help="mark an alert as seen" + pin_note)
+    ack.add_argument("id", type=_positive, metavar="ID")
+    policy = commands.add_parser("policy", help="show or replace the running policy" + pin_note)
+    policy_actions = policy.add_subparsers(dest="action", required=True)
+    policy_show = policy_actions.add_parser("show", help="print the policy file in force")
+    policy_apply = policy_actions.add_parser(
+        "apply", help="validate a policy file and put it in force (refused: nothing changes)"
+    )
+    policy_apply.add_argument("file", type=Path, metavar="FILE")
+    parent_commands = (status, set_pin, events, export, pause, resume, requests, approve, deny)
+    for command in (*parent_commands, alerts, ack, policy_show, policy_apply):
         command.add_argument(
             "--data-dir",
             type=Path,
@@ -185,6 +222,10 @@ def _api_listen(text: str) -> tuple[str, int]:
 def _run(args: argparse.Namespace) -> int:
     # Imported here: mitmproxy takes most of a second to import, and the parent commands
     # (status, events, ...) only talk to the running agent.
+    import asyncio
+    import logging
+
+    from abhaya.agent.config import RunConfig
     from abhaya.agent.proxy import Agent
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -217,7 +258,8 @@ def _banner(agent: Agent) -> None:
         f"  policy:  {policy.source}\n"
         f"  events:  {agent.store.path} ({agent.store.key_mode.note})\n"
         f"  control API: {api} (parent PIN needed)\n"
-        f"  CA cert: {agent.ca.public_cert}\n"
+        + ("" if agent.pin_is_set() else _NO_PIN_WARNING)
+        + f"  CA cert: {agent.ca.public_cert}\n"
         f"           (SHA-256 {agent.ca.fingerprint_sha256})\n"
         f"Set your browser's HTTP and HTTPS proxy to {shown}:{port} and trust the CA cert\n"
         f"above; see README.md. SIGHUP or editing the policy file reloads it; Ctrl+C stops.",
@@ -225,9 +267,21 @@ def _banner(agent: Agent) -> None:
     )
 
 
+_NO_PIN_WARNING = (
+    "  !!! NO PARENT PIN IS SET: anyone at this computer can set one and take control. !!!\n"
+    "  !!! Set it now: abhaya set-pin                                                   !!!\n"
+)
+
+
 def _check(args: argparse.Namespace) -> int:
-    cache = (args.data_dir.expanduser() / "cache") if args.data_dir else None
-    compiled = load_policy(args.policy, cache)
+    import datetime as dt
+    import json
+
+    from abhaya.filters.decide import decide
+    from abhaya.filters.policy.compile import load_policy
+    from abhaya.filters.verdict import RequestInfo
+
+    compiled = load_policy(args.policy, _check_cache(args.data_dir))
     _report_problems(compiled)
     profile = compiled.profile(args.profile)
     now = dt.datetime.now(dt.UTC)
@@ -250,6 +304,18 @@ def _check(args: argparse.Namespace) -> int:
             record["set_headers"] = dict(verdict.rewrite.set_headers)
         print(json.dumps(record, ensure_ascii=False), flush=True)
     return 0
+
+
+def _check_cache(data_dir: Path | None) -> Path:
+    """The list cache `check` reads (and fills): the given or the default data folder's, so a
+    big list is compiled once, not at every check.  When the folder cannot be written, lists
+    still load from what the cache holds, and anything else is compiled in memory (the list
+    loader says so); `check` never fails for that."""
+    folder = (data_dir or default_data_dir()).expanduser()
+    # Read-only or not a folder: the list loader then compiles in memory and says so.
+    with contextlib.suppress(OSError):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / "cache"
 
 
 def _report_problems(compiled: CompiledPolicy) -> None:

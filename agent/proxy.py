@@ -19,12 +19,12 @@ from typing import Any
 from mitmproxy import master, options
 from mitmproxy.addons import default_addons
 
-from abhaya.agent.access import AccessDesk
 from abhaya.agent.addons import build_addons
 from abhaya.agent.api.pin import ParentPin
 from abhaya.agent.api.routes import ControlApi
 from abhaya.agent.api.server import ApiServer
 from abhaya.agent.api.sessions import SessionStore
+from abhaya.agent.approvals import AccessDesk, request_lifetime
 from abhaya.agent.ca import CaFiles, ensure_ca
 from abhaya.agent.config import RunConfig
 from abhaya.agent.exits import ListenError
@@ -105,7 +105,7 @@ class Agent:
             policy=policy,
             pages=pages,
             events=events,
-            access=AccessDesk(self.store),
+            access=AccessDesk(self.store, request_lifetime(policy), clock),
             pause=PauseSwitch(self.store),
             clock=clock,
         )
@@ -245,3 +245,8 @@ class Agent:
         self.addresses = [(str(addr[0]), int(addr[1])) for addr in proxyserver.listen_addrs()]
         if on_ready is not None:
             on_ready(self)
+
+    def pin_is_set(self) -> bool:
+        """Whether a parent PIN is set; until it is, anyone at the computer can set one."""
+        # Read-only: a second ParentPin on the same storage only reads the hash's presence.
+        return ParentPin(self.store.connect, self.services.events, self.services.clock).is_set()

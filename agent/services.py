@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from abhaya.agent.access import AccessDesk
 from abhaya.agent.api.discovery import ApiEndpoint
+from abhaya.agent.approvals import AccessDesk
 from abhaya.agent.grants import ContinueGrants
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState

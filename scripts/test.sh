@@ -27,9 +27,9 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-# mypy checks the folders under their installed names (abhaya.filters, abhaya.agent).
+# mypy checks the folders under their installed names (abhaya.filters, abhaya.agent, abhaya.client).
 mkdir -p build/typing && ln -sfn ../.. build/typing/abhaya
-MYPYPATH=build/typing .venv/bin/mypy -p abhaya.filters -p abhaya.agent
+MYPYPATH=build/typing .venv/bin/mypy -p abhaya.filters -p abhaya.agent -p abhaya.client
 # The tests run in their own D-Bus session with an unlocked gnome-keyring whose files live in
 # a throwaway folder, so the real Secret Service is used and no real keyring is touched.
 keyring_home="$(mktemp -d)"

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_FOLDERS = ("agent", "filters", "models", "ui", "installer")
+SOURCE_FOLDERS = ("agent", "filters", "models", "ui", "installer", "client")
 
 
 def test_every_source_package_is_installed() -> None:

@@ -6,22 +6,26 @@ through the service that owns it, and records what a parent did as an event.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from abhaya.agent.api.wire import ApiError, Request, Response, invalid, json_response
+from abhaya.agent.approvals import covers
 from abhaya.agent.pause import MAX_MINUTES
 from abhaya.agent.services import Services
 from abhaya.agent.store import Event, EventKind
 from abhaya.agent.store.access import (
     AccessRequest,
     AlreadyDecidedError,
+    ApprovalScope,
+    RequestExpiredError,
     RequestStatus,
     UnknownRequestError,
 )
+from abhaya.client import contract
 from abhaya.filters.policy.load import PolicyError
 
 MAX_APPROVE_MINUTES = 7 * 24 * 60
-REQUESTS_PREFIX = "/v1/requests/"
+REQUESTS_PREFIX = contract.REQUESTS + "/"
 
 
 def _minutes(body: dict[str, Any], high: int) -> int:
@@ -38,7 +42,9 @@ def _only(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
             raise invalid(name, f"unknown field; expected {sorted(allowed)}")
 
 
-def request_record(item: AccessRequest) -> dict[str, object]:
+def request_record(item: AccessRequest, lifetime: timedelta) -> contract.AccessRequestRecord:
+    waiting = item.status in (RequestStatus.PENDING, RequestStatus.EXPIRED)
+    approved = item.status is RequestStatus.APPROVED
     return {
         "id": item.id,
         "time": item.time.isoformat(),
@@ -46,9 +52,12 @@ def request_record(item: AccessRequest) -> dict[str, object]:
         "domain": item.domain,
         "url": item.url,
         "reason": item.reason,
-        "status": str(item.status),
+        "status": cast(contract.RequestStatus, str(item.status)),
+        "answer_by": (item.time + lifetime).isoformat() if waiting else None,
         "decided_at": None if item.decided_at is None else item.decided_at.isoformat(),
         "expires_at": None if item.expires_at is None else item.expires_at.isoformat(),
+        "scope": cast(contract.Scope, str(item.scope)) if approved else None,
+        "covers": covers(item) if approved else None,
     }
 
 
@@ -75,13 +84,15 @@ class ParentControls:
             f"protection paused for {minutes} minutes, until {until.isoformat()} "
             "(csam stays blocked)",
         )
-        return json_response({"paused": True, "until": until.isoformat()})
+        answer: contract.PauseState = {"paused": True, "until": until.isoformat()}
+        return json_response(answer)
 
     def resume(self, request: Request) -> Response:
         request.only_params(())
         self._services.pause.resume()
         self._event(EventKind.PROTECTION, "resume", "protection resumed by a parent")
-        return json_response({"paused": False, "until": None})
+        answer: contract.PauseState = {"paused": False, "until": None}
+        return json_response(answer)
 
     # -- the policy -------------------------------------------------------------------------
 
@@ -94,7 +105,12 @@ class ParentControls:
                 text = file.read()
         except OSError as error:
             raise ApiError(500, f"the policy file {source} cannot be read: {error}") from None
-        return json_response({"source": source, "text": text, "editable": state.path is not None})
+        answer: contract.PolicyText = {
+            "source": source,
+            "text": text,
+            "editable": state.path is not None,
+        }
+        return json_response(answer)
 
     def put_policy(self, request: Request) -> Response:
         body = request.json_object()
@@ -115,9 +131,12 @@ class ParentControls:
                 422, f"policy refused, the previous one stays in force: {error}", field="text"
             ) from None
         self._event(EventKind.PROTECTION, "policy", f"policy replaced: {compiled.source}")
-        return json_response(
-            {"applied": True, "source": compiled.source, "skipped_lines": len(compiled.problems)}
-        )
+        answer: contract.PolicyApplied = {
+            "applied": True,
+            "source": compiled.source,
+            "skipped_lines": len(compiled.problems),
+        }
+        return json_response(answer)
 
     # -- access requests --------------------------------------------------------------------
 
@@ -132,8 +151,12 @@ class ParentControls:
                 raise invalid(
                     "status", f"expected one of {[str(s) for s in RequestStatus]}"
                 ) from None
-        items = self._services.access.list(status)
-        return json_response({"requests": [request_record(item) for item in items]})
+        lifetime = self._services.access.lifetime()
+        items = self._services.access.list(status, self._services.clock())
+        answer: contract.RequestList = {
+            "requests": [request_record(item, lifetime) for item in items]
+        }
+        return json_response(answer)
 
     def decide_request(self, request: Request) -> Response:
         rest = request.path.removeprefix(REQUESTS_PREFIX)
@@ -149,9 +172,14 @@ class ParentControls:
         ident = int(ident_text)
         now = self._services.clock()
         expires = None
+        scope = ApprovalScope.SITE
         if verb == "approve":
             body = request.json_object()
-            _only(body, ("minutes", "always"))
+            _only(body, ("minutes", "always", "scope"))
+            try:
+                scope = ApprovalScope(body.get("scope", "site"))
+            except ValueError:
+                raise invalid("scope", "expected site or host") from None
             always = body.get("always", False)
             if not isinstance(always, bool):
                 raise invalid("always", "expected true or false")
@@ -164,19 +192,21 @@ class ParentControls:
             if request.body.strip():
                 _only(request.json_object(), ())
             status = RequestStatus.DENIED
+        lifetime = self._services.access.lifetime()
         try:
-            decided = self._services.access.decide(ident, status, now, expires)
+            decided = self._services.access.decide(ident, status, now, expires, scope=scope)
         except UnknownRequestError as error:
             raise ApiError(404, str(error)) from None
-        except AlreadyDecidedError as error:
+        except (AlreadyDecidedError, RequestExpiredError) as error:
             raise ApiError(409, str(error)) from None
         until = "always" if expires is None else f"until {expires.isoformat()}"
+        approved = f" for {covers(decided)} ({scope} scope) {until}"
         self._event(
             EventKind.ACCESS_DECISION,
             str(status),
-            f"request {ident} {status}" + (f" {until}" if status is RequestStatus.APPROVED else ""),
+            f"request {ident} {status}" + (approved if status is RequestStatus.APPROVED else ""),
             profile=decided.profile,
             domain=decided.domain,
             url=decided.url,
         )
-        return json_response(request_record(decided))
+        return json_response(request_record(decided, lifetime))

@@ -1,9 +1,9 @@
-"""Where the control API listens: for the proxy's guard (in memory) and for clients (api.json).
+"""Where the control API listens: for the proxy's guard (in memory) and the writing side of
+api.json (clients read it with `abhaya.client.discovery`).
 
-The API takes a free loopback port by default, so clients cannot know it in advance.  The agent
-writes `api.json` (host, port, pid) into its data dir, readable only by the agent's user (the
-same user who may read the store's key file); the CLI reads it from there.  The file is
-replaced atomically, so a reader never sees half of it, and removed when the API stops.
+The agent writes `api.json` (host, port, pid) into its data dir, readable only by the agent's
+user (the same user who may read the store's key file).  The file is replaced atomically, so a
+reader never sees half of it, and removed when the API stops.
 """
 
 from __future__ import annotations
@@ -11,26 +11,11 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
-API_FILE_NAME = "api.json"
+from abhaya.client.discovery import API_FILE_NAME, ApiAddress, DiscoveryError, read_api_file
 
-
-class DiscoveryError(Exception):
-    """api.json is missing or unreadable: the agent is not running for this data dir."""
-
-
-@dataclass(frozen=True, slots=True)
-class ApiAddress:
-    host: str
-    port: int
-    pid: int
-
-    @property
-    def base_url(self) -> str:
-        shown = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{shown}:{self.port}"
+__all__ = ["API_FILE_NAME", "ApiAddress", "ApiEndpoint", "remove_api_file", "write_api_file"]
 
 
 class ApiEndpoint:
@@ -75,23 +60,3 @@ def remove_api_file(data_dir: Path, pid: int) -> None:
             path.unlink()
     except (DiscoveryError, FileNotFoundError):
         return
-
-
-def read_api_file(data_dir: Path) -> ApiAddress:
-    """The address in `data_dir/api.json`; DiscoveryError saying what is wrong otherwise."""
-    path = data_dir / API_FILE_NAME
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DiscoveryError(
-            f"the Abhaya agent is not running for {data_dir} (no {API_FILE_NAME}); "
-            "start it with `abhaya run`"
-        ) from None
-    except (OSError, ValueError) as error:
-        raise DiscoveryError(f"cannot read {path}: {error}") from None
-    host, port, pid = (
-        record.get(name) if isinstance(record, dict) else None for name in ("host", "port", "pid")
-    )
-    if not isinstance(host, str) or not isinstance(port, int) or not isinstance(pid, int):
-        raise DiscoveryError(f"{path} does not hold an API address")
-    return ApiAddress(host, port, pid)

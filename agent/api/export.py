@@ -18,27 +18,14 @@ from datetime import UTC
 
 from abhaya.agent.store import StoredEvent
 from abhaya.agent.store.queries import MAX_PAGE_SIZE, EventFilter, PageCursor, events_page
+from abhaya.client import contract
 
-FIELDS = (
-    "id",
-    "time",
-    "kind",
-    "profile",
-    "category",
-    "action",
-    "domain",
-    "url",
-    "rule",
-    "app",
-    "detail",
-    "reason",
-    "os_user",
-    "process",
-)
+FIELDS: tuple[str, ...] = tuple(contract.EventRecord.__annotations__)
+"""The CSV columns: the fields of the API's event record, in its order."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def event_record(item: StoredEvent) -> dict[str, object]:
+def event_record(item: StoredEvent) -> contract.EventRecord:
     """The JSON form of a stored event (time as ISO 8601 UTC)."""
     event = item.event
     return {
@@ -86,7 +73,7 @@ def csv_chunks(events: Iterable[StoredEvent]) -> Iterator[bytes]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(FIELDS)
     for count, item in enumerate(events, start=1):
-        record = event_record(item)
+        record: dict[str, object] = dict(event_record(item))
         writer.writerow([_safe_cell(record[name]) for name in FIELDS])
         if count % MAX_PAGE_SIZE == 0:
             yield buffer.getvalue().encode("utf-8")

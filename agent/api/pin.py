@@ -25,8 +25,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from abhaya.agent.store import Event, EventKind, EventWriter
 from abhaya.agent.store import settings as stored
+from abhaya.client.contract import PIN_RULE
 
-PIN_RULE = "a PIN is 4 to 12 digits (0-9)"
 _PIN_PATTERN = re.compile(r"[0-9]{4,12}")
 MAX_FAILURES = 5
 FIRST_LOCK = timedelta(seconds=30)

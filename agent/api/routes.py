@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from abhaya.agent.api.alerts import ALERTS_PREFIX, AlertCalls, alert_record
 from abhaya.agent.api.controls import REQUESTS_PREFIX, ParentControls
 from abhaya.agent.api.export import csv_chunks, event_record, iter_events, json_chunks
 from abhaya.agent.api.pin import (
@@ -52,6 +53,7 @@ from abhaya.agent.store.queries import (
     top_apps,
     top_domains,
 )
+from abhaya.client import contract
 
 MAX_TEXT = 200
 MAX_STATS_DAYS = 366
@@ -76,32 +78,41 @@ class ControlApi:
         self._pin = pin
         self._sessions = sessions
         controls = ParentControls(services)
+        alerts = AlertCalls(store.connect)
         self._routes: Mapping[str, Mapping[str, Route]] = {
-            "/v1/login": {"POST": Route(self._login, needs_session=False)},
-            "/v1/logout": {"POST": Route(self._logout)},
+            contract.LOGIN: {"POST": Route(self._login, needs_session=False)},
+            contract.LOGOUT: {"POST": Route(self._logout)},
             # Setting the first PIN needs no session; the handler asks for one when a PIN is set.
-            "/v1/pin": {
+            contract.PIN: {
                 "GET": Route(self._pin_state, needs_session=False),
                 "POST": Route(self._set_pin, needs_session=False),
             },
-            "/v1/status": {"GET": Route(self._status)},
-            "/v1/events": {"GET": Route(self._events)},
-            "/v1/stats": {"GET": Route(self._stats)},
-            "/v1/export": {"GET": Route(self._export)},
-            "/v1/pause": {"POST": Route(controls.pause)},
-            "/v1/resume": {"POST": Route(controls.resume)},
-            "/v1/policy": {"GET": Route(controls.get_policy), "PUT": Route(controls.put_policy)},
-            "/v1/requests": {"GET": Route(controls.list_requests)},
+            contract.STATUS: {"GET": Route(self._status)},
+            contract.EVENTS: {"GET": Route(self._events)},
+            contract.STATS: {"GET": Route(self._stats)},
+            contract.EXPORT: {"GET": Route(self._export)},
+            contract.PAUSE: {"POST": Route(controls.pause)},
+            contract.RESUME: {"POST": Route(controls.resume)},
+            contract.POLICY: {
+                "GET": Route(controls.get_policy),
+                "PUT": Route(controls.put_policy),
+            },
+            contract.REQUESTS: {"GET": Route(controls.list_requests)},
+            contract.ALERTS: {"GET": Route(alerts.list)},
         }
-        self._decide_request = controls.decide_request
+        # Calls on one item (/v1/requests/<id>/approve): the handler parses the id and verb.
+        self._item_routes: tuple[tuple[str, Handler], ...] = (
+            (REQUESTS_PREFIX, controls.decide_request),
+            (ALERTS_PREFIX, alerts.acknowledge),
+        )
 
     def handle(self, request: Request) -> Response:
         """The response to `request`; ApiError for every refusal (the server renders it)."""
         methods = self._routes.get(request.path)
-        if methods is None and request.path.startswith(REQUESTS_PREFIX):
-            # /v1/requests/<id>/approve|deny: the handler parses the id and the verb.
-            self._authorise(request)
-            return self._decide_request(request)
+        for prefix, handler in self._item_routes if methods is None else ():
+            if request.path.startswith(prefix):
+                self._authorise(request)
+                return handler(request)
         if methods is None:
             raise ApiError(404, f"no such call: {request.path}")
         route = methods.get(request.method)
@@ -133,11 +144,13 @@ class ControlApi:
         token = request.bearer_token()
         assert token is not None  # _authorise checked it
         self._sessions.revoke(token)
-        return json_response({"ok": True})
+        answer: contract.Ok = {"ok": True}
+        return json_response(answer)
 
     def _pin_state(self, request: Request) -> Response:
         request.only_params(())
-        return json_response({"set": self._pin.is_set()})
+        answer: contract.PinState = {"set": self._pin.is_set()}
+        return json_response(answer)
 
     def _set_pin(self, request: Request) -> Response:
         """Set the first PIN (no session), or change it (session and the current PIN).
@@ -175,39 +188,33 @@ class ControlApi:
             alerts = list_alerts(conn)
         writer = self._services.events
         recovery = self._store.recovery
-        last_alert = alerts[0] if alerts else None
-        return json_response(
-            {
-                "protection": "on" if paused_until is None else "paused",
-                "paused_until": None if paused_until is None else paused_until.isoformat(),
-                "policy": {"source": compiled.source, "profile": compiled.profile().name},
-                "store": {
-                    "path": str(self._store.path),
-                    "key_mode": str(self._store.key_mode),
-                    "key_note": self._store.key_mode.note,
-                    "replaced_at_start": None if recovery is None else recovery.reason,
-                    "dropped_events": writer.dropped_total,
-                    "failed_events": writer.failed_total,
-                },
-                "today": {
-                    "total": today.total,
-                    "by_kind": dict(today.by_kind),
-                    "by_action": dict(today.by_action),
-                },
-                "last_tamper": event_record(tamper[0]) if tamper else None,
-                "last_alert": None
-                if last_alert is None
-                else {
-                    "id": last_alert.id,
-                    "time": last_alert.alert.time.isoformat(),
-                    "kind": last_alert.alert.kind,
-                    "severity": str(last_alert.alert.severity),
-                    "message": last_alert.alert.message,
-                    "acknowledged": last_alert.alert.acknowledged,
-                },
-                "unacknowledged_alerts": sum(not item.alert.acknowledged for item in alerts),
-            }
-        )
+        answer: contract.Status = {
+            "api_version": contract.API_VERSION,
+            "protection": "on" if paused_until is None else "paused",
+            "paused_until": None if paused_until is None else paused_until.isoformat(),
+            "policy": {
+                "source": compiled.source,
+                "profile": compiled.profile().name,
+                "timezone": compiled.policy.timezone,
+            },
+            "store": {
+                "path": str(self._store.path),
+                "key_mode": str(self._store.key_mode),
+                "key_note": self._store.key_mode.note,
+                "replaced_at_start": None if recovery is None else recovery.reason,
+                "dropped_events": writer.dropped_total,
+                "failed_events": writer.failed_total,
+            },
+            "today": {
+                "total": today.total,
+                "by_kind": dict(today.by_kind),
+                "by_action": dict(today.by_action),
+            },
+            "last_tamper": event_record(tamper[0]) if tamper else None,
+            "last_alert": alert_record(alerts[0]) if alerts else None,
+            "unacknowledged_alerts": sum(not item.alert.acknowledged for item in alerts),
+        }
+        return json_response(answer)
 
     def _events(self, request: Request) -> Response:
         request.only_params(
@@ -224,12 +231,11 @@ class ControlApi:
                 raise invalid("cursor", "not a cursor from a previous page") from None
         with self._read() as conn:
             page = events_page(conn, where, limit=limit, after=cursor)
-        return json_response(
-            {
-                "events": [event_record(item) for item in page.events],
-                "next_cursor": None if page.next_cursor is None else page.next_cursor.token(),
-            }
-        )
+        answer: contract.EventsPage = {
+            "events": [event_record(item) for item in page.events],
+            "next_cursor": None if page.next_cursor is None else page.next_cursor.token(),
+        }
+        return json_response(answer)
 
     def _stats(self, request: Request) -> Response:
         request.only_params(("days",))
@@ -243,19 +249,18 @@ class ControlApi:
             per_day = category_counts_by_day(conn, since, until, utc_offset=offset)
             domains = top_domains(conn, since, until)
             apps = top_apps(conn, since, until)
-        return json_response(
-            {
-                "since": since.isoformat(),
-                "until": until.isoformat(),
-                "utc_offset_minutes": offset // timedelta(minutes=1),
-                "per_day": [
-                    {"day": row.day.isoformat(), "category": row.category, "count": row.count}
-                    for row in per_day
-                ],
-                "top_domains": [{"name": row.name, "count": row.count} for row in domains],
-                "top_apps": [{"name": row.name, "count": row.count} for row in apps],
-            }
-        )
+        answer: contract.Stats = {
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "utc_offset_minutes": offset // timedelta(minutes=1),
+            "per_day": [
+                {"day": row.day.isoformat(), "category": row.category, "count": row.count}
+                for row in per_day
+            ],
+            "top_domains": [{"name": row.name, "count": row.count} for row in domains],
+            "top_apps": [{"name": row.name, "count": row.count} for row in apps],
+        }
+        return json_response(answer)
 
     def _export(self, request: Request) -> Response:
         request.only_params(("format", "since", "until"))
@@ -313,7 +318,8 @@ def _unauthorised(message: str) -> ApiError:
 
 
 def _token_response(issued: IssuedToken) -> Response:
-    return json_response({"token": issued.token, "expires": issued.session.expires.isoformat()})
+    answer: contract.Token = {"token": issued.token, "expires": issued.session.expires.isoformat()}
+    return json_response(answer)
 
 
 @contextlib.contextmanager

@@ -5,6 +5,11 @@ parents approving the same request at once cannot both succeed.  A child asking 
 domain that already has a pending request updates that request instead of adding another, and
 the number of pending requests is capped, so a page that submits the form in a loop cannot
 flood the parent's list.
+
+A pending request expires after the policy's `[access] request_expiry_hours`.  Expiry is
+computed, not stored: callers pass `expired_before` (now minus that time), and a pending row
+asked before it reads as EXPIRED, so a change of the policy applies at once to every request.
+An approval covers the host asked for or its whole site (`scope`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,15 @@ class RequestStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     DENIED = "denied"
+    EXPIRED = "expired"
+    """Never stored: a pending request asked before `expired_before`."""
+
+
+class ApprovalScope(StrEnum):
+    """What an approval covers: the exact host, or the host's site (registrable domain)."""
+
+    HOST = "host"
+    SITE = "site"
 
 
 class AccessError(Exception):
@@ -37,6 +51,10 @@ class UnknownRequestError(AccessError):
 
 class AlreadyDecidedError(AccessError):
     """The request was approved or denied before."""
+
+
+class RequestExpiredError(AccessError):
+    """The request waited longer than the policy allows; the child has to ask again."""
 
 
 class TooManyPendingError(AccessError):
@@ -55,30 +73,53 @@ class AccessRequest:
     decided_at: datetime | None = None
     expires_at: datetime | None = None
     """For an approval: when it ends; None means always (or not decided)."""
+    scope: ApprovalScope = ApprovalScope.HOST
+    """For an approval: what it covers (rows from before scopes were stored are `host`)."""
 
 
-_COLUMNS = "id, time_us, profile, domain, url, reason, status, decided_at_us, expires_at_us"
+@dataclass(frozen=True, slots=True)
+class Asked:
+    id: int
+    new: bool
+    """False when the child's pending request for this domain was renewed instead."""
 
 
-def _from_row(row: tuple[object, ...]) -> AccessRequest:
-    ident, time_us, profile, domain, url, reason, status, decided_us, expires_us = row
+_COLUMNS = "id, time_us, profile, domain, url, reason, status, decided_at_us, expires_at_us, scope"
+
+
+def _from_row(row: tuple[object, ...], expired_before: datetime | None) -> AccessRequest:
+    ident, time_us, profile, domain, url, reason, status, decided_us, expires_us, scope = row
+    asked = from_us(int(str(time_us)))
+    state = RequestStatus(str(status))
+    if state is RequestStatus.PENDING and expired_before is not None and asked < expired_before:
+        state = RequestStatus.EXPIRED
     return AccessRequest(
         id=int(str(ident)),
-        time=from_us(int(str(time_us))),
+        time=asked,
         profile=str(profile),
         domain=str(domain),
         url=str(url),
         reason=str(reason),
-        status=RequestStatus(str(status)),
+        status=state,
         decided_at=None if decided_us is None else from_us(int(str(decided_us))),
         expires_at=None if expires_us is None else from_us(int(str(expires_us))),
+        scope=ApprovalScope(str(scope)),
     )
 
 
 def create_request(
-    conn: sqlite3.Connection, profile: str, domain: str, url: str, reason: str, now: datetime
-) -> int:
-    """Store a pending request (or refresh the pending one for this profile and domain)."""
+    conn: sqlite3.Connection,
+    profile: str,
+    domain: str,
+    url: str,
+    reason: str,
+    now: datetime,
+    *,
+    counted_since: datetime | None = None,
+) -> Asked:
+    """Store a pending request (or renew the pending one for this profile and domain, which
+    also makes an expired one pending again).  Only pending requests asked at or after
+    `counted_since` count towards MAX_PENDING, so expired ones never block new ones."""
     with driver.transaction(conn):
         row = conn.execute(
             "SELECT id FROM access_requests WHERE status = 'pending' AND profile = ? "
@@ -90,9 +131,10 @@ def create_request(
                 "UPDATE access_requests SET time_us = ?, url = ?, reason = ? WHERE id = ?",
                 (to_us(now), url, reason, row[0]),
             )
-            return int(row[0])
+            return Asked(int(row[0]), new=False)
         pending = conn.execute(
-            "SELECT count(*) FROM access_requests WHERE status = 'pending'"
+            "SELECT count(*) FROM access_requests WHERE status = 'pending' AND time_us >= ?",
+            (0 if counted_since is None else to_us(counted_since),),
         ).fetchone()[0]
         if int(pending) >= MAX_PENDING:
             raise TooManyPendingError(
@@ -105,28 +147,44 @@ def create_request(
         )
         if cursor.lastrowid is None:
             raise AccessError("INSERT INTO access_requests returned no row id")
-        return cursor.lastrowid
+        return Asked(cursor.lastrowid, new=True)
 
 
 def list_requests(
-    conn: sqlite3.Connection, status: RequestStatus | None = None, limit: int = 500
+    conn: sqlite3.Connection,
+    status: RequestStatus | None = None,
+    limit: int = 500,
+    *,
+    expired_before: datetime | None = None,
 ) -> list[AccessRequest]:
-    """Requests, newest first, optionally of one status."""
-    where, params = ("WHERE status = ?", (str(status),)) if status is not None else ("", ())
+    """Requests, newest first, optionally of one status (pending and expired are told apart
+    by `expired_before`)."""
+    cutoff = 0 if expired_before is None else to_us(expired_before)
+    where: tuple[str, tuple[object, ...]]
+    if status is None:
+        where = ("", ())
+    elif status is RequestStatus.PENDING:
+        where = ("WHERE status = 'pending' AND time_us >= ?", (cutoff,))
+    elif status is RequestStatus.EXPIRED:
+        where = ("WHERE status = 'pending' AND time_us < ?", (cutoff,))
+    else:
+        where = ("WHERE status = ?", (str(status),))
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM access_requests {where} ORDER BY time_us DESC, id DESC LIMIT ?",
-        (*params, limit),
+        f"SELECT {_COLUMNS} FROM access_requests {where[0]} ORDER BY time_us DESC, id DESC LIMIT ?",
+        (*where[1], limit),
     ).fetchall()
-    return [_from_row(tuple(row)) for row in rows]
+    return [_from_row(tuple(row), expired_before) for row in rows]
 
 
-def get_request(conn: sqlite3.Connection, request_id: int) -> AccessRequest:
+def get_request(
+    conn: sqlite3.Connection, request_id: int, *, expired_before: datetime | None = None
+) -> AccessRequest:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM access_requests WHERE id = ?", (request_id,)
     ).fetchone()
     if row is None:
         raise UnknownRequestError(f"no access request with id {request_id}")
-    return _from_row(tuple(row))
+    return _from_row(tuple(row), expired_before)
 
 
 def decide_request(
@@ -135,21 +193,31 @@ def decide_request(
     status: RequestStatus,
     now: datetime,
     expires_at: datetime | None = None,
+    *,
+    scope: ApprovalScope = ApprovalScope.SITE,
+    expired_before: datetime | None = None,
 ) -> AccessRequest:
-    """Approve (until `expires_at`, None for always) or deny a pending request."""
-    if status is RequestStatus.PENDING:
+    """Approve (until `expires_at`, None for always, covering `scope`) or deny a pending
+    request.  An expired request can be denied (to close it) but not approved."""
+    if status not in (RequestStatus.APPROVED, RequestStatus.DENIED):
         raise AccessError("a decision is approved or denied")
     with driver.transaction(conn):
-        current = get_request(conn, request_id)
-        if current.status is not RequestStatus.PENDING:
+        current = get_request(conn, request_id, expired_before=expired_before)
+        if current.status is RequestStatus.EXPIRED and status is RequestStatus.APPROVED:
+            raise RequestExpiredError(
+                f"access request {request_id} has expired (it waited longer than the policy's "
+                "[access] request_expiry_hours); the child has to ask again"
+            )
+        if current.status not in (RequestStatus.PENDING, RequestStatus.EXPIRED):
             raise AlreadyDecidedError(f"access request {request_id} was {current.status} already")
         conn.execute(
-            "UPDATE access_requests SET status = ?, decided_at_us = ?, expires_at_us = ? "
-            "WHERE id = ?",
+            "UPDATE access_requests SET status = ?, decided_at_us = ?, expires_at_us = ?, "
+            "scope = ? WHERE id = ?",
             (
                 str(status),
                 to_us(now),
                 None if expires_at is None else to_us(expires_at),
+                str(scope),
                 request_id,
             ),
         )
@@ -157,10 +225,10 @@ def decide_request(
 
 
 def latest_per_domain(conn: sqlite3.Connection) -> list[AccessRequest]:
-    """The newest request for each (profile, domain): what the child's page and the proxy's
-    grants are built from."""
+    """The newest request for each (profile, domain) as stored (no expiry applied): what the
+    child's page and the proxy's approvals are built from."""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM access_requests WHERE id IN "
         "(SELECT max(id) FROM access_requests GROUP BY profile, domain)"
     ).fetchall()
-    return [_from_row(tuple(row)) for row in rows]
+    return [_from_row(tuple(row), None) for row in rows]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -156,6 +156,15 @@ class EventSettings(_Strict):
     alert_retention_days: int = Field(default=365, ge=1, le=3650)
 
 
+class AccessSettings(_Strict):
+    """Children's requests for access ("ask a parent")."""
+
+    MAX_EXPIRY_HOURS: ClassVar[int] = 7 * 24
+    request_expiry_hours: int = Field(default=24, ge=1, le=MAX_EXPIRY_HOURS)
+    """A request not answered within this time expires: it can no longer be approved (the
+    child asks again), so a parent never approves something asked for long ago by mistake."""
+
+
 class Policy(_Strict):
     """The whole policy file."""
 
@@ -171,6 +180,7 @@ class Policy(_Strict):
     allowlist: tuple[AllowListRef, ...] = ()
     keywords: tuple[KeywordRef, ...] = ()
     events: EventSettings = Field(default_factory=EventSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
 
     @field_validator("version")
     @classmethod

@@ -178,3 +178,62 @@ def test_check_with_the_embedded_default_policy() -> None:
         env={**os.environ},
     )
     assert json.loads(result.stdout)["category"] == "csam"
+
+
+def test_the_banner_says_loudly_that_no_parent_pin_is_set(agent_process: AgentProcess) -> None:
+    banner = agent_process.out.read_text()
+    assert "NO PARENT PIN IS SET" in banner and "abhaya set-pin" in banner
+    pin = "2468"
+    subprocess.run(
+        [*ABHAYA, "set-pin", "--data-dir", str(agent_process.folder / "data")],
+        input=f"{pin}\n{pin}\n",
+        text=True,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    agent_process.process.send_signal(signal.SIGTERM)
+    assert agent_process.process.wait(30) == 0
+    again = AgentProcess(agent_process.folder, agent_process.folder / "policy" / "policy.toml")
+    try:
+        assert "NO PARENT PIN" not in again.out.read_text()
+    finally:
+        again.process.kill()
+        again.process.wait()
+
+
+def _check(policy: Path, data_home: Path) -> subprocess.CompletedProcess[str]:
+    """`abhaya check` without --data-dir, with the default data folder under `data_home`."""
+    return subprocess.run(
+        [*ABHAYA, "check", "--policy", str(policy), "https://www.adult.example/"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "XDG_DATA_HOME": str(data_home)},
+    )
+
+
+def test_check_uses_the_default_data_folders_list_cache(policy_file: Path, tmp_path: Path) -> None:
+    first = _check(policy_file, tmp_path)
+    assert first.returncode == 0, first.stderr
+    cache = tmp_path / "abhaya" / "cache"
+    entries = sorted(path.name for path in cache.glob("*.marisa"))
+    assert entries, "check compiled the lists without caching them"
+    stamps = {path: path.stat().st_mtime_ns for path in cache.iterdir()}
+    second = _check(policy_file, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert {
+        path: path.stat().st_mtime_ns for path in cache.iterdir()
+    } == stamps  # read, not rebuilt
+    assert json.loads(second.stdout)["category"] == "adult"
+
+
+def test_check_works_when_the_cache_cannot_be_written(policy_file: Path, tmp_path: Path) -> None:
+    """A data folder whose cache cannot be made (here a file stands in its way; as root, modes
+    would not stop the writes) costs speed, never the answer."""
+    (tmp_path / "abhaya").mkdir()
+    (tmp_path / "abhaya" / "cache").write_text("not a folder")
+    result = _check(policy_file, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["category"] == "adult"
+    assert "cannot write list cache" in result.stderr

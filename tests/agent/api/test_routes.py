@@ -1,4 +1,8 @@
-"""Events, stats and export through the API after real requests through the real proxy."""
+"""Events, stats and export through the API after real requests through the real proxy.
+
+Each test gets its own agent (no shared module state): what one test does can never change
+what another sees, whatever order they run in.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import httpx
 import pytest
 
 from abhaya.agent.api.export import FIELDS
+from abhaya.client import contract
 from tests.agent.api.conftest import ApiAgent
 
 BLOCKED = [
@@ -22,15 +27,15 @@ BLOCKED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browsed(shared: ApiAgent) -> ApiAgent:
-    """The shared agent after a child's blocked and allowed requests, all committed."""
-    with shared.running.client() as proxy:
+@pytest.fixture
+def browsed(with_pin: ApiAgent) -> ApiAgent:
+    """A fresh agent after a child's blocked and allowed requests, all committed."""
+    with with_pin.running.client() as proxy:
         for url in BLOCKED:
             assert proxy.get(url).status_code == 403
         assert proxy.get("https://example.org/fine").status_code == 200
-    assert shared.running.agent.services.events.flush(20)
-    return shared
+    assert with_pin.running.agent.services.events.flush(20)
+    return with_pin
 
 
 @pytest.fixture
@@ -46,6 +51,7 @@ def test_blocked_requests_are_listed_without_their_query(api: httpx.Client) -> N
     assert "https://adult.example/video" in urls
     assert all("private-words" not in json.dumps(record) for record in page["events"])
     record = page["events"][0]
+    assert set(record) == set(contract.EventRecord.__required_keys__)
     assert {record["kind"], record["action"], record["profile"]} == {"verdict", "block", "child"}
     assert datetime.fromisoformat(record["time"]).tzinfo is not None
     assert page["next_cursor"] is None
@@ -103,8 +109,12 @@ def test_stats_count_per_category_per_day_and_top_domains(
     assert since <= browsed.clock() < until
 
 
-def test_status_counts_today(api: httpx.Client) -> None:
-    today = api.get("/v1/status").json()["today"]
+def test_status_counts_today_and_names_the_time_zone(api: httpx.Client) -> None:
+    status = api.get("/v1/status").json()
+    assert set(status) == set(contract.Status.__required_keys__)
+    assert status["api_version"] == contract.API_VERSION
+    assert status["policy"]["timezone"] == "Asia/Kolkata"
+    today = status["today"]
     assert today["by_action"] == {"block": 4}
     assert today["by_kind"]["verdict"] == 4
 

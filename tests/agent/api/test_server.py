@@ -14,7 +14,7 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from abhaya.agent.api.discovery import API_FILE_NAME, read_api_file
+from abhaya.client.discovery import API_FILE_NAME, read_api_file
 from tests.agent.api.conftest import PIN, ApiAgent, set_first_pin, start_api_agent
 from tests.agent.conftest import Upstream
 

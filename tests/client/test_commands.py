@@ -1,4 +1,4 @@
-"""`abhaya status|set-pin|events|export` as a parent runs them, against a running `abhaya run`.
+"""The parent commands as a parent runs them, against a running `abhaya run`.
 
 The PIN goes in on standard input (not a terminal here), never on the command line.
 """
@@ -13,8 +13,10 @@ import socket
 import ssl
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -77,7 +79,7 @@ def test_status(agent: AgentProcess) -> None:
     result = abhaya("status", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
     assert result.returncode == 0, result.stderr
     assert "protection is on" in result.stdout
-    assert "policy.toml (profile child)" in result.stdout
+    assert "policy.toml (profile child, times in Asia/Kolkata)" in result.stdout
     assert "events.db" in result.stdout and "encrypted" in result.stdout
     assert PIN not in result.stdout + result.stderr
 
@@ -196,7 +198,7 @@ def test_requests_approve_and_deny_from_the_command_line(agent: AgentProcess) ->
         "approve", bet, "--minutes", "30", data_dir=data_dir(agent), pin_input=f"{PIN}\n"
     )
     assert approved.returncode == 0, approved.stderr
-    assert "bet.example allowed for child until" in approved.stdout
+    assert "bet.example and every host under it allowed for child until" in approved.stdout
     denied = abhaya("deny", casino, data_dir=data_dir(agent), pin_input=f"{PIN}\n")
     assert denied.returncode == 0, denied.stderr
     # Approved: the proxy no longer stops it (the site itself is unreachable here: 502).
@@ -206,6 +208,133 @@ def test_requests_approve_and_deny_from_the_command_line(agent: AgentProcess) ->
         "approve", bet, "--minutes", "30", data_dir=data_dir(agent), pin_input=f"{PIN}\n"
     )
     assert again.returncode == 1 and "Traceback" not in again.stderr
+
+
+def test_approve_host_only_from_the_command_line(agent: AgentProcess) -> None:
+    assert _ask_through_proxy(agent, "www.casino.example", "a quiz about odds") == 200
+    listed = abhaya("requests", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    ident = next(
+        line.split()[0].lstrip("#")
+        for line in listed.stdout.splitlines()
+        if "www.casino.example" in line and " pending until " in line
+    )
+    approved = abhaya(
+        "approve", ident, "--always", "--host-only", data_dir=data_dir(agent), pin_input=f"{PIN}\n"
+    )
+    assert approved.returncode == 0, approved.stderr
+    assert "www.casino.example only allowed for child always" in approved.stdout
+    assert agent.status_of("https://www.casino.example/table") != 403
+    assert agent.status_of("https://games.casino.example/table") == 403
+
+
+def test_alerts_and_ack_from_the_command_line(agent: AgentProcess) -> None:
+    assert _ask_through_proxy(agent, "alerts.casino.example", "for the alert test") == 200
+    listed = abhaya("alerts", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert listed.returncode == 0, listed.stderr
+    line = next(line for line in listed.stdout.splitlines() if "alerts.casino.example" in line)
+    assert "[info]" in line and "for the alert test" in line and "+05:30" in line
+    ident = line.split()[0].lstrip("#")
+    acked = abhaya("ack", ident, data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert acked.returncode == 0, acked.stderr
+    assert f"alert {ident} acknowledged" in acked.stdout
+    unseen = abhaya("alerts", data_dir=data_dir(agent), pin_input=f"{PIN}\n").stdout
+    assert "alerts.casino.example" not in unseen
+    everything = abhaya("alerts", "--all", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert any(
+        "alerts.casino.example" in line and "(acknowledged)" in line
+        for line in everything.stdout.splitlines()
+    )
+    missing = abhaya("ack", "999999", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert missing.returncode == 1 and "no alert with id 999999" in missing.stderr
+
+
+def test_events_show_times_in_the_policys_time_zone(agent: AgentProcess) -> None:
+    """The policy says Asia/Kolkata: people read +05:30 times; JSON keeps UTC."""
+    url = "https://adult.example/cli-check"
+    record = next(r for r in _events(agent, "--kind", "verdict") if r["url"] == url)
+    assert record["time"].endswith("+00:00")
+    text = abhaya("events", "--kind", "verdict", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert text.returncode == 0, text.stderr
+    shown = next(line for line in text.stdout.splitlines() if line.endswith(url)).split()[0]
+    assert shown.endswith("+05:30")
+    assert datetime.fromisoformat(shown) == datetime.fromisoformat(record["time"]).replace(
+        microsecond=0
+    )
+
+
+def test_export_to_standard_output(agent: AgentProcess, tmp_path: Path) -> None:
+    _events(agent, "--kind", "verdict")  # the blocked request is committed
+    result = subprocess.run(
+        [*ABHAYA, "export", "--format", "csv", "--out", "-", "--data-dir", str(data_dir(agent))],
+        input=f"{PIN}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.iterdir()) == []  # no file named "-"
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert "https://adult.example/cli-check" in {row["url"] for row in rows}
+
+
+def test_policy_show_and_apply(agent: AgentProcess, tmp_path: Path) -> None:
+    policy_file = agent.folder / "policy" / "policy.toml"
+    shown = abhaya("policy", "show", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == policy_file.read_text(encoding="utf-8")
+    original = shown.stdout
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(original.replace('timezone = "Asia/Kolkata"', 'timezone = "Mars/Base"'))
+    refused = abhaya("policy", "apply", str(bad), data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert refused.returncode == 1
+    assert "policy refused" in refused.stderr and "Mars/Base" in refused.stderr
+    assert policy_file.read_text(encoding="utf-8") == original
+
+    good = tmp_path / "good.toml"
+    good.write_text(original + "\n[access]\nrequest_expiry_hours = 12\n")
+    applied = abhaya("policy", "apply", str(good), data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    try:
+        assert applied.returncode == 0, applied.stderr
+        assert "policy applied" in applied.stdout
+        assert policy_file.read_text(encoding="utf-8") == good.read_text()
+    finally:
+        back = tmp_path / "back.toml"
+        back.write_text(original)
+        abhaya("policy", "apply", str(back), data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    missing = abhaya(
+        "policy", "apply", str(tmp_path / "none.toml"), data_dir=data_dir(agent), pin_input=""
+    )
+    assert missing.returncode == 1 and "cannot read" in missing.stderr
+
+
+FORBIDDEN = ("sqlcipher3", "keyring", "argon2", "mitmproxy", "abhaya.agent.store")
+_REPORT_MODULES = f"""
+import json, sys
+from abhaya.agent.cli import main
+status = main(sys.argv[1:])
+loaded = [name for name in sys.modules if name.startswith({FORBIDDEN!r})]
+print("LOADED " + json.dumps(sorted(loaded)), file=sys.stderr)
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize("command", [["status"], ["events", "--limit", "1"], ["alerts"]])
+def test_a_parent_command_loads_nothing_that_holds_the_agents_secrets(
+    agent: AgentProcess, command: list[str]
+) -> None:
+    """A parent command is a thin client: no store, SQLCipher, keyring, argon2 or mitmproxy."""
+    result = subprocess.run(
+        [sys.executable, "-c", _REPORT_MODULES, *command, "--data-dir", str(data_dir(agent))],
+        input=f"{PIN}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    report = next(line for line in result.stderr.splitlines() if line.startswith("LOADED "))
+    assert json.loads(report.removeprefix("LOADED ")) == []
 
 
 def test_pause_and_resume_from_the_command_line(agent: AgentProcess) -> None:

@@ -1,0 +1,228 @@
+"""The control API's contract: its version, its paths and the JSON shape of every call.
+
+The server (`abhaya.agent.api`) builds its answers as these TypedDicts, so mypy checks each
+field it sends; clients read them as the same types; the tests compare real answers with them.
+Field names are versioned with the paths: within /v1/ a field may be added (clients ignore
+fields they do not know) but never renamed, removed or given another type; that needs /v2/.
+
+Times are ISO 8601 strings in UTC (`2026-11-30T12:30:00+00:00`); a client shows them in the
+policy's time zone, which `Status.policy.timezone` names.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+API_VERSION = 1
+PREFIX = f"/v{API_VERSION}"
+
+LOGIN = f"{PREFIX}/login"
+LOGOUT = f"{PREFIX}/logout"
+PIN = f"{PREFIX}/pin"
+STATUS = f"{PREFIX}/status"
+EVENTS = f"{PREFIX}/events"
+STATS = f"{PREFIX}/stats"
+EXPORT = f"{PREFIX}/export"
+PAUSE = f"{PREFIX}/pause"
+RESUME = f"{PREFIX}/resume"
+POLICY = f"{PREFIX}/policy"
+REQUESTS = f"{PREFIX}/requests"
+"""GET lists; POST `REQUESTS/<id>/approve` (ApproveBody) or `REQUESTS/<id>/deny` decides."""
+ALERTS = f"{PREFIX}/alerts"
+"""GET lists (`?unacknowledged=true` for those a parent has not seen); POST
+`ALERTS/<id>/acknowledge` marks one as seen."""
+
+PIN_RULE = "a PIN is 4 to 12 digits (0-9)"
+"""What a PIN must be; the server enforces it, clients say it when they ask for a new one."""
+
+RequestStatus = Literal["pending", "approved", "denied", "expired"]
+"""`expired`: a pending request older than the policy's `[access] request_expiry_hours`; it can
+be denied but no longer approved."""
+Scope = Literal["site", "host"]
+"""What an approval covers: the requested host's whole site (its registrable domain, so
+`www.bet365.com` approves `bet365.com` and `sports.bet365.com`), or that exact host."""
+Severity = Literal["info", "warning", "critical"]
+ExportFormat = Literal["csv", "json"]
+
+
+class ErrorAnswer(TypedDict):
+    """Every 4xx/5xx answer; `field` names the input at fault (422)."""
+
+    error: str
+    field: NotRequired[str]
+
+
+class LoginBody(TypedDict):
+    pin: str
+
+
+class Token(TypedDict):
+    """A session: send `Authorization: Bearer <token>` until `expires`."""
+
+    token: str
+    expires: str
+
+
+class PinState(TypedDict):
+    set: bool
+
+
+class PinBody(TypedDict):
+    new: str
+    old: NotRequired[str]
+
+
+class Ok(TypedDict):
+    ok: bool
+
+
+class EventRecord(TypedDict):
+    id: int
+    time: str
+    kind: str
+    profile: str
+    category: str
+    action: str
+    domain: str
+    url: str
+    rule: str
+    app: str
+    detail: str
+    reason: str
+    os_user: str
+    process: str
+
+
+class EventsPage(TypedDict):
+    events: list[EventRecord]
+    next_cursor: str | None
+    """Pass as `cursor` for the next (older) page; None on the last page."""
+
+
+class AlertRecord(TypedDict):
+    id: int
+    time: str
+    kind: str
+    severity: Severity
+    message: str
+    acknowledged: bool
+
+
+class AlertList(TypedDict):
+    alerts: list[AlertRecord]
+
+
+class PolicySummary(TypedDict):
+    source: str
+    profile: str
+    timezone: str
+    """The policy's IANA time zone: clients show times in it."""
+
+
+class StoreSummary(TypedDict):
+    path: str
+    key_mode: str
+    key_note: str
+    replaced_at_start: str | None
+    dropped_events: int
+    failed_events: int
+
+
+class Today(TypedDict):
+    """Counts since midnight in the policy's time zone."""
+
+    total: int
+    by_kind: dict[str, int]
+    by_action: dict[str, int]
+
+
+class Status(TypedDict):
+    api_version: int
+    protection: Literal["on", "paused"]
+    paused_until: str | None
+    policy: PolicySummary
+    store: StoreSummary
+    today: Today
+    last_tamper: EventRecord | None
+    last_alert: AlertRecord | None
+    unacknowledged_alerts: int
+
+
+class DayCount(TypedDict):
+    day: str
+    category: str
+    count: int
+
+
+class NameCount(TypedDict):
+    name: str
+    count: int
+
+
+class Stats(TypedDict):
+    since: str
+    until: str
+    utc_offset_minutes: int
+    per_day: list[DayCount]
+    top_domains: list[NameCount]
+    top_apps: list[NameCount]
+
+
+class PauseBody(TypedDict):
+    minutes: int
+
+
+class PauseState(TypedDict):
+    paused: bool
+    until: str | None
+
+
+class PolicyText(TypedDict):
+    source: str
+    text: str
+    editable: bool
+    """False when the agent runs the embedded default policy (PUT is refused with 409)."""
+
+
+class PolicyBody(TypedDict):
+    text: str
+
+
+class PolicyApplied(TypedDict):
+    applied: bool
+    source: str
+    skipped_lines: int
+
+
+class AccessRequestRecord(TypedDict):
+    id: int
+    time: str
+    """When the child (last) asked."""
+    profile: str
+    domain: str
+    """The host the child asked for."""
+    url: str
+    reason: str
+    """The child's own words."""
+    status: RequestStatus
+    answer_by: str | None
+    """For a pending or expired request: when it expires (or expired)."""
+    decided_at: str | None
+    expires_at: str | None
+    """For an approval: when it ends; None means always."""
+    scope: Scope | None
+    """For an approval: what it covers; None otherwise."""
+    covers: str | None
+    """For an approval: the site or host it lets through; None otherwise."""
+
+
+class RequestList(TypedDict):
+    requests: list[AccessRequestRecord]
+
+
+class ApproveBody(TypedDict):
+    """`minutes` (1 to a week) or `always: true`; `scope` defaults to "site"."""
+
+    minutes: NotRequired[int]
+    always: NotRequired[bool]
+    scope: NotRequired[Scope]

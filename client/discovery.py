@@ -1,0 +1,50 @@
+"""Finding the running agent's control API: the reading side of `api.json`.
+
+The API takes a free loopback port by default, so clients cannot know it in advance.  The agent
+writes `api.json` (host, port, pid) into its data folder, readable only by the agent's user,
+and removes it when the API stops (`abhaya.agent.api.discovery`); clients read it here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+API_FILE_NAME = "api.json"
+
+
+class DiscoveryError(Exception):
+    """api.json is missing or unreadable: the agent is not running for this data dir."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiAddress:
+    host: str
+    port: int
+    pid: int
+
+    @property
+    def base_url(self) -> str:
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{shown}:{self.port}"
+
+
+def read_api_file(data_dir: Path) -> ApiAddress:
+    """The address in `data_dir/api.json`; DiscoveryError saying what is wrong otherwise."""
+    path = data_dir / API_FILE_NAME
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DiscoveryError(
+            f"the Abhaya agent is not running for {data_dir} (no {API_FILE_NAME}); "
+            "start it with `abhaya run`"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise DiscoveryError(f"cannot read {path}: {error}") from None
+    host, port, pid = (
+        record.get(name) if isinstance(record, dict) else None for name in ("host", "port", "pid")
+    )
+    if not isinstance(host, str) or not isinstance(port, int) or not isinstance(pid, int):
+        raise DiscoveryError(f"{path} does not hold an API address")
+    return ApiAddress(host, port, pid)

@@ -1,0 +1,79 @@
+"""Alerts over the real API: a child's request raises one, a parent lists and acknowledges it."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import httpx
+import pytest
+
+from abhaya.agent.addons.ask import ASK_PATH
+from abhaya.client import contract
+from tests.agent.api.conftest import ApiAgent
+
+
+def ask(agent: ApiAgent, host: str, reason: str) -> None:
+    """The child's side: the form on the real warning page, posted through the real proxy."""
+    with agent.running.client() as client:
+        page = client.get(f"https://{host}/table").text
+        found = re.search(r'id="ask-form" method="post" action="([^"]+)"', page)
+        action = html.unescape(found.group(1)) if found else ASK_PATH
+        answer = client.post(f"https://{host}{action}", data={"reason": reason, "page": "/t"})
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_child_asking_raises_an_alert_that_a_parent_acknowledges(with_pin: ApiAgent) -> None:
+    agent = with_pin
+    ask(agent, "bet.example", "homework on probability")
+    with agent.client() as api:
+        api.headers.update(agent.login(api))
+        (alert,) = api.get(contract.ALERTS).json()["alerts"]
+        assert set(alert) == set(contract.AlertRecord.__required_keys__)
+        assert (alert["kind"], alert["severity"], alert["acknowledged"]) == (
+            "access_request",
+            "info",
+            False,
+        )
+        assert "bet.example" in alert["message"] and "homework" in alert["message"]
+        unseen = api.get(contract.ALERTS, params={"unacknowledged": "true"}).json()["alerts"]
+        assert [item["id"] for item in unseen] == [alert["id"]]
+        assert api.get(contract.STATUS).json()["unacknowledged_alerts"] == 1
+
+        answer = api.post(f"{contract.ALERTS}/{alert['id']}/acknowledge")
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {**alert, "acknowledged": True}
+        again = api.post(f"{contract.ALERTS}/{alert['id']}/acknowledge")
+        assert again.status_code == 200  # acknowledging twice is harmless
+        assert api.get(contract.ALERTS, params={"unacknowledged": "true"}).json() == {"alerts": []}
+        assert api.get(contract.ALERTS).json()["alerts"][0]["acknowledged"] is True
+        assert api.get(contract.STATUS).json()["unacknowledged_alerts"] == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "status"),
+    [
+        ("GET", contract.ALERTS, {"unacknowledged": "yes"}, 422),
+        ("GET", contract.ALERTS, {"what": "1"}, 422),
+        ("POST", f"{contract.ALERTS}/999/acknowledge", {}, 404),
+        ("POST", f"{contract.ALERTS}/1/forget", {}, 404),
+        ("POST", f"{contract.ALERTS}/x/acknowledge", {}, 404),
+        ("GET", f"{contract.ALERTS}/1/acknowledge", {}, 405),
+    ],
+)
+def test_bad_alert_calls_are_refused(
+    shared: ApiAgent, method: str, path: str, params: dict[str, str], status: int
+) -> None:
+    with shared.client() as api:
+        answer = api.request(method, path, params=params, headers=shared.login(api))
+    assert answer.status_code == status, answer.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", contract.ALERTS), ("POST", f"{contract.ALERTS}/1/acknowledge")],
+)
+def test_alert_calls_need_a_token(shared: ApiAgent, method: str, path: str) -> None:
+    with shared.client() as api:
+        answer: httpx.Response = api.request(method, path)
+    assert answer.status_code == 401
