@@ -3,6 +3,8 @@
 mitmproxy runs each hook through the addons in list order, so the request path reads top to
 bottom here:
 
+0. who      finds the OS user behind each client connection; the addons below decide with
+            that user's profile (`flowdata.profile_of`), or the default one
 1. guard    refuses requests for the agent's own control API (403) before anything else
 2. limits   refuses oversized URLs and header floods before any other work
 3. ask      answers the ask-a-parent form on /__abhaya/ask itself (never the server)
@@ -21,12 +23,14 @@ from abhaya.agent.addons.limits import Limits
 from abhaya.agent.addons.log import VerdictLog
 from abhaya.agent.addons.pages import WarningPages
 from abhaya.agent.addons.policy import PolicyAddon
+from abhaya.agent.addons.who import WhoIsConnecting
 from abhaya.agent.services import Services
 
 
 def build_addons(services: Services) -> list[object]:
     """The addon pipeline in request order."""
     return [
+        WhoIsConnecting(services),
         ApiGuard(services),
         Limits(services),
         AskParent(services),

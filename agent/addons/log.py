@@ -12,7 +12,7 @@ import logging
 
 from mitmproxy import http
 
-from abhaya.agent.addons.flowdata import request_url, verdict_of
+from abhaya.agent.addons.flowdata import attribution_of, profile_of, request_url, verdict_of
 from abhaya.agent.addons.policy import OVERRIDES
 from abhaya.agent.services import Services
 from abhaya.agent.store import Event, EventKind, url_without_query
@@ -36,17 +36,20 @@ class VerdictLog:
         compiled = self._services.policy.current
         url = request_url(flow.request, by_host_header=True)
         host = flow.request.pretty_host
+        who = attribution_of(flow)
         self._services.events.submit(
             Event(
                 time=self._services.clock(),
                 kind=EventKind.VERDICT,
-                profile=compiled.profile().name,
+                profile=profile_of(flow, compiled).name,
                 category=verdict.category,
                 action=str(verdict.action),
                 domain=host,
                 url=url if compiled.policy.events.keep_query else url_without_query(url),
                 rule=verdict.rule,
                 detail=verdict.reason,
+                os_user=who.user,
+                process=who.process_name(),
             )
         )
         log.info(

@@ -11,7 +11,13 @@ from urllib.parse import urlencode
 from mitmproxy import http
 
 from abhaya.agent.addons.ask import ASK_PATH, FORM_LIFETIME, TOKEN_PURPOSE
-from abhaya.agent.addons.flowdata import host_key, request_url, respond_with_page, verdict_of
+from abhaya.agent.addons.flowdata import (
+    host_key,
+    profile_of,
+    request_url,
+    respond_with_page,
+    verdict_of,
+)
 from abhaya.agent.addons.policy import allows_continue
 from abhaya.agent.services import Services
 from abhaya.agent.store.access import RequestStatus
@@ -31,7 +37,7 @@ class WarningPages:
         if verdict is None or verdict.action not in _STATUS or flow.response is not None:
             return
         compiled = self._services.policy.current
-        profile = compiled.profile()
+        profile = profile_of(flow, compiled)
         renderer = self._services.pages
         language = choose_language(
             flow.request.headers.get("accept-language"), profile.language, renderer.languages
