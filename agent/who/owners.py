@@ -56,21 +56,22 @@ UNATTRIBUTED = Attribution()
 class ConnectionOwners:
     """The attribution of each open client connection, by mitmproxy's connection id."""
 
-    def __init__(self, table: PeerTable | None = None) -> None:
+    def __init__(self, table: PeerTable | None = None, timeout: float = LOOKUP_TIMEOUT) -> None:
         self._table = default_table() if table is None else table
+        self._timeout = timeout
         self._open: dict[str, Attribution] = {}
 
     async def attach(self, ident: str, client: Address, server: Address) -> Attribution:
         """Look up the connection's owner in a worker thread and keep it under `ident`.
 
-        Never raises and never waits more than LOOKUP_TIMEOUT: any failure means "not
+        Never raises and never waits more than `timeout`: any failure means "not
         attributed", and the connection is then decided with the default profile.
         """
         attribution = UNATTRIBUTED
         if _loopback(client[0]):
             try:
                 peer = await asyncio.wait_for(
-                    asyncio.to_thread(self._table.peer, client, server), LOOKUP_TIMEOUT
+                    asyncio.to_thread(self._table.peer, client, server), self._timeout
                 )
             except Exception:  # noqa: BLE001 - attribution is best effort, the proxy goes on
                 log.warning("could not attribute the connection from %s", client, exc_info=True)

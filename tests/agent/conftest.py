@@ -24,7 +24,7 @@ from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 
 from abhaya.agent.config import RunConfig
 from abhaya.agent.proxy import Agent
-from tests.conftest import write_policy
+from tests.conftest import POLICY, write_policy
 
 UPSTREAM_NAMES = [
     "localhost",
@@ -160,14 +160,18 @@ class RunningAgent:
 
 
 def start_agent(
-    folder: Path, upstream: Upstream, clock: Callable[[], dt.datetime] | None = None
+    folder: Path,
+    upstream: Upstream,
+    clock: Callable[[], dt.datetime] | None = None,
+    policy: str = POLICY,
 ) -> RunningAgent:
-    """A running agent with the test policy, its data in `folder`, test names mapped."""
+    """A running agent with the test policy (or `policy`), its data in `folder`, test names
+    mapped."""
     config = RunConfig(
         host="127.0.0.1",
         port=0,
         data_dir=folder / "data",
-        policy_path=write_policy(folder / "policy"),
+        policy_path=write_policy(folder / "policy", policy),
         upstream_ca=upstream.ca_file,
     )
     return RunningAgent(config, [MapHosts(UPSTREAM_NAMES, upstream.port)], clock=clock).start()
