@@ -1,19 +1,23 @@
-"""Socket owners from Linux's /proc: exact, no extra rights needed for the user.
+"""Socket owners on Linux: exact, no extra rights needed for the user.
 
-/proc/net/tcp and /proc/net/tcp6 list every TCP socket of this network namespace with its
-addresses, the uid that created it and its inode; they are readable by every account.  The row
-whose local address is the client's end and whose remote address is the proxy's listening
-address is the client's own socket.  Its process is found only on demand, by looking for the
-inode among the processes' open files (/proc/PID/fd), which the agent can read for other
-accounts only when it runs as root (as the service does).
+The kernel is asked for the one socket by its addresses (netlink sock_diag, `sockdiag.py`).
+Where netlink is not available, /proc/net/tcp and /proc/net/tcp6 are read: they list every TCP
+socket of this network namespace with its addresses, the uid that created it and its inode,
+and every account may read them.  The row whose local address is the client's end and whose
+remote address is the proxy's listening address is the client's own socket.  Its process is
+found only on demand, by looking for the inode among the processes' open files
+(/proc/PID/fd), which the agent can read for other accounts only when it runs as root (as the
+service does).
 """
 
 from __future__ import annotations
 
 import collections
 import ipaddress
+import logging
 import os
 import pwd
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -22,7 +26,10 @@ from pathlib import Path
 
 import psutil
 
+from abhaya.agent.who import sockdiag
 from abhaya.agent.who.base import Address, Peer, ProcessInfo, ip_of
+
+log = logging.getLogger(__name__)
 
 PROC = Path("/proc")
 TABLES = ("net/tcp", "net/tcp6")
@@ -86,8 +93,12 @@ def user_name(uid: int) -> str:
 class ProcNetTable:
     """`PeerTable` for Linux."""
 
-    def __init__(self, proc: Path = PROC, budget: float = SEARCH_BUDGET) -> None:
+    def __init__(
+        self, proc: Path = PROC, budget: float = SEARCH_BUDGET, netlink: bool = True
+    ) -> None:
         self._proc = proc
+        self._netlink = netlink
+        """Ask the kernel for the one socket (sock_diag); off after it fails once, or by choice."""
         self._budget = budget
         self._recent: collections.deque[int] = collections.deque(maxlen=_RECENT)
         """Processes that held earlier sockets: a browser opens many, so look there first."""
@@ -103,8 +114,15 @@ class ProcNetTable:
         return Peer(user=user_name(row.uid), uid=row.uid, inode=row.inode)
 
     def row(self, client: Address, server: Address) -> Row | None:
-        """The client socket's row, from tcp (IPv4 sockets) or tcp6 (IPv6 and mapped IPv4)."""
+        """The client socket's row: an IPv4 socket, or an IPv6 one (IPv4 mapped into IPv6
+        when the client used such an address).  Asked of sock_diag; /proc when netlink fails."""
         v4 = isinstance(ip_of(client[0]), ipaddress.IPv4Address)
+        if self._netlink:
+            try:
+                return self._ask_kernel(client, server, v4)
+            except OSError:
+                log.info("sock_diag unavailable; reading /proc/net/tcp instead", exc_info=True)
+                self._netlink = False
         for name in TABLES:
             v6 = name.endswith("6")
             if not v6 and not v4:
@@ -114,6 +132,15 @@ class ProcNetTable:
             )
             if found is not None:
                 return found
+        return None
+
+    @staticmethod
+    def _ask_kernel(client: Address, server: Address, v4: bool) -> Row | None:
+        families = (socket.AF_INET, socket.AF_INET6) if v4 else (socket.AF_INET6,)
+        for family in families:
+            found = sockdiag.owner(client, server, family)
+            if found is not None:
+                return Row(uid=found[0], inode=found[1])
         return None
 
     def process(self, peer: Peer) -> ProcessInfo | None:

@@ -1,5 +1,5 @@
-"""The /proc socket table: the parser on generated rows, then on the live table with real
-loopback sockets, whose uid and inode the test knows."""
+"""The Linux socket table: the /proc parser on generated rows, then the live lookups (sock_diag
+and /proc) with real loopback sockets, whose uid and inode the test knows."""
 
 from __future__ import annotations
 
@@ -108,11 +108,12 @@ def connected(request: pytest.FixtureRequest) -> Iterator[tuple[socket.socket, s
         sock.close()
 
 
+@pytest.mark.parametrize("netlink", [True, False], ids=["sock_diag", "proc"])
 def test_the_live_table_names_this_process_socket(
-    connected: tuple[socket.socket, socket.socket],
+    connected: tuple[socket.socket, socket.socket], netlink: bool
 ) -> None:
     client, server = connected
-    table = ProcNetTable()
+    table = ProcNetTable(netlink=netlink)
     peer = table.peer(client.getsockname()[:2], server.getsockname()[:2])
     assert peer == Peer(
         user=pwd.getpwuid(os.getuid()).pw_name,
@@ -124,13 +125,14 @@ def test_the_live_table_names_this_process_socket(
     assert (found.pid, found.name) == (os.getpid(), psutil.Process().name())
 
 
+@pytest.mark.parametrize("netlink", [True, False], ids=["sock_diag", "proc"])
 def test_a_connection_that_is_gone_is_not_attributed(
-    connected: tuple[socket.socket, socket.socket],
+    connected: tuple[socket.socket, socket.socket], netlink: bool
 ) -> None:
     client, server = connected
     ends = client.getsockname()[:2], server.getsockname()[:2]
     client.close()
-    assert ProcNetTable().peer(*ends) is None
+    assert ProcNetTable(netlink=netlink).peer(*ends) is None
 
 
 def test_an_inode_no_process_holds_has_no_process() -> None:
@@ -141,4 +143,4 @@ def test_an_inode_no_process_holds_has_no_process() -> None:
 def test_a_missing_table_is_an_os_error(tmp_path: Path) -> None:
     """The owners' registry turns this into "not attributed" (tests/agent/who/test_owners.py)."""
     with pytest.raises(OSError):
-        ProcNetTable(proc=tmp_path).peer(("127.0.0.1", 1), ("127.0.0.1", 2))
+        ProcNetTable(proc=tmp_path, netlink=False).peer(("127.0.0.1", 1), ("127.0.0.1", 2))
