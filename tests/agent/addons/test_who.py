@@ -18,10 +18,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 
 from abhaya.agent.store import EventKind
 from abhaya.agent.store.queries import EventFilter, events_page
-from tests.agent.conftest import RunningAgent, Upstream, start_agent
+from tests.agent.conftest import (
+    UPSTREAM_NAMES,
+    RunningAgent,
+    Upstream,
+    serve_https,
+    start_agent,
+)
 from tests.conftest import POLICY
 
 pytestmark = [
@@ -56,12 +63,26 @@ def accounts() -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
+def own_upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
+    """An upstream of this module's own: the shared one's record of hosts seen must not learn
+    of the sites this module lets through (other tests assert they were never contacted)."""
+    ca = trustme.CA()
+    ca_file = tmp_path_factory.mktemp("who-upstream") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    server, seen = serve_https(ca, UPSTREAM_NAMES)
+    yield Upstream(server.server_address[1], ca, ca_file, seen)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
 def agent(
-    tmp_path_factory: pytest.TempPathFactory, upstream: Upstream, accounts: tuple[str, str]
+    tmp_path_factory: pytest.TempPathFactory, own_upstream: Upstream, accounts: tuple[str, str]
 ) -> Iterator[RunningAgent]:
     """teen (adult allowed, gambling a warning) names the first account, child the second;
     the default stays child, the strictest here."""
     teen, child = accounts
+    upstream = own_upstream
     policy = POLICY.replace("[profiles.teen]\n", f'[profiles.teen]\nusers = ["{teen}"]\n').replace(
         "[profiles.child]\n", f'[profiles.child]\nusers = ["{child}"]\n'
     )
