@@ -13,6 +13,7 @@ from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.signing import PageTokens
 from abhaya.agent.store import EventWriter
+from abhaya.agent.who.owners import ConnectionOwners
 from abhaya.ui.pages.render import PageRenderer
 
 
@@ -37,3 +38,5 @@ class Services:
     """Aware "now"; tests pass a fixed clock to exercise schedules."""
     api: ApiEndpoint = field(default_factory=ApiEndpoint)
     """Where the control API listens, so the guard addon keeps proxied requests away from it."""
+    who: ConnectionOwners = field(default_factory=ConnectionOwners)
+    """Which OS user opened each open client connection (this platform's socket table)."""

@@ -3,6 +3,8 @@
 mitmproxy runs each hook through the addons in list order, so the request path reads top to
 bottom here:
 
+0. who       finds the OS user behind each client connection; the addons below decide with
+             that user's profile (`flowdata.profile_of`), or the default one
 1. guard     refuses requests for the agent's own control API (403) before anything else
 2. limits    refuses oversized URLs and header floods before any other work
 3. ask       answers the ask-a-parent form on /__abhaya/ask itself (never the server)
@@ -31,12 +33,14 @@ from abhaya.agent.addons.limits import Limits
 from abhaya.agent.addons.log import VerdictLog
 from abhaya.agent.addons.pages import WarningPages
 from abhaya.agent.addons.policy import PolicyAddon
+from abhaya.agent.addons.who import WhoIsConnecting
 from abhaya.agent.services import Services
 
 
 def build_addons(services: Services, extra: Sequence[object] = ()) -> list[FailClosed]:
     """The addon pipeline in request order, each addon fail-closed, the last word last."""
     pipeline: list[object] = [
+        WhoIsConnecting(services),
         ApiGuard(services),
         Limits(services),
         AskParent(services),

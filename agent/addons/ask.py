@@ -18,8 +18,10 @@ from urllib.parse import parse_qs
 from mitmproxy import http
 
 from abhaya.agent.addons.flowdata import (
+    attribution_of,
     host_key,
     page_topic,
+    profile_of,
     request_url,
     respond_with_error,
     respond_with_page,
@@ -68,7 +70,7 @@ class AskParent:
         if not services.tokens.valid(
             token,
             TOKEN_PURPOSE,
-            services.policy.current.profile().name,
+            profile_of(flow, services.policy.current).name,
             flow.request.host,
             services.clock(),
         ):
@@ -109,7 +111,7 @@ class AskParent:
             return
         services = self._services
         compiled = services.policy.current
-        profile = compiled.profile()
+        profile = profile_of(flow, compiled)
         now = services.clock()
         request = flow.request
         scheme_host = request_url(request).removesuffix(request.path)
@@ -130,6 +132,7 @@ class AskParent:
             log.exception("an access request could not be stored")
             self._error(flow, 503, "The request could not be saved. Please try again later.")
             return
+        who = attribution_of(flow)
         services.events.submit(
             Event(
                 time=now,
@@ -142,6 +145,8 @@ class AskParent:
                 rule=verdict.rule,
                 detail=f"request {ident}",
                 reason=str(verdict.reason),
+                os_user=who.user,
+                process=who.process_name(),
             )
         )
         language = choose_language(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from mitmproxy import http
 
 from abhaya.agent.services import Services
+from abhaya.agent.who.owners import UNATTRIBUTED, Attribution
+from abhaya.filters.policy.compile import CompiledPolicy, ProfileRules
 from abhaya.filters.urlnorm import DEFAULT_PORTS
 from abhaya.filters.verdict import Verdict
 from abhaya.ui.pages.render import PageContext
@@ -39,6 +41,25 @@ def page_topic(verdict: Verdict) -> str:
     """What a warning page explains: the category, or the reason when there is none
     (a parent's own rule, the schedule)."""
     return str(verdict.category) if verdict.category is not None else str(verdict.reason)
+
+
+ATTRIBUTION_KEY = "abhaya.who"
+"""`flow.metadata` key of the connection's `Attribution`: written by who, read by the rest."""
+
+
+def attribution_of(flow: http.HTTPFlow) -> Attribution:
+    """Who opened the flow's connection; `UNATTRIBUTED` (user "") when nobody could be found."""
+    value = flow.metadata.get(ATTRIBUTION_KEY)
+    return value if isinstance(value, Attribution) else UNATTRIBUTED
+
+
+def set_attribution(flow: http.HTTPFlow, attribution: Attribution) -> None:
+    flow.metadata[ATTRIBUTION_KEY] = attribution
+
+
+def profile_of(flow: http.HTTPFlow, compiled: CompiledPolicy) -> ProfileRules:
+    """The profile that decides this flow: its OS user's, else the policy's default."""
+    return compiled.profile_for_user(attribution_of(flow).user)
 
 
 def request_url(request: http.Request, *, by_host_header: bool = False) -> str:

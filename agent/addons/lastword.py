@@ -23,8 +23,10 @@ from mitmproxy import http
 
 from abhaya.agent.addons.fixedpage import answer_with_fixed_page
 from abhaya.agent.addons.flowdata import (
+    attribution_of,
     failure_of,
     mark_failed,
+    profile_of,
     request_url,
     set_verdict,
     verdict_of,
@@ -89,10 +91,14 @@ class LastWord:
         """The parent sees the block; failing to record it must not undo it."""
         try:
             services = self._services
-            self._services.events.submit(
+            who = attribution_of(flow)
+            services.events.submit(
                 Event(
                     time=services.clock(),
                     kind=EventKind.VERDICT,
+                    profile=profile_of(flow, services.policy.current).name,
+                    os_user=who.user,
+                    process=who.process_name(),
                     category="" if previous is None else str(previous.category or ""),
                     action=str(verdict.action),
                     domain=flow.request.pretty_host,

@@ -12,7 +12,7 @@ import logging
 
 from mitmproxy import http
 
-from abhaya.agent.addons.flowdata import request_url, verdict_of
+from abhaya.agent.addons.flowdata import attribution_of, profile_of, request_url, verdict_of
 from abhaya.agent.services import Services
 from abhaya.agent.store import Event, EventKind, url_without_query
 from abhaya.filters.verdict import Action
@@ -33,11 +33,12 @@ class VerdictLog:
         compiled = self._services.policy.current
         url = request_url(flow.request, by_host_header=True)
         host = flow.request.pretty_host
+        who = attribution_of(flow)
         self._services.events.submit(
             Event(
                 time=self._services.clock(),
                 kind=EventKind.VERDICT,
-                profile=compiled.profile().name,
+                profile=profile_of(flow, compiled).name,
                 category=str(verdict.category or ""),
                 action=str(verdict.action),
                 domain=host,
@@ -45,6 +46,8 @@ class VerdictLog:
                 rule=verdict.rule,
                 detail=verdict.detail,
                 reason=str(verdict.override.reason if verdict.override else verdict.reason),
+                os_user=who.user,
+                process=who.process_name(),
             )
         )
         log.info(

@@ -14,6 +14,7 @@ from abhaya.agent.addons.ask import ASK_PATH, FORM_LIFETIME, TOKEN_PURPOSE
 from abhaya.agent.addons.flowdata import (
     host_key,
     page_topic,
+    profile_of,
     request_url,
     respond_with_page,
     verdict_of,
@@ -37,7 +38,7 @@ class WarningPages:
         if verdict is None or verdict.action not in _STATUS or flow.response is not None:
             return
         compiled = self._services.policy.current
-        profile = compiled.profile()
+        profile = profile_of(flow, compiled)
         renderer = self._services.pages
         language = choose_language(
             flow.request.headers.get("accept-language"), profile.language, renderer.languages

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from mitmproxy import http, tls
 
-from abhaya.agent.addons.flowdata import host_key, request_url, set_verdict, verdict_of
+from abhaya.agent.addons.flowdata import host_key, profile_of, request_url, set_verdict, verdict_of
 from abhaya.agent.grants import TOKEN_PARAM
 from abhaya.agent.services import Services
 from abhaya.filters.decide import decide
@@ -57,7 +57,8 @@ class PolicyAddon:
         if not host:  # no name to match; intercept as usual
             return
         compiled = self._services.policy.current
-        profile = compiled.profile()
+        user = self._services.who.of(data.context.client.id).user
+        profile = compiled.profile_for_user(user)
         if compiled.book.passthrough.match(host.lower().rstrip(".")) is None:
             return
         verdict = self._decide(f"https://{host}/", profile, self._services.clock())
@@ -69,7 +70,7 @@ class PolicyAddon:
         if verdict_of(flow) is not None:  # already refused by the limits addon
             return
         compiled = self._services.policy.current
-        profile = compiled.profile()
+        profile = profile_of(flow, compiled)
         request = flow.request
         now = self._services.clock()
         grants = self._services.grants

@@ -85,6 +85,8 @@ class CompiledPolicy:
     book: Rulebook
     profiles: Mapping[str, ProfileRules]
     default_profile: str
+    users: Mapping[str, ProfileRules]
+    """OS account name -> the profile that names it under `users`."""
     problems: tuple[str, ...]
     """Skipped list and keyword lines, as `file:line: message: text`, for the parent to see."""
     inputs: tuple[Path, ...]
@@ -97,6 +99,12 @@ class CompiledPolicy:
             return self.profiles[key]
         except KeyError:
             raise PolicyError(self.source, [f"no profile named {key!r}"]) from None
+
+    def profile_for_user(self, user: str) -> ProfileRules:
+        """The profile of an OS account; a request no account was found for ("") or an
+        account no profile names gets the default profile, which a policy can make strictest."""
+        found = self.users.get(user) if user else None
+        return found if found is not None else self.profile()
 
 
 def load_policy(path: Path | None = None, cache_dir: Path | None = None) -> CompiledPolicy:
@@ -194,6 +202,9 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
         book=book,
         profiles=MappingProxyType(profiles),
         default_profile=policy.default_profile,
+        users=MappingProxyType(
+            {user: profiles[name] for name, item in policy.profiles.items() for user in item.users}
+        ),
         problems=tuple(problems),
         inputs=(source, *(_resolve(base, path) for path in _named_paths(policy))),
     )

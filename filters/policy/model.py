@@ -120,6 +120,16 @@ class Profile(_Strict):
     """Per-profile override of a category's action."""
     schedule: tuple[Window, ...] = ()
     """When browsing is allowed; no windows means at any time."""
+    users: tuple[str, ...] = ()
+    """OS accounts whose requests this profile decides; the others get `default_profile`."""
+
+    @field_validator("users")
+    @classmethod
+    def _account_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not name or name != name.strip() or not name.isprintable():
+                raise ValueError(f"user {name!r} is not an OS account name")
+        return value
 
     @field_validator("categories")
     @classmethod
@@ -210,6 +220,7 @@ class Policy(_Strict):
             )
         if self.default_profile not in self.profiles:
             raise ValueError(f"default_profile {self.default_profile!r} is not a profile")
+        self._one_profile_per_user()
         known = set(self.categories) | {ZERO_TOLERANCE}
         used = {ref.category for ref in self.blocklist} | {ref.category for ref in self.keywords}
         for profile in self.profiles.values():
@@ -220,6 +231,22 @@ class Policy(_Strict):
                 f"categories used but not defined under [categories]: {', '.join(unknown)}"
             )
         return self
+
+    def _one_profile_per_user(self) -> None:
+        """A user named twice would make the profile depend on the order of the file."""
+        owner: dict[str, str] = {}
+        for profile_name, profile in self.profiles.items():
+            for user in profile.users:
+                if user in owner:
+                    where = (
+                        f"twice in profile {profile_name!r}"
+                        if owner[user] == profile_name
+                        else f"by profiles {owner[user]!r} and {profile_name!r}"
+                    )
+                    raise ValueError(
+                        f"user {user!r} is named {where}; a user may belong to one profile only"
+                    )
+                owner[user] = profile_name
 
     def category(self, name: Category) -> CategoryRule:
         """The category's settings; csam is always block even when the file omits it."""

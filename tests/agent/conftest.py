@@ -26,7 +26,7 @@ from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 from abhaya.agent.config import RunConfig
 from abhaya.agent.proxy import Agent
 from abhaya.ui.pages.render import PageRenderer
-from tests.conftest import write_policy
+from tests.conftest import POLICY, write_policy
 
 UPSTREAM_NAMES = [
     "localhost",
@@ -184,8 +184,10 @@ def start_agent(
     extra: Sequence[object] = (),
     pages: PageRenderer | None = None,
     reload_interval: float = 2.0,
+    policy: str = POLICY,
 ) -> RunningAgent:
-    """A running agent with the test policy, its data in `folder`, test names mapped.
+    """A running agent with the test policy (or `policy`), its data in `folder`, test names
+    mapped.
 
     `extra` addons run after the test names are mapped; `pages` replaces the warning pages
     (a test factory for a failing part)."""
@@ -193,7 +195,7 @@ def start_agent(
         host="127.0.0.1",
         port=0,
         data_dir=folder / "data",
-        policy_path=write_policy(folder / "policy"),
+        policy_path=write_policy(folder / "policy", policy),
         upstream_ca=upstream.ca_file,
         reload_interval=reload_interval,
     )

@@ -57,6 +57,14 @@ def test_default_policy_is_complete() -> None:
         ),
         ('[[profiles.child.schedule]]\nstart = "08:00"\nend = "08:00"\n', "empty"),
         ('[categories.Adult]\naction = "block"\n', "categories.Adult"),
+        (
+            '[profiles.child]\nusers = ["asha"]\n[profiles.teen]\nusers = ["ravi", "asha"]\n',
+            "user 'asha' is named by profiles 'child' and 'teen'; "
+            "a user may belong to one profile only",
+        ),
+        ('[profiles.child]\nusers = ["asha", "asha"]\n', "user 'asha' is named twice"),
+        ('[profiles.child]\nusers = [" asha"]\n', "not an OS account name"),
+        ('[profiles.child]\nusers = [""]\n', "not an OS account name"),
     ],
 )
 def test_invalid_policies_are_refused_with_the_reason(text: str, message: str) -> None:

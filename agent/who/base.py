@@ -1,0 +1,53 @@
+"""The interface every platform's socket-owner lookup implements."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Protocol
+
+Address = tuple[str, int]
+"""(host, port) as mitmproxy gives a connection's ends (IPv6 tuples are cut to two items)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """The process end of one loopback connection, as the OS reports it."""
+
+    user: str
+    """The OS account's name (the uid as text when the account has no name)."""
+    uid: int | None = None
+    """Numeric user id where the OS has one (POSIX)."""
+    pid: int | None = None
+    """The owning process where the table names it (psutil); None until looked up (/proc)."""
+    inode: int = 0
+    """The socket's inode on Linux, the key for finding its process; 0 elsewhere."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessInfo:
+    pid: int
+    name: str
+
+
+class PeerTable(Protocol):
+    """One way of asking the OS who holds the other end of a loopback TCP connection."""
+
+    def peer(self, client: Address, server: Address) -> Peer | None:
+        """The owner of the socket whose local end is `client` and remote end `server` (the
+        proxy's listening address), or None when no such socket is found.  Runs once per client
+        connection, off the event loop; may raise OSError, which the caller treats as None."""
+        ...
+
+    def process(self, peer: Peer) -> ProcessInfo | None:
+        """The process holding the socket.  Costly on some systems, so asked only when an
+        event needs it; None when it is gone or not visible to the agent's account."""
+        ...
+
+
+def ip_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address, with IPv4-mapped IPv6 (::ffff:127.0.0.1) read as the IPv4 it maps."""
+    address = ipaddress.ip_address(host.partition("%")[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
