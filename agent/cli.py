@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,9 +38,9 @@ EXIT_USAGE = 2
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "run":
+        return _run_for_a_service_manager(args)
     try:
-        if args.command == "run":
-            return _run(args)
         if args.command == "check":
             return _check(args)
         return _parent_command(args)
@@ -60,6 +61,23 @@ def _configuration_errors(command: str) -> tuple[type[Exception], ...]:
     from abhaya.filters.policy.load import PolicyError
 
     return (ConfigError, PolicyError, StoreError)
+
+
+def _run_for_a_service_manager(args: argparse.Namespace) -> int:
+    """`abhaya run`, with an exit status that says whether trying again can help
+    (`agent/exits.py`): a known failure gets one line, anything else its traceback too."""
+    from abhaya.agent.exits import ExitStatus, exit_status
+
+    try:
+        return _run(args)
+    except Exception as err:  # noqa: BLE001 - the boundary: every failure becomes a status
+        status = exit_status(err)
+        if status is ExitStatus.SOFTWARE:
+            import traceback
+
+            traceback.print_exc()
+        print(f"abhaya: {err}", file=sys.stderr)
+        return int(status)
 
 
 def _parent_command(args: argparse.Namespace) -> int:
@@ -230,6 +248,9 @@ def _run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("mitmproxy").setLevel(logging.WARNING)
+    # Everything the agent writes (store, caches, keys, api.json) is its user's alone, even
+    # where a module forgets to say so.
+    os.umask(0o077)
     host, port = parse_listen(args.listen, args.allow_lan)
     api_host, api_port = _api_listen(args.api_listen)
     config = RunConfig(

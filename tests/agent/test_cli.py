@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -115,7 +116,7 @@ def test_non_loopback_listen_is_refused(listen: str, tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2
+    assert result.returncode == 78  # EX_CONFIG: retrying cannot help
     assert "--allow-lan" in result.stderr
 
 
@@ -135,8 +136,9 @@ def test_invalid_policy_at_start_is_a_clear_error(tmp_path: Path, text: str, mes
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2
+    assert result.returncode == 78  # EX_CONFIG: retrying cannot help
     assert "bad.toml" in result.stderr and message in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_check_prints_one_json_object_per_url(policy_file: Path) -> None:
@@ -237,3 +239,46 @@ def test_check_works_when_the_cache_cannot_be_written(policy_file: Path, tmp_pat
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["category"] == "adult"
     assert "cannot write list cache" in result.stderr
+
+
+def _run_once(
+    tmp_path: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ABHAYA, "run", "--data-dir", str(tmp_path / "data"), *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_a_busy_port_exits_with_tempfail(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run_once(tmp_path, "--listen", f"127.0.0.1:{port}")
+    assert result.returncode == 75, result.stderr  # EX_TEMPFAIL: may pass on retry
+    assert f"127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unusable_data_folder_exits_with_config(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file where the folder should be")
+    result = _run_once(tmp_path, "--listen", "127.0.0.1:0")
+    assert result.returncode == 78, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_keyring_that_cannot_be_asked_at_boot_exits_with_tempfail(
+    agent_process: AgentProcess,
+) -> None:
+    """The store's key is in the Secret Service; started again without a D-Bus session (a
+    boot before the keyring is up), the agent must wait and retry, not make a new key."""
+    agent_process.process.send_signal(signal.SIGTERM)
+    assert agent_process.process.wait(30) == 0
+    assert not (agent_process.folder / "data" / "store.key").exists()  # the key is in the keyring
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    result = _run_once(agent_process.folder, "--listen", "127.0.0.1:0", env=env)
+    assert result.returncode == 75, result.stderr
+    assert "keyring" in result.stderr and "Traceback" not in result.stderr
