@@ -4,8 +4,16 @@
 a few bytes a domain, saved to one file and memory-mapped on load, so a cached list opens in
 milliseconds and costs only the pages that lookups touch.  Each domain is stored reversed with a
 leading dot (`example.com` -> `moc.elpmaxe.`), so every listed domain that covers a host is a
-*prefix* of the reversed host (`moc.elpmaxe.www.`), found with one C call.  The dot makes the
+*prefix* of the reversed host (`moc.elpmaxe.www.|`), found with one C call.  The dot makes the
 match stop at a label boundary: `example.com` covers `www.example.com`, never `notexample.com`.
+
+Some entries must cover one host and nothing under it: a list that names the platform
+`blogspot.com` must not block every blog on it (see `abhaya.filters.lists.narrow`).  Such an
+exact entry is stored with a `|` after the dot (`moc.topsgolb.|`), and every lookup key ends in
+`.|`, so the exact entry is a prefix of the key of that one host only.  `|` can never be part of
+a normalised host, and both kinds of entry live in one trie, so a lookup is still one C call.
+The layout of the keys is `KEY_FORMAT`; the list cache records it, so a saved trie is never read
+with a different layout.
 
 Hosts given to `match` must already be normalised by `abhaya.filters.urlnorm` (lowercase,
 punycode, no trailing dot); the sets do no normalisation on the hot path.
@@ -16,21 +24,30 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 
 import marisa_trie
 
 from abhaya.filters.urlnorm import NormalizedUrl, UrlError, parse_url
 
-__all__ = ["DomainSet", "UrlRuleSet"]
+__all__ = ["KEY_FORMAT", "DomainSet", "UrlRuleSet"]
+
+KEY_FORMAT = 2
+"""1: suffix entries only, looked up as `("." + host)[::-1]`; 2: adds exact entries (`|`)."""
 
 
 def _key(domain: str) -> str:
     return ("." + domain)[::-1]
 
 
+def _exact_key(domain: str) -> str:
+    return ("|." + domain)[::-1]
+
+
 class DomainSet:
-    """An immutable set of domains; a domain covers itself and all its subdomains."""
+    """An immutable set of domains; a domain covers itself and all its subdomains, except an
+    exact entry, which covers that one host only."""
 
     __slots__ = ("_prefixes", "_trie")
 
@@ -40,13 +57,14 @@ class DomainSet:
         self._prefixes = trie.prefixes  # bound once: lookups are the hot path
 
     @classmethod
-    def build(cls, domains: Iterable[str]) -> DomainSet:
-        """Build from normalised domains (duplicates are fine).
+    def build(cls, domains: Iterable[str], exact: Iterable[str] = ()) -> DomainSet:
+        """Build from normalised domains that cover their subdomains, and `exact` ones that
+        cover only themselves (duplicates are fine).
 
         One trie level and the largest node cache trade ~20% more bytes (about 4 bytes a domain)
         for faster lookups and a faster build than MARISA's defaults.
         """
-        keys = (_key(d) for d in domains)
+        keys = chain((_key(d) for d in domains), (_exact_key(d) for d in exact))
         return cls(marisa_trie.Trie(keys, num_tries=1, cache_size=marisa_trie.HUGE_CACHE))
 
     @classmethod
@@ -81,16 +99,19 @@ class DomainSet:
 
     def match(self, host: str) -> str | None:
         """The most specific listed domain that covers `host`, or None if none does."""
-        found: list[str] = self._prefixes(("." + host)[::-1])
+        found: list[str] = self._prefixes(("|." + host)[::-1])
         if found:
+            key = found[-1]
+            if key[-1] == "|":  # an exact entry: it is the host itself
+                return host
             # The key is the covering domain reversed plus one dot, so the domain is that many
             # characters (less the dot) at the end of the host.
-            return host[len(host) + 1 - len(found[-1]) :]
+            return host[len(host) + 1 - len(key) :]
         return None
 
     def __contains__(self, host: object) -> bool:
         """True if a listed domain covers `host` (itself or a parent domain)."""
-        return isinstance(host, str) and bool(self._prefixes(("." + host)[::-1]))
+        return isinstance(host, str) and bool(self._prefixes(("|." + host)[::-1]))
 
     def __len__(self) -> int:
         return len(self._trie)

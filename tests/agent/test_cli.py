@@ -178,3 +178,23 @@ def test_check_with_the_embedded_default_policy() -> None:
         env={**os.environ},
     )
     assert json.loads(result.stdout)["category"] == "csam"
+
+
+def test_check_reports_list_entries_narrowed_to_one_host(tmp_path: Path) -> None:
+    """A list naming the platform `blogspot.com` blocks that host, not every blog, and says so."""
+    policy = (
+        'version = 1\n[categories.adult]\naction = "block"\n'
+        '[[blocklist]]\npath = "adult.txt"\ncategory = "adult"\n'
+    )
+    policy_file = write_policy(tmp_path, policy, {"adult.txt": "blogspot.com\nadult.example\n"})
+    result = subprocess.run(
+        [*ABHAYA, "check", "--policy", str(policy_file), "https://someones-blog.blogspot.com/"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout)["action"] == "allow"
+    assert "abhaya: note: " in result.stderr
+    assert "adult.txt: 1 entry names a public suffix" in result.stderr
+    assert result.stderr.rstrip().endswith("not the sites under it: blogspot.com")
