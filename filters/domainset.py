@@ -102,11 +102,9 @@ class DomainSet:
         found: list[str] = self._prefixes(("|." + host)[::-1])
         if found:
             key = found[-1]
-            if key[-1] == "|":  # an exact entry: it is the host itself
-                return host
-            # The key is the covering domain reversed plus one dot, so the domain is that many
-            # characters (less the dot) at the end of the host.
-            return host[len(host) + 1 - len(key) :]
+            if key[-1] == ".":  # a covering entry: the domain reversed, then a dot
+                return key[-2::-1]
+            return host  # an exact entry is the host itself
         return None
 
     def __contains__(self, host: object) -> bool:

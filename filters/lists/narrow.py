@@ -22,7 +22,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import repeat
+from itertools import compress, filterfalse, repeat
 from operator import itemgetter
 
 import publicsuffixlist
@@ -70,18 +70,19 @@ def split_public_suffixes(domains: Sequence[str]) -> tuple[Sequence[str], tuple[
     `domains` are normalised (lower case, punycode); when none is a public suffix, `domains`
     itself is returned, not a copy.
     """
+    # Every loop over `domains` runs in C (set operations, map, filter, compress): a Python
+    # loop costs about 60 ns an entry, which is most of the work for millions of entries.
     names, bases = _rule_names()
     candidates = set(names.intersection(domains))
-    # The parent of each entry ("" for a single label) against the wildcard bases, in C loops.
-    parents = bases.intersection(map(itemgetter(2), map(str.partition, domains, repeat("."))))
-    if parents:
-        candidates.update(d for d in domains if d.partition(".")[2] in parents)
+    # Entries whose parent ("" for a single label) is the base of a wildcard rule.
+    parents = map(itemgetter(2), map(str.partition, domains, repeat(".")))
+    candidates.update(compress(domains, map(bases.__contains__, parents)))
     public = {d for d in candidates if is_public_suffix(d)}
     if not public:
         return domains, ()
     return (
-        tuple(d for d in domains if d not in public),
-        tuple(d for d in domains if d in public),
+        tuple(filterfalse(public.__contains__, domains)),
+        tuple(filter(public.__contains__, domains)),
     )
 
 
