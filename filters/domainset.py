@@ -118,53 +118,53 @@ class DomainSet:
         return f"DomainSet({len(self)} domains)"
 
 
+_ByHost = dict[str, tuple[tuple[str, str], ...]]
+
+
 class UrlRuleSet:
     """Immutable URL-path rules such as `example.com/some/path`.
 
     The host part matches by domain suffix (like `DomainSet`); the path part matches at a segment
     boundary: `/some/path` covers `/some/path`, `/some/path/x` and `/some/path?q`, not
     `/some/pathology`.  A trailing slash in a rule is ignored, and `example.com/` covers the whole
-    site.  Rules are few (thousands), so a dict of host -> paths is enough.
+    site.  An exact rule's host covers that host only (a rule for the platform `blogspot.com`
+    is not a rule for every blog on it).  Rules are few (thousands), so dicts of host -> paths
+    are enough.
     """
 
-    __slots__ = ("_rules",)
+    __slots__ = ("_exact", "_rules")
 
-    def __init__(self, rules: dict[str, tuple[tuple[str, str], ...]]) -> None:
-        """Use `build`; `rules` maps host -> (path prefix, rule text), longest prefix first."""
+    def __init__(self, rules: _ByHost, exact: _ByHost) -> None:
+        """Use `build`; each maps host -> (path prefix, rule text), longest prefix first."""
         self._rules = rules
+        self._exact = exact
 
     @classmethod
-    def build(cls, rules: Iterable[str]) -> UrlRuleSet:
-        """Normalise each rule with `parse_url`; raises `UrlError` naming a rule that is invalid."""
-        by_host: dict[str, set[tuple[str, str]]] = {}
-        for rule in rules:
-            try:
-                url = parse_url(rule)
-            except UrlError as exc:
-                raise UrlError(f"invalid URL rule {rule[:200]!r}: {exc}") from exc
-            path = url.path.rstrip("/")
-            by_host.setdefault(url.host, set()).add((path, url.host + (path or "/")))
-        return cls(
-            {
-                host: tuple(sorted(paths, key=lambda p: (-len(p[0]), p[0])))
-                for host, paths in by_host.items()
-            }
-        )
+    def build(cls, rules: Iterable[str], exact: Iterable[str] = ()) -> UrlRuleSet:
+        """Normalise each rule with `parse_url`; raises `UrlError` naming a rule that is invalid.
+
+        `exact` rules cover their host only, not its subdomains."""
+        return cls(_by_host(rules), _by_host(exact))
 
     @classmethod
     def empty(cls) -> UrlRuleSet:
-        return cls({})
+        return cls({}, {})
 
     def match(self, url: NormalizedUrl) -> str | None:
         """The matching rule with the most specific host, then the longest path; else None."""
         host = url.host
         path = url.path
+        entries = self._exact.get(host)
+        if entries:
+            text = _match_path(entries, path)
+            if text is not None:
+                return text
         while True:
             entries = self._rules.get(host)
             if entries:
-                for prefix, text in entries:
-                    if not prefix or path == prefix or path.startswith(prefix + "/"):
-                        return text
+                text = _match_path(entries, path)
+                if text is not None:
+                    return text
             if url.is_ip:
                 return None
             dot = host.find(".")
@@ -173,11 +173,43 @@ class UrlRuleSet:
             host = host[dot + 1 :]
 
     def rules(self) -> tuple[str, ...]:
-        """All rules in normalised form, sorted (for caching and display)."""
-        return tuple(sorted(text for entries in self._rules.values() for _, text in entries))
+        """The rules that cover subdomains too, normalised and sorted (for caching and display)."""
+        return _texts(self._rules)
+
+    def exact_rules(self) -> tuple[str, ...]:
+        """The rules that cover their host only, normalised and sorted."""
+        return _texts(self._exact)
 
     def __len__(self) -> int:
-        return sum(len(entries) for entries in self._rules.values())
+        return sum(
+            len(entries) for by_host in (self._rules, self._exact) for entries in by_host.values()
+        )
 
     def __repr__(self) -> str:
         return f"UrlRuleSet({len(self)} rules)"
+
+
+def _by_host(rules: Iterable[str]) -> _ByHost:
+    by_host: dict[str, set[tuple[str, str]]] = {}
+    for rule in rules:
+        try:
+            url = parse_url(rule)
+        except UrlError as exc:
+            raise UrlError(f"invalid URL rule {rule[:200]!r}: {exc}") from exc
+        path = url.path.rstrip("/")
+        by_host.setdefault(url.host, set()).add((path, url.host + (path or "/")))
+    return {
+        host: tuple(sorted(paths, key=lambda p: (-len(p[0]), p[0])))
+        for host, paths in by_host.items()
+    }
+
+
+def _match_path(entries: tuple[tuple[str, str], ...], path: str) -> str | None:
+    for prefix, text in entries:
+        if not prefix or path == prefix or path.startswith(prefix + "/"):
+            return text
+    return None
+
+
+def _texts(by_host: _ByHost) -> tuple[str, ...]:
+    return tuple(sorted(text for entries in by_host.values() for _, text in entries))

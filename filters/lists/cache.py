@@ -16,9 +16,10 @@ suffixes became exact entries).
 
 An entry is `<key>.domains.marisa`, `<key>.exceptions.marisa` and `<key>.json`; the JSON is
 written last and records the size and SHA-256 of both trie files, and the problems, skip counts,
-narrowed entries and URL rules.  Every file is written to a temporary name and renamed into
-place.  An entry that is missing, stale or fails any check is rebuilt; a cache folder that
-cannot be written only costs speed (logged), never the list.
+narrowed entries and URL rules (those that cover subdomains and those that do not).  Every file
+is written to a temporary name and renamed into place.  An entry that is missing, stale or fails
+any check is rebuilt; a cache folder that cannot be written only costs speed (logged), never the
+list.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from types import MappingProxyType
 from typing import Any
 
 from abhaya.filters.domainset import KEY_FORMAT, DomainSet, UrlRuleSet
-from abhaya.filters.lists.narrow import Narrowed, split_public_suffixes
+from abhaya.filters.lists.narrow import Narrowed, split_public_suffixes, split_url_rules
 from abhaya.filters.lists.parse import (
     ListFormat,
     ListLoadError,
@@ -114,12 +115,16 @@ def _compile(source: str, category: str, parsed: ParsedList) -> CompiledList:
         notice = Narrowed.of(source if part == "domains" else f"{source} (@@ exceptions)", exact)
         if notice is not None:
             narrowed.append(notice)
+    covering_rules, exact_rules = split_url_rules(parsed.url_rules)
+    notice = Narrowed.of(f"{source} (URL rules)", exact_rules)
+    if notice is not None:
+        narrowed.append(notice)
     return CompiledList(
         source=source,
         category=category,
         domains=sets[0],
         exceptions=sets[1],
-        url_rules=UrlRuleSet.build(parsed.url_rules),
+        url_rules=UrlRuleSet.build(covering_rules, exact_rules),
         problems=parsed.problems,
         skipped=parsed.skipped,
         narrowed=tuple(narrowed),
@@ -178,7 +183,10 @@ def _read_entry(
             ListProblem(str(f), int(n), str(t), str(m)) for f, n, t, m in meta["problems"]
         )
         skipped = {str(k): int(v) for k, v in meta["skipped"].items()}
-        url_rules = UrlRuleSet.build(str(rule) for rule in meta["url_rules"])
+        url_rules = UrlRuleSet.build(
+            (str(rule) for rule in meta["url_rules"]),
+            (str(rule) for rule in meta["exact_url_rules"]),
+        )
         narrowed = tuple(
             Narrowed(str(s), int(n), tuple(str(e) for e in examples))
             for s, n, examples in meta["narrowed"]
@@ -223,6 +231,7 @@ def _write_entry(
             "count": len(domains),
         }
     meta["url_rules"] = list(compiled.url_rules.rules())
+    meta["exact_url_rules"] = list(compiled.url_rules.exact_rules())
     meta["problems"] = [[p.file, p.line, p.text, p.message] for p in compiled.problems]
     meta["skipped"] = dict(compiled.skipped)
     meta["narrowed"] = [[n.source, n.count, list(n.examples)] for n in compiled.narrowed]

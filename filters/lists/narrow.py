@@ -29,7 +29,7 @@ import publicsuffixlist
 
 from abhaya.filters.suffixes import is_public_suffix
 
-__all__ = ["EXAMPLES", "Narrowed", "split_public_suffixes"]
+__all__ = ["EXAMPLES", "Narrowed", "split_public_suffixes", "split_url_rules"]
 
 EXAMPLES = 5
 """Narrowed entries named in a notice; the rest are counted."""
@@ -83,6 +83,21 @@ def split_public_suffixes(domains: Sequence[str]) -> tuple[Sequence[str], tuple[
     return (
         tuple(filterfalse(public.__contains__, domains)),
         tuple(filter(public.__contains__, domains)),
+    )
+
+
+def split_url_rules(rules: Sequence[str]) -> tuple[Sequence[str], tuple[str, ...]]:
+    """(rules that cover subdomains, rules whose host is a public suffix), in list order.
+
+    `rules` are normalised `host/path` texts (`NormalizedUrl.host_path`): a rule for
+    `blogspot.com/some/path` must not hold for that path on every blog."""
+    _, public = split_public_suffixes(tuple(dict.fromkeys(r.partition("/")[0] for r in rules)))
+    if not public:
+        return rules, ()
+    hosts = set(public)
+    return (
+        tuple(rule for rule in rules if rule.partition("/")[0] not in hosts),
+        tuple(rule for rule in rules if rule.partition("/")[0] in hosts),
     )
 
 

@@ -22,7 +22,7 @@ from abhaya.filters.keywords import (
     parse_keyword_file,
 )
 from abhaya.filters.lists.cache import CompiledList, load_list
-from abhaya.filters.lists.narrow import Narrowed, split_public_suffixes
+from abhaya.filters.lists.narrow import Narrowed, split_public_suffixes, split_url_rules
 from abhaya.filters.lists.parse import ListFormat, ListLoadError
 from abhaya.filters.policy.load import PolicyError, default_policy_path, read_policy
 from abhaya.filters.policy.model import ZERO_TOLERANCE, CategoryAction, Policy
@@ -245,7 +245,8 @@ def _entries(
     if narrowed is None:
         return DomainSet.build(domains), UrlRuleSet.build(rules)
     covering, exact = split_public_suffixes(domains)
-    notice = Narrowed.of(f"{where}: {setting}", exact)
+    covering_rules, exact_rules = split_url_rules(rules)
+    notice = Narrowed.of(f"{where}: {setting}", [*exact, *exact_rules])
     if notice is not None:
         narrowed.append(notice)
-    return DomainSet.build(covering, exact), UrlRuleSet.build(rules)
+    return DomainSet.build(covering, exact), UrlRuleSet.build(covering_rules, exact_rules)

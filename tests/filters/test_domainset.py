@@ -173,3 +173,22 @@ def test_exact_entries_survive_save_and_load(tmp_path: Path) -> None:
     assert loaded.match("github.io") == "github.io"
     assert loaded.match("page.github.io") is None
     assert loaded.match("www.example.com") == "example.com"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://blogspot.com/some/path", "blogspot.com/some/path"),
+        ("https://blogspot.com/some/path/deeper", "blogspot.com/some/path"),
+        ("https://someblog.blogspot.com/some/path", None),  # an exact rule: its host only
+        ("https://blogspot.com/other", None),
+        ("https://x.listed.blogspot.com/p/1", "listed.blogspot.com/p"),
+        ("https://blogspot.com/p", None),
+    ],
+)
+def test_exact_url_rules_cover_their_host_only(url: str, expected: str | None) -> None:
+    rules = UrlRuleSet.build(["listed.blogspot.com/p"], exact=["blogspot.com/some/path"])
+    assert rules.match(parse_url(url)) == expected
+    assert rules.rules() == ("listed.blogspot.com/p",)
+    assert rules.exact_rules() == ("blogspot.com/some/path",)
+    assert len(rules) == 2

@@ -155,6 +155,7 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "url rules damaged": _edit_json(lambda m: m.update(url_rules=["exa mple/x"])),
     "narrowed damaged": _edit_json(lambda m: m.update(narrowed=[["x", 1]])),
     "narrowed missing": _edit_json(lambda m: m.pop("narrowed")),
+    "exact URL rules missing": _edit_json(lambda m: m.pop("exact_url_rules")),
     "count mismatch": _edit_json(lambda m: m.update(domains={**m["domains"], "count": 7})),  # type: ignore[dict-item]
     "digest mismatch": _edit_json(lambda m: m.update(domains={**m["domains"], "sha256": "0"})),  # type: ignore[dict-item]
 }
@@ -256,3 +257,21 @@ def test_an_entry_in_the_old_layout_is_rebuilt_not_read(
     assert compiled.domains.match("someblog.blogspot.com") is None
     assert compiled.domains.match("blogspot.com") == "blogspot.com"
     assert not list(cache_dir.glob(old_name + "*"))  # the old entry was dropped
+
+
+def test_url_rules_on_a_platform_cover_its_host_only(
+    tmp_path: Path, parse_calls: list[Path]
+) -> None:
+    folder, cache_dir = tmp_path / "adult", tmp_path / "cache"
+    folder.mkdir()
+    (folder / "urls").write_text("blogspot.com/some/path\nnews.example/graphic\n", encoding="utf-8")
+    for _ in range(2):
+        compiled = load_list(folder, "adult", cache_dir=cache_dir)
+        rules = compiled.url_rules
+        assert rules.match(parse_url("https://blogspot.com/some/path/1")) == (
+            "blogspot.com/some/path"
+        )
+        assert rules.match(parse_url("https://someblog.blogspot.com/some/path")) is None
+        assert rules.match(parse_url("https://www.news.example/graphic")) == "news.example/graphic"
+        assert [(n.source, n.count) for n in compiled.narrowed] == [(f"{folder} (URL rules)", 1)]
+    assert len(parse_calls) == 1

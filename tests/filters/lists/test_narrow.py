@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import publicsuffixlist
 
-from abhaya.filters.lists.narrow import EXAMPLES, Narrowed, split_public_suffixes
+from abhaya.filters.lists.narrow import (
+    EXAMPLES,
+    Narrowed,
+    split_public_suffixes,
+    split_url_rules,
+)
 from abhaya.filters.suffixes import is_public_suffix
 
 
@@ -72,3 +77,11 @@ def test_notice_counts_all_and_names_a_few() -> None:
     assert "exact host only" in text
     assert text.endswith("p4.github.io and 3 more")
     assert Narrowed.of("lists/adult.txt", []) is None
+
+
+def test_url_rules_on_a_platform_are_split_off() -> None:
+    rules = ("adult.example/a", "blogspot.com/some/path", "blog.blogspot.com/x", "github.io/")
+    covering, exact = split_url_rules(rules)
+    assert covering == ("adult.example/a", "blog.blogspot.com/x")
+    assert exact == ("blogspot.com/some/path", "github.io/")
+    assert split_url_rules(rules[:1]) == (rules[:1], ())

@@ -18,7 +18,7 @@ passthrough = ["bank.example", "blogspot.com"]
 [categories.adult]
 action = "block"
 [profiles.child]
-allow = ["school.example", "github.io"]
+allow = ["school.example", "github.io", "vercel.app/docs"]
 block = ["pages.dev"]
 [[blocklist]]
 path = "lists/adult.txt"
@@ -53,6 +53,8 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> CompiledPolicy:
         ("https://github.io/", Action.ALLOW, "github.io"),
         ("https://adult.vercel.app/", Action.BLOCK, "adult.vercel.app"),
         ("https://vercel.app/", Action.ALLOW, "vercel.app"),
+        ("https://vercel.app/docs/x", Action.ALLOW, "vercel.app/docs"),
+        ("https://adult.vercel.app/docs/x", Action.BLOCK, "adult.vercel.app"),
         ("https://www.library.example/", Action.ALLOW, "library.example"),
         # A profile's own block entry is the parent's choice and is kept as written.
         ("https://anything.pages.dev/", Action.BLOCK, "pages.dev"),
@@ -88,8 +90,8 @@ def test_narrowed_entries_are_reported_per_list_and_setting(
         " domain); each covers that exact host only, not the sites"
         " under it: blogspot.com"
     )
-    assert "profiles.child.allow: 1 entry" in profile_allow
-    assert profile_allow.endswith(": github.io")
+    assert "profiles.child.allow: 2 entries" in profile_allow
+    assert profile_allow.endswith(": github.io, vercel.app/docs")
     assert compiled.problems == ()  # notices are not skipped lines
 
 
