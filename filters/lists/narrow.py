@@ -19,7 +19,7 @@ those are asked.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import compress, filterfalse, repeat
@@ -64,11 +64,12 @@ class Narrowed:
         )
 
 
-def split_public_suffixes(domains: Sequence[str]) -> tuple[Sequence[str], tuple[str, ...]]:
+def split_public_suffixes(domains: Sequence[str]) -> tuple[Iterable[str], tuple[str, ...]]:
     """(entries that cover their subdomains, entries that are public suffixes), in list order.
 
-    `domains` are normalised (lower case, punycode); when none is a public suffix, `domains`
-    itself is returned, not a copy.
+    `domains` are normalised (lower case, punycode).  The first is `domains` itself when none
+    is a public suffix, else a lazy filter over it: no copy of millions of entries is made
+    while the trie is built (iterate it once).
     """
     # Every loop over `domains` runs in C (set operations, map, filter, compress): a Python
     # loop costs about 60 ns an entry, which is most of the work for millions of entries.
@@ -81,12 +82,12 @@ def split_public_suffixes(domains: Sequence[str]) -> tuple[Sequence[str], tuple[
     if not public:
         return domains, ()
     return (
-        tuple(filterfalse(public.__contains__, domains)),
+        filterfalse(public.__contains__, domains),
         tuple(filter(public.__contains__, domains)),
     )
 
 
-def split_url_rules(rules: Sequence[str]) -> tuple[Sequence[str], tuple[str, ...]]:
+def split_url_rules(rules: Sequence[str]) -> tuple[Iterable[str], tuple[str, ...]]:
     """(rules that cover subdomains, rules whose host is a public suffix), in list order.
 
     `rules` are normalised `host/path` texts (`NormalizedUrl.host_path`): a rule for

@@ -28,7 +28,7 @@ def test_platforms_and_tlds_are_split_off_in_list_order() -> None:
     )
     covering, exact = split_public_suffixes(domains)
     assert exact == ("github.io", "blogspot.com", "co.uk", "zzz-unknown-tld", "x.ck")
-    assert covering == (
+    assert tuple(covering) == (
         "adult-1.example",
         "www.adult-2.example",
         "someblog.blogspot.com",
@@ -82,6 +82,6 @@ def test_notice_counts_all_and_names_a_few() -> None:
 def test_url_rules_on_a_platform_are_split_off() -> None:
     rules = ("adult.example/a", "blogspot.com/some/path", "blog.blogspot.com/x", "github.io/")
     covering, exact = split_url_rules(rules)
-    assert covering == ("adult.example/a", "blog.blogspot.com/x")
+    assert tuple(covering) == ("adult.example/a", "blog.blogspot.com/x")
     assert exact == ("blogspot.com/some/path", "github.io/")
     assert split_url_rules(rules[:1]) == (rules[:1], ())
