@@ -340,7 +340,10 @@ def _check_cache(data_dir: Path | None) -> Path:
 
 
 def _report_problems(compiled: CompiledPolicy) -> None:
-    """Skipped list lines are reported, never silently dropped."""
+    """Skipped list lines are reported, never silently dropped; so are entries narrowed to one
+    host because they name a public suffix (one notice per list or setting)."""
+    for notice in compiled.notices:
+        print(f"abhaya: note: {notice}", file=sys.stderr)
     shown = compiled.problems[:20]
     for problem in shown:
         print(f"abhaya: skipped {problem}", file=sys.stderr)

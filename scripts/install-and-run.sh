@@ -10,6 +10,13 @@ if ! python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11
     as_root apt-get update
     as_root apt-get install -y python3 python3-venv python3-pip
 fi
+# Run again while the agent still runs, reinstalling would rewrite the files under it: say so
+# and stop instead (exit 75).  A .venv from before this check existed cannot ask; it installs.
+if [ -x .venv/bin/python ] && .venv/bin/python -c 'import abhaya.agent.running' 2>/dev/null; then
+    status=0
+    .venv/bin/python -m abhaya.agent.running "$@" || status=$?
+    [ "$status" -ne 75 ] || exit 75
+fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet .

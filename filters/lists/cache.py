@@ -6,17 +6,20 @@ cache folder and memory-mapped on the next load (well under a second, and only t
 lookups touch count against the process).
 
 Cache key: the list's absolute path, size and `st_mtime_ns` (every file of a UT1 folder), the
-format asked for, and `PARSER_VERSION`.  Hashing the contents would cost a full read of a 100 MB
-file on every start; list updates (downloads, copies, edits) always change the mtime, so the stat
-key is the usual build-tool trade-off.  The stat is taken before and after parsing, and a list
-that changed in between is not cached.  Bump `PARSER_VERSION` whenever parsing or normalisation
-changes what a list compiles to.
+format asked for, `PARSER_VERSION` and the layout of the trie keys (`domainset.KEY_FORMAT`), so
+a trie is never read with another layout than it was written with.  Hashing the contents would
+cost a full read of a 100 MB file on every start; list updates (downloads, copies, edits) always
+change the mtime, so the stat key is the usual build-tool trade-off.  The stat is taken before
+and after parsing, and a list that changed in between is not cached.  Bump `PARSER_VERSION`
+whenever parsing or normalisation changes what a list compiles to (2: entries that are public
+suffixes became exact entries).
 
 An entry is `<key>.domains.marisa`, `<key>.exceptions.marisa` and `<key>.json`; the JSON is
-written last and records the size and SHA-256 of both trie files, and the problems, skip counts
-and URL rules.  Every file is written to a temporary name and renamed into place.  An entry that
-is missing, stale or fails any check is rebuilt; a cache folder that cannot be written only costs
-speed (logged), never the list.
+written last and records the size and SHA-256 of both trie files, and the problems, skip counts,
+narrowed entries and URL rules (those that cover subdomains and those that do not).  Every file
+is written to a temporary name and renamed into place.  An entry that is missing, stale or fails
+any check is rebuilt; a cache folder that cannot be written only costs speed (logged), never the
+list.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from abhaya.filters.domainset import DomainSet, UrlRuleSet
+from abhaya.filters.domainset import KEY_FORMAT, DomainSet, UrlRuleSet
+from abhaya.filters.lists.narrow import Narrowed, split_public_suffixes, split_url_rules
 from abhaya.filters.lists.parse import (
     ListFormat,
     ListLoadError,
@@ -44,7 +48,7 @@ from abhaya.filters.lists.parse import (
 
 __all__ = ["PARSER_VERSION", "CompiledList", "load_list"]
 
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 _LOG = logging.getLogger(__name__)
 
 
@@ -59,6 +63,11 @@ class CompiledList:
     url_rules: UrlRuleSet
     problems: tuple[ListProblem, ...]
     skipped: Mapping[str, int]
+    narrowed: tuple[Narrowed, ...]
+    """Entries that are public suffixes, kept as exact entries: notices for the parent."""
+
+
+_PARTS = ("domains", "exceptions")
 
 
 class _StaleEntry(Exception):
@@ -98,14 +107,27 @@ def load_list(
 
 
 def _compile(source: str, category: str, parsed: ParsedList) -> CompiledList:
+    sets: list[DomainSet] = []
+    narrowed: list[Narrowed] = []
+    for part, entries in zip(_PARTS, (parsed.domains, parsed.exceptions), strict=True):
+        covering, exact = split_public_suffixes(entries)
+        sets.append(DomainSet.build(covering, exact))
+        notice = Narrowed.of(source if part == "domains" else f"{source} (@@ exceptions)", exact)
+        if notice is not None:
+            narrowed.append(notice)
+    covering_rules, exact_rules = split_url_rules(parsed.url_rules)
+    notice = Narrowed.of(f"{source} (URL rules)", exact_rules)
+    if notice is not None:
+        narrowed.append(notice)
     return CompiledList(
         source=source,
         category=category,
-        domains=DomainSet.build(parsed.domains),
-        exceptions=DomainSet.build(parsed.exceptions),
-        url_rules=UrlRuleSet.build(parsed.url_rules),
+        domains=sets[0],
+        exceptions=sets[1],
+        url_rules=UrlRuleSet.build(covering_rules, exact_rules),
         problems=parsed.problems,
         skipped=parsed.skipped,
+        narrowed=tuple(narrowed),
     )
 
 
@@ -123,7 +145,12 @@ def _key_material(source: Path, fmt: ListFormat) -> dict[str, Any]:
         except OSError as exc:
             raise ListLoadError(f"cannot read {file}: {exc.strerror or exc}") from exc
         stats.append([str(file), st.st_size, st.st_mtime_ns])
-    return {"version": PARSER_VERSION, "format": str(fmt), "files": stats}
+    return {
+        "version": PARSER_VERSION,
+        "keys": KEY_FORMAT,
+        "format": str(fmt),
+        "files": stats,
+    }
 
 
 def _entry_name(source: Path, material: dict[str, Any]) -> str:
@@ -151,12 +178,19 @@ def _read_entry(
     try:
         if meta["key"] != material:
             raise _StaleEntry("key does not match")
-        sets = [_open_set(cache_dir, meta[part]) for part in ("domains", "exceptions")]
+        sets = [_open_set(cache_dir, meta[part]) for part in _PARTS]
         problems = tuple(
             ListProblem(str(f), int(n), str(t), str(m)) for f, n, t, m in meta["problems"]
         )
         skipped = {str(k): int(v) for k, v in meta["skipped"].items()}
-        url_rules = UrlRuleSet.build(str(rule) for rule in meta["url_rules"])
+        url_rules = UrlRuleSet.build(
+            (str(rule) for rule in meta["url_rules"]),
+            (str(rule) for rule in meta["exact_url_rules"]),
+        )
+        narrowed = tuple(
+            Narrowed(str(s), int(n), tuple(str(e) for e in examples))
+            for s, n, examples in meta["narrowed"]
+        )
     except (KeyError, TypeError, ValueError, AttributeError, OSError) as exc:
         raise _StaleEntry(f"damaged entry: {exc!r}") from exc
     return CompiledList(
@@ -167,6 +201,7 @@ def _read_entry(
         url_rules=url_rules,
         problems=problems,
         skipped=MappingProxyType(skipped),
+        narrowed=narrowed,
     )
 
 
@@ -196,8 +231,10 @@ def _write_entry(
             "count": len(domains),
         }
     meta["url_rules"] = list(compiled.url_rules.rules())
+    meta["exact_url_rules"] = list(compiled.url_rules.exact_rules())
     meta["problems"] = [[p.file, p.line, p.text, p.message] for p in compiled.problems]
     meta["skipped"] = dict(compiled.skipped)
+    meta["narrowed"] = [[n.source, n.count, list(n.examples)] for n in compiled.narrowed]
     _write_atomic(cache_dir / f"{name}.json", json.dumps(meta, ensure_ascii=False))
     source_prefix = name.partition("-")[0] + "-"
     for old in cache_dir.glob(source_prefix + "*"):

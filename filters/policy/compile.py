@@ -22,6 +22,7 @@ from abhaya.filters.keywords import (
     parse_keyword_file,
 )
 from abhaya.filters.lists.cache import CompiledList, load_list
+from abhaya.filters.lists.narrow import Narrowed, split_public_suffixes, split_url_rules
 from abhaya.filters.lists.parse import ListFormat, ListLoadError
 from abhaya.filters.policy.load import PolicyError, default_policy_path, read_policy
 from abhaya.filters.policy.model import ZERO_TOLERANCE, Category, CategoryAction, Policy
@@ -91,6 +92,9 @@ class CompiledPolicy:
     """Skipped list and keyword lines, as `file:line: message: text`, for the parent to see."""
     inputs: tuple[Path, ...]
     """The policy file and every list it names: what a reload watches for changes."""
+    notices: tuple[str, ...] = ()
+    """List and allow entries that are public suffixes and so cover one host only (see
+    `abhaya.filters.lists.narrow`): not errors, but the parent should know."""
 
     def profile(self, name: str | None = None) -> ProfileRules:
         """The named profile, or the default; an unknown name is an error, never a silent allow."""
@@ -118,6 +122,7 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
     base = source.parent
     where = str(source)
     problems: list[str] = []
+    narrowed: list[Narrowed] = []
     lists: list[CompiledList] = []
     try:
         for ref in policy.blocklist:
@@ -134,6 +139,8 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
         raise PolicyError(where, [str(err)]) from err
     for compiled in allowed:
         problems.extend(str(problem) for problem in compiled.problems)
+    for compiled in (*lists, *allowed):
+        narrowed.extend(compiled.narrowed)
 
     entries: list[KeywordEntry] = []
     for keyword_ref in policy.keywords:
@@ -146,7 +153,7 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
         entries.extend(found)
         problems.extend(str(problem) for problem in keyword_problems)
 
-    passthrough, passthrough_urls = _entries(policy.passthrough, where, "passthrough")
+    passthrough, passthrough_urls = _entries(policy.passthrough, where, "passthrough", narrowed)
     if len(passthrough_urls):
         raise PolicyError(where, ["passthrough: entries are domains, not paths"])
 
@@ -170,7 +177,7 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
     )
     profiles: dict[str, ProfileRules] = {}
     for name, profile in policy.profiles.items():
-        allow_d, allow_u = _entries(profile.allow, where, f"profiles.{name}.allow")
+        allow_d, allow_u = _entries(profile.allow, where, f"profiles.{name}.allow", narrowed)
         block_d, block_u = _entries(profile.block, where, f"profiles.{name}.block")
         actions = {category: rule.action for category, rule in categories.items()}
         actions.update(profile.categories)
@@ -207,6 +214,7 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
         ),
         problems=tuple(problems),
         inputs=(source, *(_resolve(base, path) for path in _named_paths(policy))),
+        notices=tuple(str(notice) for notice in narrowed),
     )
 
 
@@ -222,8 +230,15 @@ def _resolve(base: Path, relative: str) -> Path:
     return path if path.is_absolute() else base / path
 
 
-def _entries(values: Iterable[str], where: str, setting: str) -> tuple[DomainSet, UrlRuleSet]:
-    """Split policy entries into domains and domain/path rules, normalising both."""
+def _entries(
+    values: Iterable[str], where: str, setting: str, narrowed: list[Narrowed] | None = None
+) -> tuple[DomainSet, UrlRuleSet]:
+    """Split policy entries into domains and domain/path rules, normalising both.
+
+    With `narrowed` (the allow side: passthrough and profile allows), a domain that is a public
+    suffix covers that host only, and a notice is added: allowing `github.io` must not allow
+    every site under it.  A profile's `block` entries are the parent's own and kept as written.
+    """
     domains: list[str] = []
     rules: list[str] = []
     for value in values:
@@ -238,4 +253,11 @@ def _entries(values: Iterable[str], where: str, setting: str) -> tuple[DomainSet
             raise PolicyError(
                 where, [f"{setting}: {value!r} is not a domain or URL: {err}"]
             ) from err
-    return DomainSet.build(domains), UrlRuleSet.build(rules)
+    if narrowed is None:
+        return DomainSet.build(domains), UrlRuleSet.build(rules)
+    covering, exact = split_public_suffixes(domains)
+    covering_rules, exact_rules = split_url_rules(rules)
+    notice = Narrowed.of(f"{where}: {setting}", [*exact, *exact_rules])
+    if notice is not None:
+        narrowed.append(notice)
+    return DomainSet.build(covering, exact), UrlRuleSet.build(covering_rules, exact_rules)

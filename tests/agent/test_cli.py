@@ -282,3 +282,23 @@ def test_a_keyring_that_cannot_be_asked_at_boot_exits_with_tempfail(
     result = _run_once(agent_process.folder, "--listen", "127.0.0.1:0", env=env)
     assert result.returncode == 75, result.stderr
     assert "keyring" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_reports_list_entries_narrowed_to_one_host(tmp_path: Path) -> None:
+    """A list naming the platform `blogspot.com` blocks that host, not every blog, and says so."""
+    policy = (
+        'version = 1\n[categories.adult]\naction = "block"\n'
+        '[[blocklist]]\npath = "adult.txt"\ncategory = "adult"\n'
+    )
+    policy_file = write_policy(tmp_path, policy, {"adult.txt": "blogspot.com\nadult.example\n"})
+    result = subprocess.run(
+        [*ABHAYA, "check", "--policy", str(policy_file), "https://someones-blog.blogspot.com/"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout)["action"] == "allow"
+    assert "abhaya: note: " in result.stderr
+    assert "adult.txt: 1 entry names a public suffix" in result.stderr
+    assert result.stderr.rstrip().endswith("not the sites under it: blogspot.com")

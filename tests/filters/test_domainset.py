@@ -139,3 +139,56 @@ def test_url_rule_set_lists_normalised_rules() -> None:
 def test_url_rule_set_names_invalid_rule() -> None:
     with pytest.raises(UrlError, match="exa mple"):
         UrlRuleSet.build(["exa mple.com/path"])
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("blogspot.com", "blogspot.com"),  # an exact entry covers its own host ...
+        ("someblog.blogspot.com", None),  # ... and nothing under it
+        ("a.b.blogspot.com", None),
+        ("listed.blogspot.com", "listed.blogspot.com"),  # a covering entry under it still does
+        ("x.listed.blogspot.com", "listed.blogspot.com"),
+        ("github.io", "github.io"),
+        ("page.github.io", None),
+        ("xgithub.io", None),
+        ("io", None),
+        ("example.com", "example.com"),
+        ("www.example.com", "example.com"),
+    ],
+)
+def test_exact_entries_cover_one_host(host: str, expected: str | None) -> None:
+    domains = DomainSet.build(
+        ["example.com", "listed.blogspot.com"], exact=["blogspot.com", "github.io"]
+    )
+    assert domains.match(host) == expected
+    assert (host in domains) is (expected is not None)
+    assert len(domains) == 4
+
+
+def test_exact_entries_survive_save_and_load(tmp_path: Path) -> None:
+    path = tmp_path / "set.marisa"
+    DomainSet.build(["example.com"], exact=["github.io"]).save(path)
+    loaded = DomainSet.load(path)
+    assert loaded.match("github.io") == "github.io"
+    assert loaded.match("page.github.io") is None
+    assert loaded.match("www.example.com") == "example.com"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://blogspot.com/some/path", "blogspot.com/some/path"),
+        ("https://blogspot.com/some/path/deeper", "blogspot.com/some/path"),
+        ("https://someblog.blogspot.com/some/path", None),  # an exact rule: its host only
+        ("https://blogspot.com/other", None),
+        ("https://x.listed.blogspot.com/p/1", "listed.blogspot.com/p"),
+        ("https://blogspot.com/p", None),
+    ],
+)
+def test_exact_url_rules_cover_their_host_only(url: str, expected: str | None) -> None:
+    rules = UrlRuleSet.build(["listed.blogspot.com/p"], exact=["blogspot.com/some/path"])
+    assert rules.match(parse_url(url)) == expected
+    assert rules.rules() == ("listed.blogspot.com/p",)
+    assert rules.exact_rules() == ("blogspot.com/some/path",)
+    assert len(rules) == 2

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from abhaya.filters.domainset import DomainSet, UrlRuleSet
 from abhaya.filters.lists import cache
 from abhaya.filters.lists.cache import CompiledList, load_list
 from abhaya.filters.lists.parse import ListFormat, ListLoadError, ParsedList, parse_list
@@ -152,6 +153,9 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "problems damaged": _edit_json(lambda m: m.update(problems=[[1, 2]])),
     "skipped damaged": _edit_json(lambda m: m.update(skipped=[1])),
     "url rules damaged": _edit_json(lambda m: m.update(url_rules=["exa mple/x"])),
+    "narrowed damaged": _edit_json(lambda m: m.update(narrowed=[["x", 1]])),
+    "narrowed missing": _edit_json(lambda m: m.pop("narrowed")),
+    "exact URL rules missing": _edit_json(lambda m: m.pop("exact_url_rules")),
     "count mismatch": _edit_json(lambda m: m.update(domains={**m["domains"], "count": 7})),  # type: ignore[dict-item]
     "digest mismatch": _edit_json(lambda m: m.update(domains={**m["domains"], "sha256": "0"})),  # type: ignore[dict-item]
 }
@@ -194,3 +198,80 @@ def test_missing_list_raises_load_error(tmp_path: Path, use_cache: bool) -> None
     with pytest.raises(ListLoadError, match="missing.txt"):
         load_list(path, "c", cache_dir=tmp_path / "cache" if use_cache else None)
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+
+
+PLATFORMS = (
+    "[Adblock Plus 2.0]\n||adult.example^\n||blogspot.com^\n||listed.blogspot.com^\n"
+    "||github.io^\n@@||pages.dev^\n@@||ok.adult.example^\n"
+)
+
+
+@pytest.mark.parametrize("use_cache", [False, True])
+def test_public_suffix_entries_cover_that_host_only(
+    tmp_path: Path, parse_calls: list[Path], use_cache: bool
+) -> None:
+    """A crawled list that names the platform blocks the platform's own host, not every blog."""
+    path = write_list(tmp_path, PLATFORMS)
+    cache_dir = tmp_path / "cache" if use_cache else None
+    for compiled in [load_list(path, "adult", cache_dir=cache_dir) for _ in range(2)]:
+        domains, exceptions = compiled.domains, compiled.exceptions
+        assert domains.match("blogspot.com") == "blogspot.com"
+        assert domains.match("someblog.blogspot.com") is None
+        assert domains.match("www.listed.blogspot.com") == "listed.blogspot.com"
+        assert domains.match("github.io") == "github.io"
+        assert domains.match("someone.github.io") is None
+        assert domains.match("www.adult.example") == "adult.example"
+        assert exceptions.match("pages.dev") == "pages.dev"
+        assert exceptions.match("anything.pages.dev") is None  # an exception is narrowed too
+        assert exceptions.match("x.ok.adult.example") == "ok.adult.example"
+        assert [(n.source, n.count, n.examples) for n in compiled.narrowed] == [
+            (str(path), 2, ("blogspot.com", "github.io")),
+            (f"{path} (@@ exceptions)", 1, ("pages.dev",)),
+        ]
+    assert len(parse_calls) == (1 if use_cache else 2)
+
+
+def test_an_entry_in_the_old_layout_is_rebuilt_not_read(
+    tmp_path: Path, parse_calls: list[Path]
+) -> None:
+    """A cache written before exact entries existed holds `blogspot.com` as a covering entry;
+    it is rebuilt (the key layout is part of the cache key), so no blog stays blocked."""
+    path, cache_dir = write_list(tmp_path, "blogspot.com\nadult.example\n"), tmp_path / "cache"
+    source = path.absolute()
+    st = path.stat()
+    old_key = {"version": 1, "format": "auto", "files": [[str(source), st.st_size, st.st_mtime_ns]]}
+    old = CompiledList(
+        source=str(path),
+        category="adult",
+        domains=DomainSet.build(["blogspot.com", "adult.example"]),
+        exceptions=DomainSet.empty(),
+        url_rules=UrlRuleSet.empty(),
+        problems=(),
+        skipped={},
+        narrowed=(),
+    )
+    old_name = cache._entry_name(source, old_key)
+    cache._write_entry(cache_dir, old_name, old_key, old)
+    compiled = load_list(path, "adult", cache_dir=cache_dir)
+    assert parse_calls == [path]
+    assert compiled.domains.match("someblog.blogspot.com") is None
+    assert compiled.domains.match("blogspot.com") == "blogspot.com"
+    assert not list(cache_dir.glob(old_name + "*"))  # the old entry was dropped
+
+
+def test_url_rules_on_a_platform_cover_its_host_only(
+    tmp_path: Path, parse_calls: list[Path]
+) -> None:
+    folder, cache_dir = tmp_path / "adult", tmp_path / "cache"
+    folder.mkdir()
+    (folder / "urls").write_text("blogspot.com/some/path\nnews.example/graphic\n", encoding="utf-8")
+    for _ in range(2):
+        compiled = load_list(folder, "adult", cache_dir=cache_dir)
+        rules = compiled.url_rules
+        assert rules.match(parse_url("https://blogspot.com/some/path/1")) == (
+            "blogspot.com/some/path"
+        )
+        assert rules.match(parse_url("https://someblog.blogspot.com/some/path")) is None
+        assert rules.match(parse_url("https://www.news.example/graphic")) == "news.example/graphic"
+        assert [(n.source, n.count) for n in compiled.narrowed] == [(f"{folder} (URL rules)", 1)]
+    assert len(parse_calls) == 1

@@ -1,4 +1,5 @@
-"""Profiles chosen by OS user: the lookup `compile_policy` builds from `users = [...]`."""
+"""Compiling a policy: profiles chosen by OS user (`users = [...]`), and list and allow entries
+that are public suffixes covering that host only."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from abhaya.filters.policy.compile import load_policy
-from tests.conftest import POLICY, write_policy
+from abhaya.filters.decide import decide
+from abhaya.filters.policy.compile import CompiledPolicy, load_policy
+from abhaya.filters.verdict import Action, RequestInfo
+from tests.conftest import MONDAY_MORNING, POLICY, write_policy
 
 WITH_USERS = POLICY.replace(
     "[profiles.teen]\n", '[profiles.teen]\nusers = ["ravi", "Meera"]\n'
@@ -34,3 +37,91 @@ def test_without_users_everybody_gets_the_default(tmp_path: Path) -> None:
     compiled = load_policy(write_policy(tmp_path))
     assert dict(compiled.users) == {}
     assert compiled.profile_for_user("ravi") is compiled.profile()
+
+
+PLATFORM_POLICY = """\
+version = 1
+default_profile = "child"
+passthrough = ["bank.example", "blogspot.com"]
+[categories.adult]
+action = "block"
+[profiles.child]
+allow = ["school.example", "github.io", "vercel.app/docs"]
+block = ["pages.dev"]
+[[blocklist]]
+path = "lists/adult.txt"
+category = "adult"
+[[allowlist]]
+path = "lists/allow.txt"
+"""
+LISTS = {
+    # A crawled list that names the platforms themselves next to sites on them.
+    "lists/adult.txt": "adult.example\nblogspot.com\nadult.blogspot.com\nco.uk\n"
+    "adult.github.io\nadult.vercel.app\n",
+    # An allow list that names a platform would allow every site on it.
+    "lists/allow.txt": "vercel.app\nlibrary.example\n",
+}
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> CompiledPolicy:
+    return load_policy(write_policy(tmp_path_factory.mktemp("policy"), PLATFORM_POLICY, LISTS))
+
+
+@pytest.mark.parametrize(
+    ("url", "action", "rule"),
+    [
+        ("https://blogspot.com/", Action.BLOCK, "blogspot.com"),
+        ("https://someones-blog.blogspot.com/", Action.ALLOW, ""),
+        ("https://adult.blogspot.com/", Action.BLOCK, "adult.blogspot.com"),
+        ("https://www.bbc.co.uk/", Action.ALLOW, ""),
+        ("https://www.adult.example/", Action.BLOCK, "adult.example"),
+        # A platform in an allow list or in a profile's allow does not allow its sites.
+        ("https://adult.github.io/", Action.BLOCK, "adult.github.io"),
+        ("https://github.io/", Action.ALLOW, "github.io"),
+        ("https://adult.vercel.app/", Action.BLOCK, "adult.vercel.app"),
+        ("https://vercel.app/", Action.ALLOW, "vercel.app"),
+        ("https://vercel.app/docs/x", Action.ALLOW, "vercel.app/docs"),
+        ("https://adult.vercel.app/docs/x", Action.BLOCK, "adult.vercel.app"),
+        ("https://www.library.example/", Action.ALLOW, "library.example"),
+        # A profile's own block entry is the parent's choice and is kept as written.
+        ("https://anything.pages.dev/", Action.BLOCK, "pages.dev"),
+    ],
+)
+def test_public_suffix_entries_cover_that_host_only(
+    compiled: CompiledPolicy, url: str, action: Action, rule: str
+) -> None:
+    verdict = decide(RequestInfo(url), compiled.profile(), MONDAY_MORNING)
+    assert (verdict.action, verdict.rule) == (action, rule)
+
+
+def test_passthrough_of_a_platform_covers_that_host_only(compiled: CompiledPolicy) -> None:
+    passthrough = compiled.book.passthrough
+    assert passthrough.match("blogspot.com") == "blogspot.com"
+    assert passthrough.match("someones-blog.blogspot.com") is None
+    assert passthrough.match("www.bank.example") == "bank.example"
+
+
+def test_narrowed_entries_are_reported_per_list_and_setting(
+    compiled: CompiledPolicy, tmp_path: Path
+) -> None:
+    notices = compiled.notices
+    assert len(notices) == 4, notices
+    adult, allow, passthrough, profile_allow = notices
+    assert "adult.txt: 2 entries name a public suffix" in adult
+    assert adult.endswith(": blogspot.com, co.uk")
+    assert "allow.txt: 1 entry names a public suffix" in allow
+    assert allow.endswith(": vercel.app")
+    assert passthrough.endswith(
+        "policy.toml: passthrough: 1 entry names a public suffix"
+        " (a platform whose sites belong to others, or a top-level"
+        " domain); each covers that exact host only, not the sites"
+        " under it: blogspot.com"
+    )
+    assert "profiles.child.allow: 2 entries" in profile_allow
+    assert profile_allow.endswith(": github.io, vercel.app/docs")
+    assert compiled.problems == ()  # notices are not skipped lines
+
+
+def test_a_policy_without_platform_entries_has_no_notices(tmp_path: Path) -> None:
+    assert load_policy(write_policy(tmp_path)).notices == ()
