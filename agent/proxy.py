@@ -77,6 +77,7 @@ class Agent:
         # Retention follows the policy in force at start; a reload applies at the next start.
         events = EventWriter(
             self.store.connect,
+            high_water=self.store.high_water,
             retention=RetentionPolicy(settings.retention_days, settings.alert_retention_days),
         )
         self.services = Services(
@@ -89,7 +90,7 @@ class Agent:
         )
         self.sessions = SessionStore(clock)
         control = ControlApi(
-            self.store, self.services, ParentPin(self.store.connect, events, clock), self.sessions
+            self.store, self.services, ParentPin(self.store, events, clock), self.sessions
         )
         self.api = ApiServer(
             control, self.services.api, config.data_dir, config.api_host, config.api_port
