@@ -4,8 +4,9 @@ A committed event lives in the WAL until a checkpoint copies it into the databas
 WAL is deleted, truncated or has one byte flipped (its frames carry checksums, and SQLite
 silently ignores every frame from the first bad one on), the database opens cleanly with fewer
 events than were committed: nothing inside it can tell.  So the writer records the id of the
-last committed event in a sealed file (`events.mark`, see `sealed`) after commits (at most once
-per `interval`, and at close), and `check_at_open` compares it with what the database has.
+last committed event in a sealed file (`events.mark`, see `sealed`) after commits - at most
+once per `interval` while events keep coming, within `interval` once they stop, and at close -
+and `check_at_open` compares it with what the database has.
 
 The comparison uses `sqlite_sequence`, not max(id): the events table is AUTOINCREMENT, so the
 sequence remembers the largest id ever given even after retention deletes the newest rows, and
@@ -81,6 +82,15 @@ class HighWaterMark:
         now = self._clock()
         if self._written_at is None or now - self._written_at >= self._interval:
             self.flush()
+
+    def due_in(self) -> float | None:
+        """Seconds until a recorded-but-unwritten id is due (None: nothing waits).  The writer
+        waits on its queue no longer than this, so an idle writer writes the mark promptly."""
+        if self._pending is None:
+            return None
+        if self._written_at is None:
+            return 0.0
+        return max(0.0, self._written_at + self._interval - self._clock())
 
     def flush(self) -> None:
         """Write a recorded-but-not-yet-written id (at close).  Never raises, like committed."""

@@ -54,10 +54,12 @@ def reset_pin(data_dir: Path, *, now: Callable[[], datetime] = utc_now) -> str:
     if not path.exists():
         return f"{message}. (There is no event history yet to record it in.)"
     try:
-        with contextlib.closing(open_connection(path, key)) as conn:
-            with driver.transaction(conn):
-                insert_events(conn, [Event(time=moment, kind=EventKind.PROTECTION, detail=message)])
-                insert_alert(conn, Alert(moment, "pin_reset", AlertSeverity.WARNING, message))
+        with (
+            contextlib.closing(open_connection(path, key)) as conn,
+            driver.transaction(conn),
+        ):
+            insert_events(conn, [Event(time=moment, kind=EventKind.PROTECTION, detail=message)])
+            insert_alert(conn, Alert(moment, "pin_reset", AlertSeverity.WARNING, message))
     except driver.Error as error:
         log.error("the PIN reset could not be recorded in the event history: %s", error)
         return f"{message}. (It could not be recorded in the event history: {error}.)"

@@ -356,12 +356,14 @@ class EventWriter:
                 # A backlog is deleted one chunk per pass, between batches, so a first run after
                 # months offline never stops the queue from draining.
                 next_retention = time.monotonic() + (0.0 if more else self._retention_interval)
-            wait = None
-            if self._retention is not None:
-                wait = max(0.0, next_retention - time.monotonic())
+            waits = [] if self._retention is None else [next_retention - time.monotonic()]
+            if self._high_water is not None and (due := self._high_water.due_in()) is not None:
+                waits.append(due)
             try:
-                first = self._queue.get(timeout=wait)
+                first = self._queue.get(timeout=max(0.0, min(waits)) if waits else None)
             except queue.Empty:
+                if self._high_water is not None and self._high_water.due_in() == 0.0:
+                    self._high_water.flush()
                 continue
             events, flushes, stop = self._gather(first)
             self._stop_seen = stop
