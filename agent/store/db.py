@@ -172,7 +172,7 @@ def _settle(path: Path, key: DatabaseKey, recovery: Recovery | None, moment: dat
             check_at_open(conn, high_water, moment)
         finally:
             conn.close()
-    except driver.Error as error:
+    except (driver.Error, OSError) as error:
         raise StoreError(f"{path}: cannot be written at open: {error}") from error
     return Store(path, key, security, high_water, recovery, problem)
 

@@ -127,8 +127,11 @@ class SecuritySettings:
         """At open: put back a marker lost while the file still holds a PIN."""
         with self._lock:
             if PIN_HASH_KEY in self._read() and not self._marker.is_set():
-                log.warning("the record that a parent PIN is set was missing; recorded again")
-                self._marker.set()
+                log.warning("the record that a parent PIN is set was missing; recording it again")
+                try:
+                    self._marker.set()
+                except SecuritySettingsError as error:  # the PIN itself is intact: go on
+                    log.error("%s", error)
 
     def _read(self) -> dict[str, str]:
         try:

@@ -349,6 +349,8 @@ class EventWriter:
                 log.exception("on_fatal raised")
 
     def _loop(self, conn: sqlite3.Connection) -> None:
+        if self._notes:  # a restart is recorded at once, not with whatever comes next
+            self._write(conn, [])
         next_retention = time.monotonic()
         while True:
             if self._retention is not None and time.monotonic() >= next_retention:
@@ -418,10 +420,11 @@ class EventWriter:
         After WRITE_ATTEMPTS failures the batch is counted as failed (and that count is
         recorded once the database works again) rather than blocking the queue forever.
         """
+        # The counts and notes are only taken off once they are committed: a batch that fails,
+        # or dies with the loop, leaves them to be recorded by the next one.
         with self._lock:
-            dropped, self._dropped_pending = self._dropped_pending, 0
-            failed, self._failed_pending = self._failed_pending, 0
-        notes, self._notes = self._notes, []
+            dropped, failed = self._dropped_pending, self._failed_pending
+        notes = list(self._notes)
         batch = [*events, *notes]
         for count, why in ((dropped, "the event queue was full"), (failed, WRITE_FAILED)):
             if count:
@@ -441,18 +444,21 @@ class EventWriter:
                 self._closing.wait(RETRY_BACKOFF_S * attempt)
                 continue
             self._in_flight = []
-            if last_id:
-                with self._lock:
+            del self._notes[: len(notes)]
+            with self._lock:
+                self._dropped_pending -= dropped
+                self._failed_pending -= failed
+                if last_id:
                     self._last_committed_id = last_id
+            if last_id:
                 if self._high_water is not None:
                     self._high_water.committed(last_id)
                 if self._on_commit is not None:
                     self._on_commit(last_id)
             return
-        self._notes = notes + self._notes
+        self._in_flight = []  # counted here, not again if the loop fails later
         with self._lock:
-            self._dropped_pending += dropped
-            self._failed_pending += failed + len(events)
+            self._failed_pending += len(events)
             self._failed_total += len(events)
 
     def _commit(self, conn: sqlite3.Connection, batch: list[Event]) -> int:

@@ -267,6 +267,10 @@ def test_the_writer_restarts_after_an_unexpected_error_and_records_it(store: Sto
         writer.submit(make_event(detail="lost 1"))
         writer.submit(make_event(detail="lost 2"))
         assert writer.flush() is False  # the batch died with the loop, and flush says so
+        assert writer.flush()
+        with contextlib.closing(store.connect(read_only=True)) as conn:
+            kinds = [row[0] for row in conn.execute("SELECT kind FROM events ORDER BY id")]
+        assert kinds == ["verdict", "fault"]  # the restart is recorded at once
         writer.submit(make_event(detail="after"))
         assert writer.flush()
         health = writer.health()
@@ -275,10 +279,9 @@ def test_the_writer_restarts_after_an_unexpected_error_and_records_it(store: Sto
     assert len(opened) == 2  # a fresh connection after the failure
     with contextlib.closing(store.connect(read_only=True)) as conn:
         rows = conn.execute("SELECT kind, detail FROM events ORDER BY id").fetchall()
-    assert rows[0] == ("verdict", "before")
-    kinds = [kind for kind, _ in rows[1:]]
-    assert sorted(kinds) == ["fault", "verdict"]
-    (fault,) = [detail for kind, detail in rows if kind == "fault"]
+    assert [row[0] for row in rows] == ["verdict", "fault", "verdict"]
+    assert (rows[0][1], rows[2][1]) == ("before", "after")
+    fault = rows[1][1]
     assert "RuntimeError: injected failure" in fault
     assert "restart 1" in fault and "2 events it was writing were lost" in fault
 
