@@ -43,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "reset-pin":
+            return _reset_pin(args)
         return _parent_command(args)
     except _configuration_errors(args.command) as err:
         print(f"abhaya: {err}", file=sys.stderr)
@@ -55,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _configuration_errors(command: str) -> tuple[type[Exception], ...]:
     """What `run` and `check` raise for a setting, policy or store that cannot be used.  A
     parent command raises none of the latter two, and importing them would load the store."""
-    if command not in ("run", "check"):
+    if command not in ("run", "check", "reset-pin"):
         return (ConfigError,)
     from abhaya.agent.store import StoreError
     from abhaya.filters.policy.load import PolicyError
@@ -78,6 +80,16 @@ def _run_for_a_service_manager(args: argparse.Namespace) -> int:
             traceback.print_exc()
         print(f"abhaya: {err}", file=sys.stderr)
         return int(status)
+
+
+def _reset_pin(args: argparse.Namespace) -> int:
+    """The administrator's way back (`agent/store/pin_reset.py`): it needs the agent's data
+    folder and database key, which the child's account has neither of; never over the API."""
+    from abhaya.agent.store import reset_pin
+
+    data_dir = (args.data_dir or default_data_dir()).expanduser().absolute()
+    print(f"abhaya: {reset_pin(data_dir)}", flush=True)
+    return 0
 
 
 def _parent_command(args: argparse.Namespace) -> int:
@@ -209,6 +221,17 @@ def _parser() -> argparse.ArgumentParser:
         "apply", help="validate a policy file and put it in force (refused: nothing changes)"
     )
     policy_apply.add_argument("file", type=Path, metavar="FILE")
+    reset_pin = commands.add_parser(
+        "reset-pin",
+        help="clear a forgotten or refused parent PIN (run as the agent's user, on this "
+        "computer; recorded for parents)",
+    )
+    reset_pin.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"the agent's data folder (default {default_data_dir()})",
+    )
     parent_commands = (status, set_pin, events, export, pause, resume, requests, approve, deny)
     for command in (*parent_commands, alerts, ack, policy_show, policy_apply):
         command.add_argument(

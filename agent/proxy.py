@@ -27,7 +27,7 @@ from abhaya.agent.api.sessions import SessionStore
 from abhaya.agent.approvals import AccessDesk, request_lifetime
 from abhaya.agent.ca import CaFiles, ensure_ca
 from abhaya.agent.config import RunConfig
-from abhaya.agent.exits import ListenError
+from abhaya.agent.exits import FatalError, ListenError
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.services import Services, utc_now
@@ -99,7 +99,9 @@ class Agent:
         # Retention follows the policy in force at start; a reload applies at the next start.
         events = EventWriter(
             self.store.connect,
+            high_water=self.store.high_water,
             retention=RetentionPolicy(settings.retention_days, settings.alert_retention_days),
+            on_fatal=self._writer_gave_up,
         )
         self.services = Services(
             policy=policy,
@@ -110,16 +112,15 @@ class Agent:
             clock=clock,
         )
         self.sessions = SessionStore(clock)
-        control = ControlApi(
-            self.store, self.services, ParentPin(self.store.connect, events, clock), self.sessions
-        )
+        self.pin = ParentPin(self.store, events, clock)
+        control = ControlApi(self.store, self.services, self.pin, self.sessions)
         self.api = ApiServer(
             control, self.services.api, config.data_dir, config.api_host, config.api_port
         )
         self.watcher = PolicyWatcher(policy, events, clock, config.reload_interval)
         self._extra = list(extra_addons)
         self._master: master.Master | None = None
-        self._startup_error: ListenError | None = None
+        self._stop_error: ListenError | FatalError | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.addresses: list[Address] = []
 
@@ -169,8 +170,8 @@ class Agent:
             await proxy.run()
         finally:
             await self._close(proxy, watcher, ready)
-        if self._startup_error is not None:
-            raise self._startup_error
+        if self._stop_error is not None:
+            raise self._stop_error
 
     async def _close(
         self, proxy: master.Master, watcher: asyncio.Task[None], ready: asyncio.Task[None]
@@ -235,7 +236,7 @@ class Agent:
                 number = error.errno if isinstance(error, OSError) else None
                 reason = getattr(error, "__cause__", None) or error
                 shown = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
-                self._startup_error = ListenError(
+                self._stop_error = ListenError(
                     f"--listen {shown}:{self.config.port}: cannot listen there ({reason})",
                     number,
                 )
@@ -248,5 +249,14 @@ class Agent:
 
     def pin_is_set(self) -> bool:
         """Whether a parent PIN is set; until it is, anyone at the computer can set one."""
-        # Read-only: a second ParentPin on the same storage only reads the hash's presence.
-        return ParentPin(self.store.connect, self.services.events, self.services.clock).is_set()
+        return self.pin.is_set()
+
+    def _writer_gave_up(self, message: str) -> None:
+        """The event writer could not be restarted: stop loudly rather than filter on without
+        a record (a service manager restarts the agent; the status says why).  Runs on the
+        writer's thread, so the stop is handed to the event loop."""
+        log.critical("stopping: %s", message)
+        self._stop_error = FatalError(f"the event store failed for good: {message}")
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.shutdown)

@@ -106,6 +106,14 @@ def status(data_dir: Path) -> int:
             f"  events lost since start: {store['dropped_events']} dropped, "
             f"{store['failed_events']} not written"
         )
+    if store["writer_restarts"] or not store["writer_running"]:
+        state = "running" if store["writer_running"] else "STOPPED"
+        lines.append(
+            f"  event writer: {state}, restarted {store['writer_restarts']} times"
+            + (f"; last error: {store['writer_last_error']}" if store["writer_last_error"] else "")
+        )
+    if store["security_problem"]:
+        lines.append(f"  PIN settings refused: {store['security_problem']} (see abhaya reset-pin)")
     tamper = record["last_tamper"]
     lines.append(
         f"  last tamper event: {shown_time(tamper['time'], zone)} {tamper['detail']}"

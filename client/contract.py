@@ -126,6 +126,13 @@ class StoreSummary(TypedDict):
     replaced_at_start: str | None
     dropped_events: int
     failed_events: int
+    writer_running: bool
+    """The event writer's thread runs (False only on the way to a stop)."""
+    writer_restarts: int
+    """Times the event writer recovered from an unexpected error since start."""
+    writer_last_error: str | None
+    security_problem: str | None
+    """Why the PIN and security settings were refused at start (damaged or missing), or None."""
 
 
 class Today(TypedDict):

@@ -2,20 +2,20 @@
 
 The PIN is 4 to 12 ASCII digits, short enough to type on the tray and long enough to choose
 well; only its argon2id hash (argon2-cffi's defaults: 64 MiB, 3 passes) is stored, in the
-settings table of the encrypted store.  A short PIN falls to guessing if guessing is free, so
-after MAX_FAILURES wrong PINs in a row logins are refused for FIRST_LOCK, doubling with every
-further failure up to MAX_LOCK.  The count and the lock-until time are stored with the hash, so
-restarting the agent does not reset them, and each wrong PIN is recorded as an event for the
-parent.  Verification is serialised by a lock: parallel guesses cannot outrun the count, and
-only one 64 MiB hash runs at a time.
+store's sealed security settings (`store.security`: a file of its own, so a damaged event
+database never resets the PIN; when those settings are damaged or missing the PIN can be
+neither checked nor set until an administrator runs `abhaya reset-pin`).  A short PIN falls to
+guessing if guessing is free, so after MAX_FAILURES wrong PINs in a row logins are refused for
+FIRST_LOCK, doubling with every further failure up to MAX_LOCK.  The count and the lock-until
+time are stored with the hash, so restarting the agent does not reset them, and each wrong PIN
+is recorded as an event for the parent.  Verification is serialised by a lock: parallel guesses
+cannot outrun the count, and only one 64 MiB hash runs at a time.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
-import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from abhaya.agent.store import Event, EventKind, EventWriter
+from abhaya.agent.store import Event, EventKind, EventWriter, Store
 from abhaya.agent.store import settings as stored
+from abhaya.agent.store.security import SecuritySettingsError
 from abhaya.client.contract import PIN_RULE
 
 _PIN_PATTERN = re.compile(r"[0-9]{4,12}")
@@ -83,7 +84,7 @@ class PinLockedError(PinError):
 
 
 class PinStoreError(PinError):
-    """The stored PIN hash cannot be read (damage); the parent must reset it."""
+    """The stored PIN cannot be read or written (damage); an administrator must reset it."""
 
 
 def check_format(value: object, field: str) -> str:
@@ -108,34 +109,37 @@ def _seconds(span: timedelta) -> int:
 
 
 class ParentPin:
-    """The PIN kept in the store's settings.  Thread-safe; every method opens its own connection.
+    """The PIN kept in the store's security settings.  Thread-safe.
 
-    `connect` gives a writable store connection, `events` records wrong PINs, `clock` is the
-    agent's aware "now" (tests move it instead of sleeping).
+    `store` gives the security settings, `events` records wrong PINs, `clock` is the agent's
+    aware "now" (tests move it instead of sleeping).
     """
 
     def __init__(
         self,
-        connect: Callable[[], sqlite3.Connection],
+        store: Store,
         events: EventWriter,
         clock: Callable[[], datetime],
         hasher: PasswordHasher | None = None,
     ) -> None:
-        self._connect = connect
+        self._security = store.security
         self._events = events
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
         self._lock = threading.Lock()
 
     def is_set(self) -> bool:
-        with contextlib.closing(self._connect()) as conn:
-            return stored.get_text(conn, HASH_KEY) is not None
+        """True when a PIN is set - and when the settings are refused, so nobody gets in."""
+        try:
+            return HASH_KEY in self._security.read()
+        except SecuritySettingsError:
+            return True
 
     def verify(self, pin: object, field: str = "pin") -> None:
         """Return if `pin` is the parent PIN; otherwise raise the PinError that says why."""
         text = check_format(pin, field)
-        with self._lock, contextlib.closing(self._connect()) as conn:
-            self._verify(conn, text)
+        with self._lock:
+            self._verify(self._read(), text)
 
     def change(self, new: object, old: object | None) -> None:
         """Set the PIN to `new`; `old` must be the current PIN when one is set.
@@ -143,41 +147,57 @@ class ParentPin:
         Setting a PIN clears any lock-out.  A wrong `old` counts as a wrong PIN.
         """
         new_text = check_format(new, "new")
-        with self._lock, contextlib.closing(self._connect()) as conn:
-            if stored.get_text(conn, HASH_KEY) is not None:
+        with self._lock:
+            values = self._read()
+            if HASH_KEY in values:
                 if old is None:
                     raise PinRequiredError("old: a PIN is set; give the current PIN to change it")
-                self._verify(conn, check_format(old, "old"))
+                self._verify(values, check_format(old, "old"))
             digest = self._hasher.hash(new_text)
-            with stored.transaction(conn):
-                stored.put(conn, {HASH_KEY: digest, FAILURES_KEY: None, LOCKED_UNTIL_KEY: None})
+            self._write({HASH_KEY: digest, FAILURES_KEY: None, LOCKED_UNTIL_KEY: None})
 
-    def _verify(self, conn: sqlite3.Connection, pin: str) -> None:
+    def _read(self) -> dict[str, str]:
+        try:
+            return self._security.read()
+        except SecuritySettingsError as error:
+            raise PinStoreError(str(error)) from None
+
+    def _write(self, values: dict[str, str | int | datetime | None]) -> None:
+        try:
+            self._security.update(values)
+        except (SecuritySettingsError, OSError) as error:
+            raise PinStoreError(f"the PIN settings cannot be written: {error}") from None
+
+    def _verify(self, values: dict[str, str], pin: str) -> None:
         """The check itself; the caller holds `self._lock`."""
-        digest = stored.get_text(conn, HASH_KEY)
+        digest = values.get(HASH_KEY)
         if digest is None:
             raise PinNotSetError("no parent PIN is set yet; set one first (abhaya set-pin)")
         now = self._clock()
-        locked_until = stored.get_time(conn, LOCKED_UNTIL_KEY)
+        try:
+            locked_until = stored.parse_time(LOCKED_UNTIL_KEY, values.get(LOCKED_UNTIL_KEY))
+            failures = stored.parse_int(FAILURES_KEY, values.get(FAILURES_KEY), 0) + 1
+        except stored.SettingError as damaged:
+            raise PinStoreError(str(damaged)) from None
         if locked_until is not None and now < locked_until:
             raise PinLockedError(_seconds(locked_until - now))
         if self._matches(digest, pin):
-            updates: dict[str, str | None] = {FAILURES_KEY: None, LOCKED_UNTIL_KEY: None}
+            updates: dict[str, str | int | datetime | None] = {
+                FAILURES_KEY: None,
+                LOCKED_UNTIL_KEY: None,
+            }
             if self._hasher.check_needs_rehash(digest):
                 updates[HASH_KEY] = self._hasher.hash(pin)
-            with stored.transaction(conn):
-                stored.put(conn, updates)
+            if updates.keys() & values.keys() or HASH_KEY in updates:
+                self._write(updates)
             return
-        with stored.transaction(conn):
-            failures = stored.get_int(conn, FAILURES_KEY, 0) + 1
-            locked_for = lock_duration(failures)
-            stored.put(
-                conn,
-                {
-                    FAILURES_KEY: failures,
-                    LOCKED_UNTIL_KEY: None if locked_for is None else now + locked_for,
-                },
-            )
+        locked_for = lock_duration(failures)
+        self._write(
+            {
+                FAILURES_KEY: failures,
+                LOCKED_UNTIL_KEY: None if locked_for is None else now + locked_for,
+            }
+        )
         error = WrongPinError(failures, locked_for)
         self._events.submit(
             Event(time=now, kind=EventKind.PIN_FAILED, detail=f"{error} ({failures} in a row)")

@@ -188,6 +188,7 @@ class ControlApi:
             alerts = list_alerts(conn)
         writer = self._services.events
         recovery = self._store.recovery
+        health = writer.health()
         answer: contract.Status = {
             "api_version": contract.API_VERSION,
             "protection": "on" if paused_until is None else "paused",
@@ -202,8 +203,12 @@ class ControlApi:
                 "key_mode": str(self._store.key_mode),
                 "key_note": self._store.key_mode.note,
                 "replaced_at_start": None if recovery is None else recovery.reason,
-                "dropped_events": writer.dropped_total,
-                "failed_events": writer.failed_total,
+                "dropped_events": health.dropped,
+                "failed_events": health.failed,
+                "writer_running": health.alive,
+                "writer_restarts": health.restarts,
+                "writer_last_error": health.last_error,
+                "security_problem": self._store.security_problem,
             },
             "today": {
                 "total": today.total,

@@ -17,6 +17,7 @@ StoreError and the file is left where it is.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,8 +28,11 @@ from abhaya.agent.store import driver
 from abhaya.agent.store.alerts import Alert, AlertSeverity, insert_alert
 from abhaya.agent.store.errors import StoreError
 from abhaya.agent.store.events import Event, EventKind, insert_events
+from abhaya.agent.store.highwater import MARK_FILE_NAME, HighWaterMark, check_at_open
 from abhaya.agent.store.keys import DatabaseKey, KeyMissingError, KeyMode, load_or_create_key
 from abhaya.agent.store.migrations import migrate
+from abhaya.agent.store.sealed import FILE_MODE, FOLDER_MODE
+from abhaya.agent.store.security import SecuritySettings, settle_at_open
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +60,20 @@ class Recovery:
 
 @dataclass(frozen=True, slots=True)
 class Store:
-    """An opened, checked, migrated store.  Each thread makes its own connection."""
+    """An opened, checked, migrated store.  Each thread makes its own connection.
+
+    `security` holds the parent PIN and the pause end, apart from the database (see
+    `security`); `high_water` is the mark of committed events that the EventWriter keeps
+    (pass it as `EventWriter(store.connect, high_water=store.high_water)`).
+    `security_problem` says why the security settings were refused at open (None if not).
+    """
 
     path: Path
     key: DatabaseKey = field(repr=False)
+    security: SecuritySettings = field(repr=False, compare=False)
+    high_water: HighWaterMark = field(repr=False, compare=False)
     recovery: Recovery | None = None
+    security_problem: str | None = None
 
     @property
     def key_mode(self) -> KeyMode:
@@ -79,8 +92,11 @@ def open_connection(path: Path, key: DatabaseKey, *, read_only: bool = False) ->
     """Open and key `path`, proving the key by reading the schema, and set the pragmas.
 
     Raises the driver's DatabaseError for a wrong key or a file that is not a database.
-    A read-only connection leaves the journal mode as the file has it.
+    A read-only connection leaves the journal mode as the file has it.  A new database file
+    is created 0600 first: SQLite gives its -wal and -shm files the database's mode.
     """
+    if not read_only:
+        create_private(path)
     conn = driver.raw_connect(path, timeout=BUSY_TIMEOUT_S, read_only=read_only)
     ready = False
     try:
@@ -111,9 +127,11 @@ def open_store(data_dir: Path, *, now: Callable[[], datetime] = utc_now) -> Stor
     StoreError when the store cannot be used at all (keyring unreachable while it holds the
     key, database locked, schema newer than this code, the replacement failing too).
     """
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+    os.chmod(data_dir, FOLDER_MODE)
     path = data_dir / DB_FILE_NAME
     existed = path.exists()
+    tighten_modes(path)
     try:
         key = load_or_create_key(data_dir, may_create=not existed)
     except KeyMissingError:
@@ -121,20 +139,62 @@ def open_store(data_dir: Path, *, now: Callable[[], datetime] = utc_now) -> Stor
     if existed and (reason := check_database(path, key)) is not None:
         return _replace(path, key, reason, now())
     _migrate(path, key)
-    return Store(path, key)
+    return _settle(path, key, None, now())
 
 
 def _replace(path: Path, key: DatabaseKey | None, reason: str, moment: datetime) -> Store:
     """Move the database aside, start a fresh one (with a new key if the old one is gone),
-    and record why.  Called at most once per open_store: nothing here calls back into it."""
+    and record why.  Called at most once per open_store: nothing here calls back into it.
+
+    The high-water mark counted the old database's events; it goes with it, so the fresh
+    database is not reported as missing them (the replacement itself is the tamper event).
+    """
     log.error("event database replaced: %s", reason)
     moved = quarantine(path, moment)
+    path.with_name(MARK_FILE_NAME).unlink(missing_ok=True)
     if key is None:
         key = load_or_create_key(path.parent, may_create=True)
     recovery = Recovery(reason, moved)
     _migrate(path, key)
     _record_recovery(path, key, recovery, moment)
-    return Store(path, key, recovery)
+    return _settle(path, key, recovery, moment)
+
+
+def _settle(path: Path, key: DatabaseKey, recovery: Recovery | None, moment: datetime) -> Store:
+    """Check what lives outside the database: the security settings and the high-water mark
+    (each records its own tamper event), then hand out the Store."""
+    security = SecuritySettings(path.parent, key)
+    high_water = HighWaterMark(path.with_name(MARK_FILE_NAME), key.raw)
+    try:
+        conn = open_connection(path, key)
+        try:
+            problem = settle_at_open(conn, security, moment)
+            check_at_open(conn, high_water, moment)
+        finally:
+            conn.close()
+    except (driver.Error, OSError) as error:
+        raise StoreError(f"{path}: cannot be written at open: {error}") from error
+    return Store(path, key, security, high_water, recovery, problem)
+
+
+def create_private(path: Path) -> None:
+    """Create `path` empty with mode 0600 unless it exists (SQLite then fills it)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def tighten_modes(path: Path) -> None:
+    """Set the database and its side files to 0600 (stores made by older versions were 0644)."""
+    for suffix in ("", *SIDE_FILE_SUFFIXES):
+        side = path.with_name(path.name + suffix)
+        try:
+            os.chmod(side, FILE_MODE)
+        except FileNotFoundError:
+            continue
 
 
 def check_database(path: Path, key: DatabaseKey) -> str | None:

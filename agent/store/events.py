@@ -8,15 +8,19 @@ microseconds keep the order of events that happen within one millisecond.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
+MAX_FIELD_CHARS = 4096
+"""Longest text kept in one field of an event; longer text is cut and the cut is stated."""
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 class EventKind(StrEnum):
@@ -30,6 +34,7 @@ class EventKind(StrEnum):
     ACCESS_DECISION = "access_decision"  # a parent approved or denied a request
     PROTECTION = "protection"  # filtering paused or resumed, policy changed
     APP = "app"  # the app monitor blocked or limited an application
+    FAULT = "fault"  # a part of the agent failed and was restarted (the event writer, ...)
 
 
 def to_us(moment: datetime) -> int:
@@ -49,9 +54,13 @@ def url_without_query(url: str) -> str:
 
     Search terms and tokens live in the query; credentials in the user-info part.  The parent
     needs the page, not those, so only scheme, host, port and path are kept unless the policy
-    explicitly asks for full URLs.
+    explicitly asks for full URLs.  Never raises: a URL that `urlsplit` refuses (a Host of
+    `[x` makes an "Invalid IPv6 URL") is cut by hand at the same places instead.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _cut_by_hand(url)
     host = parts.hostname or ""
     if ":" in host:  # IPv6 literal: urlsplit strips the brackets, urlunsplit needs them back
         host = f"[{host}]"
@@ -61,6 +70,39 @@ def url_without_query(url: str) -> str:
         port = None
     netloc = host if port is None else f"{host}:{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _cut_by_hand(url: str) -> str:
+    """Drop the query, the fragment and the user-info of a URL too malformed to parse."""
+    url = re.split(r"[?#]", url, maxsplit=1)[0]
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
+
+
+def storable_text(text: str, limit: int = MAX_FIELD_CHARS) -> str:
+    """`text` as SQLite can always store it: lone surrogates escaped, at most `limit` chars.
+
+    Undecodable request bytes reach us as lone surrogates (Python's surrogateescape: byte 0xDF
+    becomes U+DCDF), which UTF-8 cannot encode; they are written as visible escapes (`\\xdf`
+    for an escaped byte, `\\ud800` otherwise) so the parent still sees that odd bytes were
+    there.  Text over `limit` is cut and says how much was cut.  Never raises.
+    """
+    if not text.isascii():
+        text = _SURROGATES.sub(_escape_surrogate, text)
+    if len(text) > limit:
+        cut = len(text) - limit
+        text = f"{text[:limit]}... [{cut} more characters not kept]"
+    return text
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # one undecodable byte, kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +127,22 @@ class Event:
     """The name of that process (the browser or app), when known."""
 
     def __post_init__(self) -> None:
+        """Refuse a naive time; make every text field storable (see `storable_text`).
+
+        Done here, on the thread that builds the event, so a hostile request can never make
+        the writer's batch fail: whatever bytes it had, the event can be stored.
+        """
         if self.time.tzinfo is None:
             raise ValueError("Event.time must be timezone-aware (UTC)")
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            text = value if isinstance(value, str) else str(value)
+            safe = storable_text(text)
+            if safe is not value:
+                object.__setattr__(self, name, safe)
+
+
+_TEXT_FIELDS = tuple(f.name for f in fields(Event) if f.name not in ("time", "kind"))
 
 
 @dataclass(frozen=True, slots=True)

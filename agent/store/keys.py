@@ -31,6 +31,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError
 
 from abhaya.agent.store.errors import StoreError
+from abhaya.agent.store.sealed import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +201,7 @@ def _write_key_file(key_file: Path, raw: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    _fsync_dir(key_file.parent)
+    fsync_dir(key_file.parent)
 
 
 def _read_key_file(key_file: Path) -> bytes:
@@ -230,15 +231,3 @@ def _parse_hex(text: str, where: str) -> bytes:
     if len(raw) != KEY_BYTES:
         raise KeyFileError(f"{where} holds {len(raw)} bytes, not {KEY_BYTES}")
     return raw
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the new directory entry durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

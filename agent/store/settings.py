@@ -35,7 +35,33 @@ def get_text(conn: sqlite3.Connection, key: str) -> str | None:
 
 def get_int(conn: sqlite3.Connection, key: str, default: int) -> int:
     """`key` as an integer, `default` when unset; SettingError when it is not an integer."""
-    text = get_text(conn, key)
+    return parse_int(key, get_text(conn, key), default)
+
+
+def get_time(conn: sqlite3.Connection, key: str) -> datetime | None:
+    """`key` as an aware datetime (stored as ISO 8601), None when unset."""
+    return parse_time(key, get_text(conn, key))
+
+
+def put(conn: sqlite3.Connection, values: Mapping[str, str | int | datetime | None]) -> None:
+    """Write `values` (None deletes the key) in the caller's transaction."""
+    for key, value in values.items():
+        if value is None:
+            conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+            continue
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, to_text(key, value)),
+        )
+
+
+def parse_int(key: str, text: str | None, default: int) -> int:
+    """Stored text as an integer (`default` for None); SettingError when it is not one.
+
+    The parsers and `to_text` are shared with the sealed security settings (`security`), which
+    keep values in the same text form.
+    """
     if text is None:
         return default
     try:
@@ -44,9 +70,8 @@ def get_int(conn: sqlite3.Connection, key: str, default: int) -> int:
         raise SettingError(f"setting {key!r} is not an integer: {text!r}") from None
 
 
-def get_time(conn: sqlite3.Connection, key: str) -> datetime | None:
-    """`key` as an aware datetime (stored as ISO 8601), None when unset."""
-    text = get_text(conn, key)
+def parse_time(key: str, text: str | None) -> datetime | None:
+    """Stored ISO 8601 text as an aware datetime (None for None); SettingError otherwise."""
     if text is None:
         return None
     try:
@@ -58,17 +83,10 @@ def get_time(conn: sqlite3.Connection, key: str) -> datetime | None:
     return moment
 
 
-def put(conn: sqlite3.Connection, values: Mapping[str, str | int | datetime | None]) -> None:
-    """Write `values` (None deletes the key) in the caller's transaction."""
-    for key, value in values.items():
-        if value is None:
-            conn.execute("DELETE FROM settings WHERE key = ?", (key,))
-            continue
-        if isinstance(value, datetime) and value.tzinfo is None:
+def to_text(key: str, value: str | int | datetime) -> str:
+    """The stored text of a value; times must be aware."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
             raise SettingError(f"setting {key!r}: times must be timezone-aware")
-        text = value.isoformat() if isinstance(value, datetime) else str(value)
-        conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, text),
-        )
+        return value.isoformat()
+    return str(value)

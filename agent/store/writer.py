@@ -13,6 +13,19 @@ counts as stored once its transaction commits; `flush()` waits for exactly that,
 Retention runs on this thread too (at start, then every `retention_interval` seconds), so only
 one connection ever writes.  All waiting is on the queue or on a `threading.Event`, so `close()`
 is prompt: it drains what was submitted before it, commits, and stops.
+
+Nothing is lost silently:
+- A batch that fails for a transient reason (busy, locked, disk full: the driver's
+  OperationalError) is retried, then counted as failed and the count recorded later.
+- A batch that fails for any other reason (an event the driver cannot bind, a constraint) is
+  written again one event at a time in one transaction; the events that still cannot be stored
+  are left out, counted, and the count is recorded in that same transaction.
+- Any other error ends the loop, and the thread supervises itself: it counts the events of the
+  batch it was writing as lost, opens a new connection, records the restart (a `fault` event),
+  and goes on - at most `max_restarts` times within `restart_window` seconds.  When it cannot
+  go on (the cap is reached, or the store can no longer be opened) it calls `on_fatal` with a
+  message, counts every queued event as failed, and `submit` refuses from then on.
+`health()` shows all of this for the status call.
 """
 
 from __future__ import annotations
@@ -22,6 +35,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +43,8 @@ from datetime import datetime
 from abhaya.agent.store import driver
 from abhaya.agent.store.db import utc_now
 from abhaya.agent.store.errors import StoreError
-from abhaya.agent.store.events import Event, EventKind, insert_events
+from abhaya.agent.store.events import INSERT_EVENT, Event, EventKind, event_row, insert_events
+from abhaya.agent.store.highwater import HighWaterMark
 from abhaya.agent.store.retention import (
     CHUNK_ROWS,
     DEFAULT_RETENTION,
@@ -42,6 +57,27 @@ log = logging.getLogger(__name__)
 WRITE_ATTEMPTS = 3
 RETRY_BACKOFF_S = 0.2
 WRITE_FAILED = "the database could not be written"
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 300.0
+_UNSTORABLE: tuple[type[Exception], ...] = (driver.Error, ValueError, TypeError, OverflowError)
+"""What a batch may fail with because of what is in it, not because of the disk."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriterHealth:
+    """The writer's state for `abhaya status`: is it running, and what has been lost."""
+
+    alive: bool
+    """The thread runs and has not given up."""
+    restarts: int
+    """Times the thread recovered from an unexpected error."""
+    dropped: int
+    """Events refused because the queue was full."""
+    failed: int
+    """Events lost otherwise: a batch that could not commit, an event that cannot be stored,
+    a batch being written when the thread failed, events queued when it gave up."""
+    last_error: str | None
+    """The last unexpected error or write failure, for the status line."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -63,9 +99,17 @@ class EventWriter:
     """Owns the store's only writing connection, on its own thread.
 
     `connect` is called on the writer thread (SQLite connections belong to one thread), for
-    example `Store.connect`.  `retention=None` turns the scheduled retention off (tests,
-    benchmarks).  `on_commit(last_id)` runs on the writer thread after each commit;
-    it must be quick and must not raise.
+    example `Store.connect`, and again after an unexpected error.  `retention=None` turns the
+    scheduled retention off (tests, benchmarks).  `on_commit(last_id)` runs on the writer
+    thread after each commit; it must be quick and must not raise.  `high_water` (the store's
+    `Store.high_water`) is told of every commit, so a later open notices committed events that
+    went missing.
+
+    `on_fatal(message)` is called once, on the writer thread, when the writer gives up (too
+    many restarts, or the store cannot be opened again): events can no longer be stored, so
+    the agent should stop loudly - log `message` and shut down with a non-zero status.  It must
+    not call `close()` or `flush()` itself (they wait for this thread); schedule the shutdown
+    instead, for example with `loop.call_soon_threadsafe(agent.shutdown)`.
     """
 
     def __init__(
@@ -79,6 +123,10 @@ class EventWriter:
         retention_interval: float = 3600.0,
         now: Callable[[], datetime] = utc_now,
         on_commit: Callable[[int], None] | None = None,
+        on_fatal: Callable[[str], None] | None = None,
+        high_water: HighWaterMark | None = None,
+        max_restarts: int = MAX_RESTARTS,
+        restart_window: float = RESTART_WINDOW_S,
     ) -> None:
         if queue_size < 1 or batch_size < 1:
             raise ValueError("queue_size and batch_size must be positive")
@@ -90,12 +138,23 @@ class EventWriter:
         self._retention_interval = retention_interval
         self._now = now
         self._on_commit = on_commit
+        self._on_fatal = on_fatal
+        self._high_water = high_water
+        self._max_restarts = max_restarts
+        self._restart_window = restart_window
         self._lock = threading.Lock()
         self._dropped_pending = 0  # queue full, not yet recorded
         self._failed_pending = 0  # batch could not commit, not yet recorded
         self._dropped_total = 0
         self._failed_total = 0
         self._last_committed_id = 0
+        self._restarts = 0
+        self._last_error: str | None = None
+        self._fatal: str | None = None
+        self._notes: list[Event] = []  # restarts not yet recorded (writer thread only)
+        self._in_flight: list[Event] = []  # the batch being written (writer thread only)
+        self._waiting: list[_Flush] = []  # flush markers of that batch (writer thread only)
+        self._stop_seen = False  # a _Stop was taken from the queue (writer thread only)
         self._closing = threading.Event()
         self._ready = threading.Event()
         self._startup_error: Exception | None = None
@@ -111,8 +170,13 @@ class EventWriter:
             raise StoreError(f"event writer cannot open the store: {self._startup_error}")
 
     def submit(self, event: Event) -> bool:
-        """Queue an event without ever blocking; False (and counted) when the queue is full."""
+        """Queue an event without ever blocking; False (and counted) when the queue is full, or
+        when the writer gave up (see `on_fatal`)."""
         if self._closing.is_set():
+            return False
+        if self._fatal is not None:
+            with self._lock:
+                self._failed_total += 1
             return False
         try:
             self._queue.put_nowait(event)
@@ -130,7 +194,7 @@ class EventWriter:
         counted as dropped instead).
         """
         if not self._thread.is_alive():
-            return self._queue.empty()
+            return self._fatal is None and self._queue.empty()
         deadline = time.monotonic() + timeout
         failed_before = self.failed_total
         marker = _Flush()
@@ -173,6 +237,17 @@ class EventWriter:
         with self._lock:
             return self._failed_total
 
+    def health(self) -> WriterHealth:
+        """A snapshot for the status call."""
+        with self._lock:
+            return WriterHealth(
+                alive=self._thread.is_alive() and self._fatal is None,
+                restarts=self._restarts,
+                dropped=self._dropped_total,
+                failed=self._failed_total,
+                last_error=self._fatal or self._last_error,
+            )
+
     @property
     def last_committed_id(self) -> int:
         """Id of the newest committed event (0 before the first commit)."""
@@ -189,12 +264,93 @@ class EventWriter:
             self._ready.set()
             return
         self._ready.set()
-        try:
-            self._loop(conn)
-        finally:
+        failures: deque[float] = deque()
+        while True:
+            try:
+                self._loop(conn)
+            except Exception as error:  # noqa: BLE001 - the supervisor: anything unexpected
+                log.exception("the event writer failed")
+                conn.close()
+                reopened = self._recover(error, failures)
+                if reopened is None:
+                    return
+                conn = reopened
+                continue
             conn.close()
+            if self._high_water is not None:
+                self._high_water.flush()
+            return
+
+    def _recover(self, error: Exception, failures: deque[float]) -> sqlite3.Connection | None:
+        """After an unexpected error: count the batch it took, reopen and note the restart, or
+        give up (None) when restarting is capped, the store cannot be opened, or it was
+        stopping anyway."""
+        lost, self._in_flight = len(self._in_flight), []
+        for marker in self._waiting:  # flush() sees the loss in failed_total and says False
+            marker.done.set()
+        self._waiting = []
+        what = f"{type(error).__name__}: {error}"
+        with self._lock:
+            self._failed_total += lost
+            self._last_error = what
+        if self._stop_seen:
+            self._give_up(f"the event writer failed while stopping ({what}); {lost} events lost")
+            return None
+        now = time.monotonic()
+        failures.append(now)
+        while failures and now - failures[0] > self._restart_window:
+            failures.popleft()
+        if len(failures) > self._max_restarts:
+            self._give_up(
+                f"the event writer failed {len(failures)} times within "
+                f"{self._restart_window:g} s and was not restarted again; last error: {what}"
+            )
+            return None
+        try:
+            conn = self._connect()
+        except Exception as reopen_error:  # noqa: BLE001 - any failure to reopen is fatal
+            self._give_up(
+                f"the event writer failed ({what}) and the store cannot be opened again "
+                f"({type(reopen_error).__name__}: {reopen_error})"
+            )
+            return None
+        with self._lock:
+            self._restarts += 1
+            count = self._restarts
+        detail = f"The event writer failed ({what}) and was restarted (restart {count})"
+        if lost:
+            detail += f"; {lost} events it was writing were lost"
+        self._notes.append(Event(time=self._now(), kind=EventKind.FAULT, detail=detail))
+        return conn
+
+    def _give_up(self, message: str) -> None:
+        """Refuse new events, count the queued ones as failed, release waiters, tell the agent."""
+        log.critical("%s", message)
+        with self._lock:
+            self._fatal = message
+        queued = 0
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, Event):
+                queued += 1
+            elif isinstance(item, _Flush):
+                item.done.set()
+        with self._lock:
+            self._failed_total += queued
+        if self._high_water is not None:
+            self._high_water.flush()
+        if self._on_fatal is not None:
+            try:
+                self._on_fatal(message)
+            except Exception:  # noqa: BLE001 - the callback's failure must not hide the cause
+                log.exception("on_fatal raised")
 
     def _loop(self, conn: sqlite3.Connection) -> None:
+        if self._notes:  # a restart is recorded at once, not with whatever comes next
+            self._write(conn, [])
         next_retention = time.monotonic()
         while True:
             if self._retention is not None and time.monotonic() >= next_retention:
@@ -202,15 +358,20 @@ class EventWriter:
                 # A backlog is deleted one chunk per pass, between batches, so a first run after
                 # months offline never stops the queue from draining.
                 next_retention = time.monotonic() + (0.0 if more else self._retention_interval)
-            wait = None
-            if self._retention is not None:
-                wait = max(0.0, next_retention - time.monotonic())
+            waits = [] if self._retention is None else [next_retention - time.monotonic()]
+            if self._high_water is not None and (due := self._high_water.due_in()) is not None:
+                waits.append(due)
             try:
-                first = self._queue.get(timeout=wait)
+                first = self._queue.get(timeout=max(0.0, min(waits)) if waits else None)
             except queue.Empty:
+                if self._high_water is not None and self._high_water.due_in() == 0.0:
+                    self._high_water.flush()
                 continue
             events, flushes, stop = self._gather(first)
+            self._stop_seen = stop
+            self._in_flight, self._waiting = events, flushes
             self._write(conn, events)
+            self._in_flight, self._waiting = [], []
             for marker in flushes:
                 marker.done.set()
             if stop:
@@ -254,15 +415,17 @@ class EventWriter:
                 item.done.set()
 
     def _write(self, conn: sqlite3.Connection, events: list[Event]) -> None:
-        """Commit `events` plus a dropped-events record if drops happened; retry transient errors.
+        """Commit `events` plus records of drops and restarts; retry transient errors.
 
-        After WRITE_ATTEMPTS failures the batch is counted as dropped (and that count is
+        After WRITE_ATTEMPTS failures the batch is counted as failed (and that count is
         recorded once the database works again) rather than blocking the queue forever.
         """
+        # The counts and notes are only taken off once they are committed: a batch that fails,
+        # or dies with the loop, leaves them to be recorded by the next one.
         with self._lock:
-            dropped, self._dropped_pending = self._dropped_pending, 0
-            failed, self._failed_pending = self._failed_pending, 0
-        batch = list(events)
+            dropped, failed = self._dropped_pending, self._failed_pending
+        notes = list(self._notes)
+        batch = [*events, *notes]
         for count, why in ((dropped, "the event queue was full"), (failed, WRITE_FAILED)):
             if count:
                 detail = f"{count} events were dropped because {why}"
@@ -271,23 +434,75 @@ class EventWriter:
             return
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                with driver.transaction(conn):
-                    last_id = insert_events(conn, batch)
-            except driver.Error as error:
+                last_id = self._commit(conn, batch)
+            except driver.OperationalError as error:
                 log.warning(
                     "event batch not stored (attempt %d/%d): %s", attempt, WRITE_ATTEMPTS, error
                 )
+                with self._lock:
+                    self._last_error = f"{type(error).__name__}: {error}"
                 self._closing.wait(RETRY_BACKOFF_S * attempt)
                 continue
+            self._in_flight = []
+            del self._notes[: len(notes)]
             with self._lock:
-                self._last_committed_id = last_id
-            if self._on_commit is not None:
-                self._on_commit(last_id)
+                self._dropped_pending -= dropped
+                self._failed_pending -= failed
+                if last_id:
+                    self._last_committed_id = last_id
+            if last_id:
+                if self._high_water is not None:
+                    self._high_water.committed(last_id)
+                if self._on_commit is not None:
+                    self._on_commit(last_id)
             return
+        self._in_flight = []  # counted here, not again if the loop fails later
         with self._lock:
-            self._dropped_pending += dropped
-            self._failed_pending += failed + len(events)
+            self._failed_pending += len(events)
             self._failed_total += len(events)
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[Event]) -> int:
+        """One transaction for the batch; the id of its last event (0 if none was stored).
+
+        OperationalError (transient) goes to the caller, which retries.  Any other failure
+        that is about the events is met by storing them one by one (see `_commit_each`).
+        """
+        try:
+            with driver.transaction(conn):
+                return insert_events(conn, batch)
+        except driver.OperationalError:
+            raise
+        except _UNSTORABLE as error:
+            log.warning("event batch refused (%s); storing its events one by one", error)
+        return self._commit_each(conn, batch)
+
+    def _commit_each(self, conn: sqlite3.Connection, batch: list[Event]) -> int:
+        """Insert event by event in one transaction, leave out those that fail, and record how
+        many were left out (with the first reason) in the same transaction."""
+        last_id = 0
+        left_out = 0
+        first_error = ""
+        with driver.transaction(conn):
+            for event in batch:
+                try:
+                    cursor = conn.execute(INSERT_EVENT, event_row(event))
+                except driver.OperationalError:
+                    raise
+                except _UNSTORABLE as error:
+                    left_out += 1
+                    first_error = first_error or f"{type(error).__name__}: {error}"
+                    continue
+                last_id = cursor.lastrowid or last_id
+            if left_out:
+                detail = f"{left_out} events could not be stored and were left out ({first_error})"
+                note = Event(time=self._now(), kind=EventKind.DROPPED_EVENTS, detail=detail)
+                last_id = insert_events(conn, [note])
+        if left_out:
+            log.error("%d events could not be stored: %s", left_out, first_error)
+            with self._lock:
+                self._failed_total += left_out
+                self._last_error = first_error
+        return last_id
 
     def _retain(self, conn: sqlite3.Connection, policy: RetentionPolicy) -> bool:
         """One chunk of retention; True if more expired rows are probably waiting."""

@@ -302,3 +302,47 @@ def test_check_reports_list_entries_narrowed_to_one_host(tmp_path: Path) -> None
     assert "abhaya: note: " in result.stderr
     assert "adult.txt: 1 entry names a public suffix" in result.stderr
     assert result.stderr.rstrip().endswith("not the sites under it: blogspot.com")
+
+
+def test_reset_pin_clears_a_pin_for_the_administrator(agent_process: AgentProcess) -> None:
+    data = str(agent_process.folder / "data")
+    subprocess.run(
+        [*ABHAYA, "set-pin", "--data-dir", data],
+        input="2468\n2468\n",
+        text=True,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    agent_process.process.send_signal(signal.SIGTERM)
+    assert agent_process.process.wait(30) == 0
+    reset = subprocess.run(
+        [*ABHAYA, "reset-pin", "--data-dir", data], capture_output=True, text=True, timeout=60
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert "reset by an administrator" in reset.stdout
+    again = AgentProcess(agent_process.folder, agent_process.folder / "policy" / "policy.toml")
+    try:
+        assert "NO PARENT PIN IS SET" in again.out.read_text()
+    finally:
+        again.process.kill()
+        again.process.wait()
+
+
+@pytest.mark.parametrize(
+    ("listen", "message"),
+    [
+        ("0.0.0.0:0", "loopback addresses only"),
+        ("192.0.2.1:9000", "loopback addresses only"),
+        ("127.0.0.1:http", "not a number"),
+    ],
+)
+def test_api_listen_must_be_loopback(tmp_path: Path, listen: str, message: str) -> None:
+    result = subprocess.run(
+        [*ABHAYA, "run", "--api-listen", listen, "--allow-lan", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 78  # EX_CONFIG: retrying cannot help
+    assert "--api-listen" in result.stderr and message in result.stderr

@@ -54,3 +54,28 @@ def test_a_busy_port_stops_the_agent_with_a_temporary_listen_error(tmp_path: Pat
     assert caught.value.temporary
     assert f"127.0.0.1:{port}" in str(caught.value)
     assert not (tmp_path / "data" / "api.json").exists()  # everything was closed
+
+
+def test_an_event_writer_that_gives_up_stops_the_agent_loudly(tmp_path: Path) -> None:
+    """The writer calls back when it cannot be restarted; the agent must not filter on without
+    a record: it stops, closes every part, and `run()` raises what `abhaya run` exits 70 for."""
+    config = RunConfig(
+        host="127.0.0.1",
+        port=0,
+        data_dir=tmp_path / "data",
+        policy_path=write_policy(tmp_path / "policy"),
+    )
+    agent = Agent(config)
+
+    async def main() -> None:
+        ready = asyncio.Event()
+        running = asyncio.create_task(agent.run(on_ready=lambda _agent: ready.set()))
+        await asyncio.wait_for(ready.wait(), 30)
+        # The writer's own thread makes this call when its restarts are used up.
+        await asyncio.to_thread(agent._writer_gave_up, "the store cannot be reopened")
+        await asyncio.wait_for(running, 30)
+
+    with pytest.raises(FatalError, match="the store cannot be reopened") as caught:
+        asyncio.run(main())
+    assert exit_status(caught.value) is ExitStatus.SOFTWARE
+    assert not (tmp_path / "data" / "api.json").exists()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,35 @@ def test_the_wal_and_shm_files_move_aside_with_the_database(store: Store) -> Non
     suffixes = sorted(p.name.rpartition("-")[2] for p in replaced.recovery.moved_to)
     assert len(replaced.recovery.moved_to) == 3
     assert {"shm", "wal"} <= set(suffixes)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_every_file_and_folder_of_the_store_is_private(data_dir: Path) -> None:
+    """0600/0700 whatever the umask, so widening the data dir later exposes nothing."""
+    old_umask = os.umask(0o022)
+    try:
+        store = open_store(data_dir)
+        with EventWriter(store.connect, retention=None, high_water=store.high_water) as writer:
+            writer.submit(make_event())
+            assert writer.flush()
+            names = {p.name for p in data_dir.iterdir()}
+            assert {DB_FILE_NAME, f"{DB_FILE_NAME}-wal", f"{DB_FILE_NAME}-shm"} <= names
+            modes = {p.name: _mode(p) for p in data_dir.iterdir()}
+        store.security.update({"protection.paused_until": None})
+        modes[store.security.path.name] = _mode(store.security.path)
+    finally:
+        os.umask(old_umask)
+    assert _mode(data_dir) == 0o700
+    assert modes == dict.fromkeys(modes, 0o600), modes
+
+
+def test_an_older_store_with_wider_modes_is_made_private(data_dir: Path) -> None:
+    open_store(data_dir)
+    os.chmod(data_dir, 0o755)
+    os.chmod(data_dir / DB_FILE_NAME, 0o644)
+    open_store(data_dir)
+    assert _mode(data_dir) == 0o700
+    assert _mode(data_dir / DB_FILE_NAME) == 0o600

@@ -76,7 +76,7 @@ def test_a_store_opened_with_the_keyring_reopens_with_it(
     reopened = open_store(data_dir)
     assert reopened.recovery is None
     conn = reopened.connect()
-    assert conn.execute("SELECT value FROM settings").fetchall() == [("v",)]
+    assert conn.execute("SELECT value FROM settings WHERE key = 'k'").fetchall() == [("v",)]
     conn.close()
 
 
@@ -155,7 +155,7 @@ def test_an_existing_database_is_not_given_a_second_key(data_dir: Path) -> None:
         open_store(data_dir)
     assert not (data_dir / KEY_FILE_NAME).exists()
     assert store.path.read_bytes() == before
-    assert sorted(p.name for p in data_dir.iterdir()) == ["events.db"]
+    assert sorted(p.name for p in data_dir.iterdir()) == ["events.db", "events.mark"]
 
 
 def test_the_key_never_shows_in_repr() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -159,6 +161,8 @@ def test_every_event_reported_committed_survives_sigkill(tmp_path: Path) -> None
     assert committed <= present
     assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert conn.execute("PRAGMA cipher_integrity_check").fetchall() == []
+    # ... and the high-water mark never ran ahead of what was durable: no false alarm
+    assert conn.execute("SELECT count(*) FROM events WHERE kind = 'tamper'").fetchone() == (0,)
     conn.close()
 
 
@@ -226,3 +230,113 @@ def test_a_batch_that_cannot_commit_is_counted_and_flush_says_so(store: Store) -
         ("verdict", "after"),
         ("dropped_events", "3 events were dropped because the database could not be written"),
     ]
+
+
+class FailingConnection:
+    """A real store connection that raises an injected error on the next batch insert.
+
+    The fault is one no real database produces on demand (an unexpected error in the middle of
+    a write), so it is injected here, through the writer's `connect` argument.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, faults: list[Exception]) -> None:
+        self._conn = conn
+        self._faults = faults
+
+    def executemany(self, sql: str, rows: object) -> object:
+        if self._faults:
+            raise self._faults.pop(0)
+        return self._conn.executemany(sql, rows)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._conn, name)
+
+
+def test_the_writer_restarts_after_an_unexpected_error_and_records_it(store: Store) -> None:
+    faults: list[Exception] = []
+    opened: list[int] = []
+
+    def connect() -> sqlite3.Connection:
+        opened.append(1)
+        return FailingConnection(store.connect(), faults)  # type: ignore[return-value]
+
+    with EventWriter(connect, retention=None, batch_window=1.0) as writer:
+        writer.submit(make_event(detail="before"))
+        assert writer.flush()
+        faults.append(RuntimeError("injected failure"))
+        writer.submit(make_event(detail="lost 1"))
+        writer.submit(make_event(detail="lost 2"))
+        assert writer.flush() is False  # the batch died with the loop, and flush says so
+        assert writer.flush()
+        with contextlib.closing(store.connect(read_only=True)) as conn:
+            kinds = [row[0] for row in conn.execute("SELECT kind FROM events ORDER BY id")]
+        assert kinds == ["verdict", "fault"]  # the restart is recorded at once
+        writer.submit(make_event(detail="after"))
+        assert writer.flush()
+        health = writer.health()
+    assert (health.alive, health.restarts, health.failed) == (True, 1, 2)
+    assert health.last_error == "RuntimeError: injected failure"
+    assert len(opened) == 2  # a fresh connection after the failure
+    with contextlib.closing(store.connect(read_only=True)) as conn:
+        rows = conn.execute("SELECT kind, detail FROM events ORDER BY id").fetchall()
+    assert [row[0] for row in rows] == ["verdict", "fault", "verdict"]
+    assert (rows[0][1], rows[2][1]) == ("before", "after")
+    fault = rows[1][1]
+    assert "RuntimeError: injected failure" in fault
+    assert "restart 1" in fault and "2 events it was writing were lost" in fault
+
+
+def test_a_writer_that_keeps_failing_gives_up_loudly(store: Store) -> None:
+    fatal: list[str] = []
+    gave_up = threading.Event()
+
+    def on_fatal(message: str) -> None:
+        fatal.append(message)
+        gave_up.set()
+
+    faults: list[Exception] = [RuntimeError(f"failure {n}") for n in range(100)]
+    writer = EventWriter(
+        lambda: FailingConnection(store.connect(), faults),  # type: ignore[arg-type,return-value]
+        retention=None,
+        on_fatal=on_fatal,
+        max_restarts=3,
+        restart_window=60.0,
+    )
+    writer.start()
+    for n in range(4):
+        writer.submit(make_event(detail=str(n)))
+        writer.flush(timeout=2.0)
+    assert gave_up.wait(5.0)
+    assert len(fatal) == 1 and "failed 4 times within 60 s" in fatal[0]
+    assert "failure 3" in fatal[0]
+    assert writer.submit(make_event()) is False  # refused, and counted
+    health = writer.health()
+    assert not health.alive
+    assert health.restarts == 3
+    assert health.failed == 5
+    assert writer.flush() is False
+    assert writer.close()
+
+
+def test_a_writer_whose_store_cannot_be_reopened_gives_up_loudly(store: Store) -> None:
+    fatal: list[str] = []
+    gave_up = threading.Event()
+    faults: list[Exception] = [RuntimeError("injected failure")]
+    opened: list[int] = []
+
+    def connect() -> sqlite3.Connection:  # on the writer thread: the first works, no other
+        if opened:
+            raise StoreError("the store is gone")
+        opened.append(1)
+        return FailingConnection(store.connect(), faults)  # type: ignore[return-value]
+
+    def on_fatal(message: str) -> None:
+        fatal.append(message)
+        gave_up.set()
+
+    writer = EventWriter(connect, retention=None, on_fatal=on_fatal)
+    writer.start()
+    writer.submit(make_event())
+    assert gave_up.wait(5.0)
+    assert "cannot be opened again (StoreError: the store is gone)" in fatal[0]
+    assert not writer.health().alive
