@@ -96,7 +96,8 @@ class PolicyState:
             self._current = fresh
             self._signature = self._disk_signature(fresh)
             skipped = f" ({len(fresh.problems)} list lines skipped)" if fresh.problems else ""
-            return ReloadResult(True, f"policy reloaded from {fresh.source}{skipped}")
+            notes = "".join(f"; note: {notice}" for notice in fresh.notices)
+            return ReloadResult(True, f"policy reloaded from {fresh.source}{skipped}{notes}")
 
     def _load(self) -> CompiledPolicy:
         compiled = load_policy(self._path, self._cache_dir)

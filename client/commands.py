@@ -316,6 +316,8 @@ def policy_apply(data_dir: Path, path: Path) -> int:
         f"abhaya: policy applied to {record['source']}"
         + (f" ({skipped} list lines skipped; see the agent's log)" if skipped else "")
     )
+    for notice in record["notices"]:
+        _print(f"abhaya: note: {notice}")
     return 0
 
 

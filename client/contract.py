@@ -199,6 +199,8 @@ class PolicyApplied(TypedDict):
     applied: bool
     source: str
     skipped_lines: int
+    notices: list[str]
+    """What the parent should know about the lists, e.g. entries narrowed to one host."""
 
 
 class AccessRequestRecord(TypedDict):

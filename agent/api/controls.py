@@ -135,6 +135,7 @@ class ParentControls:
             "applied": True,
             "source": compiled.source,
             "skipped_lines": len(compiled.problems),
+            "notices": list(compiled.notices),
         }
         return json_response(answer)
 

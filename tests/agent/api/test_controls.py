@@ -141,6 +141,14 @@ def test_policy_put_validates_writes_and_applies(with_pin: ApiAgent) -> None:
         assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
         assert _status_of(agent, "https://example.org/") == 403
         assert api.get("/v1/policy", headers=auth).json()["text"] == new
+        assert answer.json()["notices"] == []
+
+        platform = new.replace(
+            'allow = ["csam-test.invalid"', 'allow = ["github.io", "csam-test.invalid"'
+        )
+        answer = api.put("/v1/policy", json={"text": platform}, headers=auth)
+        assert answer.status_code == 200, answer.text
+        assert any("github.io" in notice for notice in answer.json()["notices"])
     assert "policy" in [stored.event.action for stored in _events(agent, EventKind.PROTECTION)]
 
 
