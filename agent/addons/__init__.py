@@ -11,21 +11,47 @@ bottom here:
             a parent approved or what a pause allows (never csam)
 5. pages    answers block and warn verdicts with a warning page; the server is never contacted
 6. log      records every verdict that is not a plain allow in the event store
+
+Then the network edge, after any extra addons (tests map names to their local upstream at
+`server_connect`, and the destination check must see where a connection really goes):
+
+7. early answer     answers a refused request with a large body still arriving, without
+                    reading it (the last `requestheaders` hook: nothing may answer after it)
+8. upstream timeout gives up on a server that never answers
+9. destination      resolves, checks and pins every server connection: nothing on this
+                    machine but the ports `RunConfig.allow_local_ports` names, never the API
+10. upstream errors serves Abhaya's page for every request that could not be completed
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from abhaya.agent.addons.ask import AskParent
+from abhaya.agent.addons.destination import Destinations
+from abhaya.agent.addons.early_answer import EarlyAnswers
 from abhaya.agent.addons.guard import ApiGuard
 from abhaya.agent.addons.limits import Limits
 from abhaya.agent.addons.log import VerdictLog
 from abhaya.agent.addons.pages import WarningPages
 from abhaya.agent.addons.policy import PolicyAddon
+from abhaya.agent.addons.upstream_errors import UpstreamErrors
+from abhaya.agent.addons.upstream_timeout import UpstreamTimeout
+from abhaya.agent.config import DEFAULT_UPSTREAM_TIMEOUT, RunConfig
 from abhaya.agent.services import Services
 
 
-def build_addons(services: Services) -> list[object]:
-    """The addon pipeline in request order."""
+def build_addons(
+    services: Services, config: RunConfig | None = None, extra: Sequence[object] = ()
+) -> list[object]:
+    """The addon pipeline in request order; `extra` addons (tests) go before the edge.
+
+    Without a `config`, no port on this machine may be reached and the default timeout holds.
+    """
+    allowed = config.allow_local_ports if config is not None else frozenset[int]()
+    timeout = UpstreamTimeout(
+        config.upstream_timeout if config is not None else DEFAULT_UPSTREAM_TIMEOUT
+    )
     return [
         ApiGuard(services),
         Limits(services),
@@ -33,4 +59,9 @@ def build_addons(services: Services) -> list[object]:
         PolicyAddon(services),
         WarningPages(services),
         VerdictLog(services),
+        *extra,
+        EarlyAnswers(),
+        timeout,
+        Destinations(services, allowed),
+        UpstreamErrors(services, timeout),
     ]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -160,15 +161,23 @@ class RunningAgent:
 
 
 def start_agent(
-    folder: Path, upstream: Upstream, clock: Callable[[], dt.datetime] | None = None
+    folder: Path,
+    upstream: Upstream,
+    clock: Callable[[], dt.datetime] | None = None,
+    **settings: Any,
 ) -> RunningAgent:
-    """A running agent with the test policy, its data in `folder`, test names mapped."""
+    """A running agent with the test policy, its data in `folder`, test names mapped.
+
+    The upstream is on this machine, so its port is deliberately allowed (as `abhaya run
+    --allow-local-port` would); `settings` are further `RunConfig` fields, or replace it.
+    """
     config = RunConfig(
         host="127.0.0.1",
         port=0,
         data_dir=folder / "data",
         policy_path=write_policy(folder / "policy"),
         upstream_ca=upstream.ca_file,
+        **{"allow_local_ports": frozenset({upstream.port}), **settings},
     )
     return RunningAgent(config, [MapHosts(UPSTREAM_NAMES, upstream.port)], clock=clock).start()
 
