@@ -68,10 +68,7 @@ class UpstreamErrors:
         if REFUSED in message:
             self._offer_refusal(flow)
             return
-        if self._timeouts.timed_out(flow.server_conn, message):
-            failure = "timeout"
-        else:
-            failure = failure_of(message)
+        failure = "timeout" if self._timeouts.timed_out(flow) else failure_of(message)
         log.info("%s could not be reached (%s): %s", flow.request.pretty_host, failure, message)
         language = self._language(flow)
         html = self._services.pages.render(

@@ -17,6 +17,7 @@ and `server_connected` run inside the task that opens and then reads that server
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import Iterable
 
@@ -27,11 +28,18 @@ from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 TIMED_OUT = "abhaya: the server did not answer in time"
 
 
-class _Watch:
-    __slots__ = ("handle", "task")
+Key = tuple[str, str, int]
+"""A client connection's id and the host and port it asked for."""
+_KEEP_EXPIRED = 60.0
+"""Seconds an expiry is remembered for the flow that reports it."""
 
-    def __init__(self, task: asyncio.Task[object]) -> None:
+
+class _Watch:
+    __slots__ = ("handle", "key", "task")
+
+    def __init__(self, task: asyncio.Task[object], key: Key) -> None:
         self.task = task
+        self.key = key
         self.handle: asyncio.TimerHandle | None = None
 
 
@@ -40,16 +48,30 @@ class UpstreamTimeout:
         self._timeout = timeout
         self._watches: dict[int, tuple[Server, _Watch]] = {}
         self._expired: weakref.WeakSet[Server] = weakref.WeakSet()
+        self._expired_keys: dict[Key, float] = {}
 
-    def timed_out(self, server: Server, error: str) -> bool:
-        """Whether this server connection, or the connect that failed with `error`, timed out."""
-        return server in self._expired or TIMED_OUT in error
+    def timed_out(self, flow: http.HTTPFlow) -> bool:
+        """Whether the flow failed because its server connection timed out.
+
+        A connection that failed before the HTTP layer took it (in the TLS handshake, say) is
+        not the flow's `server_conn`, so it is also found by client connection and address.
+        """
+        request = flow.request
+        key = (flow.client_conn.id, request.host, request.port)
+        by_key = self._expired_keys.pop(key, None) is not None
+        return (
+            by_key
+            or flow.server_conn in self._expired
+            or (flow.error is not None and TIMED_OUT in flow.error.msg)
+        )
 
     def server_connect(self, data: ServerConnectionHookData) -> None:
         task = asyncio.current_task()
-        if task is None or data.server.error:
+        address = data.server.address
+        if task is None or data.server.error or address is None:
             return
-        self._watches[id(data.server)] = (data.server, _Watch(task))
+        key = (data.client.id, str(address[0]), int(address[1]))
+        self._watches[id(data.server)] = (data.server, _Watch(task, key))
         self._arm(data.server)
 
     def server_connected(self, data: ServerConnectionHookData) -> None:
@@ -109,4 +131,9 @@ class UpstreamTimeout:
     def _expire(self, server: Server, watch: _Watch) -> None:
         watch.handle = None
         self._expired.add(server)
+        now = time.monotonic()
+        for key, when in list(self._expired_keys.items()):
+            if now - when > _KEEP_EXPIRED:
+                del self._expired_keys[key]
+        self._expired_keys[watch.key] = now
         watch.task.cancel(TIMED_OUT)
