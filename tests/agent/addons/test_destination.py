@@ -4,6 +4,7 @@ decides on the resolved address, by absolute-form requests and by CONNECT tunnel
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -13,7 +14,11 @@ from pathlib import Path
 
 import pytest
 from mitmproxy import http
+from mitmproxy.connection import ConnectionState
+from mitmproxy.proxy.server_hooks import ServerConnectionHookData
+from mitmproxy.test import tflow
 
+from abhaya.agent.addons.destination import NAME_FAILED, Destinations
 from abhaya.agent.config import RunConfig
 from abhaya.agent.store.queries import EventFilter, events_page
 from tests.agent.conftest import RunningAgent, Upstream, start_agent
@@ -233,3 +238,36 @@ def test_refusals_are_recorded(
         page = events_page(conn, EventFilter(categories=("this_machine",)))
     assert any(item.event.domain == "2130706433" for item in page.events)
     assert all(item.event.action == "block" for item in page.events)
+
+
+def test_the_connection_is_pinned_to_the_checked_address_then_named_again(
+    edge: tuple[RunningAgent, ServerAddresses], allowed: Recorder
+) -> None:
+    """mitmproxy dials the address that was checked (a second DNS answer cannot differ), and
+    once the connection is open the name is back, so keep-alive reuse matches the next
+    request for that name."""
+    agent, _ = edge
+    destinations = Destinations(agent.agent.services, frozenset({allowed.port}))
+    server = tflow.tserver_conn()
+    server.state = ConnectionState.CLOSED
+    server.address = ("localhost", allowed.port)
+    data = ServerConnectionHookData(client=tflow.tclient_conn(), server=server)
+    asyncio.run(destinations.server_connect(data))
+    assert server.error is None
+    assert server.address in (("127.0.0.1", allowed.port), ("::1", allowed.port))
+    server.state = ConnectionState.OPEN  # what mitmproxy does once it has connected
+    destinations.server_connected(data)
+    assert server.address == ("localhost", allowed.port)
+
+
+def test_a_name_that_does_not_resolve_is_refused_before_dialling(
+    edge: tuple[RunningAgent, ServerAddresses],
+) -> None:
+    agent, _ = edge
+    destinations = Destinations(agent.agent.services, frozenset())
+    server = tflow.tserver_conn()
+    server.state = ConnectionState.CLOSED
+    server.address = ("nothing-here.invalid", 443)
+    data = ServerConnectionHookData(client=tflow.tclient_conn(), server=server)
+    asyncio.run(destinations.server_connect(data))
+    assert server.error is not None and server.error.startswith(NAME_FAILED)
