@@ -32,7 +32,7 @@ import socket
 import time
 from dataclasses import dataclass
 
-import psutil  # type: ignore[import-untyped]
+import psutil
 from mitmproxy import http
 from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 
