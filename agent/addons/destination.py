@@ -30,10 +30,12 @@ import ipaddress
 import logging
 import socket
 import time
+import weakref
 from dataclasses import dataclass
 
 import psutil
 from mitmproxy import http
+from mitmproxy.connection import Address, Server
 from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 
 from abhaya.agent.addons.early_answer import SENTINEL_HOST
@@ -116,8 +118,8 @@ class Destinations:
         self._services = services
         self._allowed = allowed_local_ports
         self._machine = ThisMachine()
-        self._names: dict[int, tuple[str, int]] = {}
-        """The name each pinned connection had, by `id(server)`, until it opens or fails."""
+        self._names: weakref.WeakKeyDictionary[Server, Address] = weakref.WeakKeyDictionary()
+        """The name each pinned connection had, until it opens or fails."""
 
     def refusal(self, addresses: tuple[str, ...], port: int) -> str:
         """Why a connection to these addresses on `port` is refused; "" when it may go."""
@@ -163,7 +165,7 @@ class Destinations:
             server.error = f"{REFUSED} ({category}): {host} port {port}"
             return
         if resolved.addresses[0] != host:
-            self._names[id(server)] = server.address
+            self._names[server] = server.address
             server.address = (resolved.addresses[0], port)
 
     def server_connected(self, data: ServerConnectionHookData) -> None:
@@ -174,7 +176,7 @@ class Destinations:
         self._restore(data)
 
     def _restore(self, data: ServerConnectionHookData) -> None:
-        name = self._names.pop(id(data.server), None)
+        name = self._names.pop(data.server, None)
         if name is not None:
             object.__setattr__(data.server, "address", name)  # past the open-connection guard
 

@@ -46,7 +46,7 @@ class _Watch:
 class UpstreamTimeout:
     def __init__(self, timeout: float) -> None:
         self._timeout = timeout
-        self._watches: dict[int, tuple[Server, _Watch]] = {}
+        self._watches: weakref.WeakKeyDictionary[Server, _Watch] = weakref.WeakKeyDictionary()
         self._expired: weakref.WeakSet[Server] = weakref.WeakSet()
         self._expired_keys: dict[Key, float] = {}
 
@@ -71,7 +71,7 @@ class UpstreamTimeout:
         if task is None or data.server.error or address is None:
             return
         key = (data.client.id, str(address[0]), int(address[1]))
-        self._watches[id(data.server)] = (data.server, _Watch(task, key))
+        self._watches[data.server] = _Watch(task, key)
         self._arm(data.server)
 
     def server_connected(self, data: ServerConnectionHookData) -> None:
@@ -106,10 +106,9 @@ class UpstreamTimeout:
         self._forget(data.server)
 
     def _arm(self, server: Server) -> None:
-        entry = self._watches.get(id(server))
-        if entry is None or entry[0] is not server:
+        watch = self._watches.get(server)
+        if watch is None:
             return
-        watch = entry[1]
         if watch.handle is not None:
             watch.handle.cancel()
         watch.handle = asyncio.get_running_loop().call_later(
@@ -117,16 +116,14 @@ class UpstreamTimeout:
         )
 
     def _disarm(self, server: Server) -> None:
-        entry = self._watches.get(id(server))
-        if entry is not None and entry[0] is server and entry[1].handle is not None:
-            entry[1].handle.cancel()
-            entry[1].handle = None
+        watch = self._watches.get(server)
+        if watch is not None and watch.handle is not None:
+            watch.handle.cancel()
+            watch.handle = None
 
     def _forget(self, server: Server) -> None:
         self._disarm(server)
-        entry = self._watches.get(id(server))
-        if entry is not None and entry[0] is server:
-            del self._watches[id(server)]
+        self._watches.pop(server, None)
 
     def _expire(self, server: Server, watch: _Watch) -> None:
         watch.handle = None
