@@ -165,6 +165,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="loopback address of the control API (default: a free port on 127.0.0.1)",
     )
+    run.add_argument(
+        "--allow-local-port",
+        type=int,
+        action="append",
+        default=[],
+        metavar="PORT",
+        help="a port on this machine that proxied traffic may reach (repeatable; never the API)",
+    )
 
     check = commands.add_parser("check", help="explain what the policy decides for URLs")
     check.add_argument("--policy", type=Path, metavar="FILE")
@@ -284,6 +292,7 @@ def _run(args: argparse.Namespace) -> int:
         upstream_ca=args.upstream_ca,
         api_host=api_host,
         api_port=api_port,
+        allow_local_ports=frozenset(args.allow_local_port),
     )
     agent = Agent(config)
     _report_problems(agent.services.policy.current)

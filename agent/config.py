@@ -14,6 +14,7 @@ from pathlib import Path
 DEFAULT_LISTEN = "127.0.0.1:8080"
 DEFAULT_API_LISTEN = "127.0.0.1:0"
 """Port 0: a free port, recorded in the data dir's api.json for clients."""
+DEFAULT_UPSTREAM_TIMEOUT = 30.0
 
 
 class ConfigError(Exception):
@@ -34,6 +35,21 @@ class RunConfig:
     api_host: str = "127.0.0.1"
     api_port: int = 0
     """The control API's loopback address; port 0 takes a free port."""
+    allow_local_ports: frozenset[int] = frozenset()
+    """Ports on this machine that proxied traffic may reach (`--allow-local-port`).  Every
+    other address of this machine is refused after name resolution, and the control API's port
+    always is, so a name or a spelling of 127.0.0.1 cannot lead a child's browser to local
+    services."""
+    upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT
+    """Seconds the proxy waits for an upstream server to connect and answer before it shows the
+    child Abhaya's "the site did not answer" page."""
+
+    def __post_init__(self) -> None:
+        for port in self.allow_local_ports:
+            if not 1 <= port <= 65535:
+                raise ConfigError(f"--allow-local-port {port}: expected a port number 1-65535")
+        if self.upstream_timeout <= 0:
+            raise ConfigError(f"upstream timeout {self.upstream_timeout}: must be positive")
 
     @property
     def cache_dir(self) -> Path:

@@ -43,8 +43,11 @@ Address = tuple[str, int]
 
 # Bodies above this size are streamed through instead of being held in memory.
 STREAM_LARGE_BODIES = "1m"
-# A request or response body the proxy must hold (a blocked upload) is capped here.
-BODY_SIZE_LIMIT = "32m"
+# No overall cap: mitmproxy applies body_size_limit before it decides to stream, so any cap
+# would refuse large downloads and uploads that no filter reads.  What Abhaya itself reads
+# has its own limit (the ask-a-parent form), and a refused request's body is not read at all
+# (`addons.early_answer`).
+BODY_SIZE_LIMIT = None
 
 
 def _pages_exist_for(pages: PageRenderer) -> Callable[[CompiledPolicy], None]:
@@ -137,7 +140,7 @@ class Agent:
         # Not mitmproxy's ErrorCheck: it exits the process on any error logged at start-up,
         # Abhaya's too; `_announce` reports a proxy that cannot listen instead.
         proxy.addons.add(*default_addons())
-        proxy.addons.add(*build_addons(self.services, self._extra))
+        proxy.addons.add(*build_addons(self.services, self.config, self._extra))
         opts.update(
             listen_host=self.config.host,
             listen_port=self.config.port,

@@ -14,11 +14,22 @@ bottom here:
              checked)
 5. pages     answers block and warn verdicts with a warning page; the server is never contacted
 6. log       records every verdict that is not a plain allow in the event store
-   (extra)   addons a caller adds (tests map names to local servers here)
+   (extra)   addons a caller adds (tests map names to their local upstream at
+             `server_connect`; the destination check below must see where a connection
+             really goes)
 7. last word blocks, with a fixed page, whatever was not decided, not answered or met an error
 
-Every addon runs inside `FailClosed`: an exception in any hook blocks that flow instead of
-letting mitmproxy pass it on.
+Then the network edge:
+
+8. early answer     answers a refused request with a large body still arriving, without
+                    reading it (after the last word: nothing may answer after it)
+9. upstream timeout gives up on a server that never answers
+10. destination     resolves, checks and pins every server connection: nothing on this
+                    machine but the ports `RunConfig.allow_local_ports` names, never the API
+11. upstream errors serves Abhaya's page for every request that could not be completed
+
+Every addon runs inside `FailClosed`: an exception in any hook blocks that flow (or refuses
+that server connection) instead of letting mitmproxy pass it on.
 """
 
 from __future__ import annotations
@@ -26,6 +37,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from abhaya.agent.addons.ask import AskParent
+from abhaya.agent.addons.destination import Destinations
+from abhaya.agent.addons.early_answer import EarlyAnswers
 from abhaya.agent.addons.failclosed import FailClosed
 from abhaya.agent.addons.guard import ApiGuard
 from abhaya.agent.addons.lastword import LastWord
@@ -33,12 +46,25 @@ from abhaya.agent.addons.limits import Limits
 from abhaya.agent.addons.log import VerdictLog
 from abhaya.agent.addons.pages import WarningPages
 from abhaya.agent.addons.policy import PolicyAddon
+from abhaya.agent.addons.upstream_errors import UpstreamErrors
+from abhaya.agent.addons.upstream_timeout import UpstreamTimeout
 from abhaya.agent.addons.who import WhoIsConnecting
+from abhaya.agent.config import DEFAULT_UPSTREAM_TIMEOUT, RunConfig
 from abhaya.agent.services import Services
 
 
-def build_addons(services: Services, extra: Sequence[object] = ()) -> list[FailClosed]:
-    """The addon pipeline in request order, each addon fail-closed, the last word last."""
+def build_addons(
+    services: Services, config: RunConfig | None = None, extra: Sequence[object] = ()
+) -> list[FailClosed]:
+    """The addon pipeline in request order, each addon fail-closed; `extra` addons (tests)
+    go just before the last word and the edge.
+
+    Without a `config`, no port on this machine may be reached and the default timeout holds.
+    """
+    allowed = config.allow_local_ports if config is not None else frozenset[int]()
+    timeout = UpstreamTimeout(
+        config.upstream_timeout if config is not None else DEFAULT_UPSTREAM_TIMEOUT
+    )
     pipeline: list[object] = [
         WhoIsConnecting(services),
         ApiGuard(services),
@@ -49,5 +75,9 @@ def build_addons(services: Services, extra: Sequence[object] = ()) -> list[FailC
         VerdictLog(services),
         *extra,
         LastWord(services),
+        EarlyAnswers(),
+        timeout,
+        Destinations(services, allowed),
+        UpstreamErrors(services, timeout),
     ]
     return [FailClosed(addon) for addon in pipeline]

@@ -4,7 +4,10 @@ The form posts to the same host the child was stopped on, so it works for HTTPS 
 proxy already intercepts that host to show the page).  The proxy answers the reserved path
 itself and never contacts the server.  A request is stored only when the page it names is
 really stopped for this profile by a category that allows asking (never csam), so a page
-cannot use the form to file requests for something else.  The reason is the child's own text:
+cannot use the form to file requests for something else.  The form must come from the warning
+page itself: its `Origin` (or, without one, `Sec-Fetch-Site: same-origin`) must be the stopped
+page's own, and its token (from that page, bound to the page's scheme, host and port) is good
+for one request only.  The reason is the child's own text:
 limited to REASON_LIMIT characters, stored as given, and only ever shown escaped.
 """
 
@@ -51,6 +54,21 @@ _HANDLED = Verdict(
 )
 
 
+def form_target(request: http.Request) -> str:
+    """What a form token is bound to: the page's scheme, host and port."""
+    return f"{request.scheme}://{host_key(request.host)}:{request.port}"
+
+
+def same_origin(request: http.Request) -> bool:
+    """Whether the browser says the form was posted from the page it is posted to."""
+    origin: str | None = request.headers.get("origin")
+    if origin is not None:
+        own = request_url(request, by_host_header=True).removesuffix(request.path)
+        return origin.lower().rstrip("/") == own.lower()
+    site: str = request.headers.get("sec-fetch-site", "")
+    return site.lower() == "same-origin"
+
+
 class AskParent:
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -65,19 +83,24 @@ class AskParent:
         if flow.request.method != "POST":
             self._error(flow, 405, "The ask-a-parent form is sent with POST.")
             return
+        if not same_origin(flow.request):
+            self._error(flow, 403, "This form can only be sent from Abhaya's own page.")
+            return
         token = flow.request.query.get("t", "")
         services = self._services
         if not services.tokens.valid(
             token,
             TOKEN_PURPOSE,
             profile_of(flow, services.policy.current).name,
-            flow.request.host,
+            form_target(flow.request),
             services.clock(),
         ):
             self._error(flow, 403, "This form has expired. Go back, reload the page and try again.")
             return
-        length = flow.request.headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        length = flow.request.headers.get("content-length")
+        if length is None:  # chunked: its size is unknown until read, so it is not read
+            self._error(flow, 411, "The form could not be read.")
+        elif not length.isdigit() or int(length) > MAX_FORM_BYTES:
             self._error(flow, 413, "The message is too long.")
 
     async def request(self, flow: http.HTTPFlow) -> None:
@@ -119,6 +142,11 @@ class AskParent:
         verdict = decide(RequestInfo(url), profile, now)
         if not verdict.stops or not verdict.ask_parent:
             self._error(flow, 403, "Asking a parent is not offered for this page.")
+            return
+        if not services.tokens.redeem(
+            request.query.get("t", ""), TOKEN_PURPOSE, profile.name, form_target(request), now
+        ):
+            self._error(flow, 403, "This form was already sent. Reload the page to ask again.")
             return
         domain = host_key(request.host)
         try:

@@ -91,15 +91,19 @@ _PAGE_HEADERS = {
 }
 
 
+def page_headers(language: str) -> dict[str, str]:
+    """The headers every page of Abhaya's own is served with."""
+    return {**_PAGE_HEADERS, "Content-Language": language}
+
+
 def respond_with_page(flow: http.HTTPFlow, status: int, html: str, language: str) -> None:
     """Answer the flow with one of Abhaya's own pages; the server is never asked.
 
-    A request body still arriving is read (up to the proxy's body limit) and dropped.
+    A small request body still arriving is read and dropped; for one that may be large, the
+    `early_answer` addon (last in the pipeline) sends the page without reading it.
     """
     flow.request.stream = False
-    flow.response = http.Response.make(
-        status, html, {**_PAGE_HEADERS, "Content-Language": language}
-    )
+    flow.response = http.Response.make(status, html, page_headers(language))
 
 
 def respond_with_error(

@@ -7,6 +7,10 @@ side - a path around the protections the API puts on direct clients.  Runs first
 intercepted request), and answers 403 with the error page; the server is never contacted.
 Loopback is matched by address (127.0.0.0/8, ::1, IPv4-mapped forms, 0.0.0.0 and ::, which
 connect to this machine too) and by the `localhost` names.
+
+This is the quick, early answer for the plain spellings (it records the attempt with the
+request's URL).  It decides on the spelling only; the check that cannot be bypassed by another
+spelling or a name that resolves here is `destination`, on the address actually dialled.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ none of them.  At every request hook it checks the flow as mitmproxy is about to
 
 - an Abhaya addon failed on it (`FailClosed` marked it) -> the fixed page;
 - no verdict was made (the policy addon never ran, or ran and returned early) -> the fixed page;
-- the verdict stops the request (block, warn) but no page answers it -> the fixed page;
+- the verdict stops the request (block, warn) but no page answers it (neither a response nor
+  a page kept by `early_answer` for a request whose body is still arriving) -> the fixed page;
 - an allow or a safe-search rewrite goes on.
 
 At the response hooks it checks that no addon failed while the response was inspected.  It
@@ -21,6 +22,7 @@ import logging
 
 from mitmproxy import http
 
+from abhaya.agent.addons.early_answer import kept_page
 from abhaya.agent.addons.fixedpage import answer_with_fixed_page
 from abhaya.agent.addons.flowdata import (
     attribution_of,
@@ -67,7 +69,7 @@ class LastWord:
         elif verdict is None:
             mark_failed(flow, f"lastword.{hook}")
             self._block(flow, "no decision was made")
-        elif verdict.stops and flow.response is None:
+        elif verdict.stops and flow.response is None and kept_page(flow) is None:
             mark_failed(flow, f"lastword.{hook}")
             self._block(flow, f"the {verdict.action} was not answered with a page")
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from mitmproxy import http
 
-from abhaya.agent.addons.ask import ASK_PATH, FORM_LIFETIME, TOKEN_PURPOSE
+from abhaya.agent.addons.ask import ASK_PATH, FORM_LIFETIME, TOKEN_PURPOSE, form_target
 from abhaya.agent.addons.flowdata import (
     host_key,
     page_topic,
@@ -59,7 +59,7 @@ class WarningPages:
             token = self._services.tokens.issue(
                 TOKEN_PURPOSE,
                 profile.name,
-                flow.request.host,
+                form_target(flow.request),
                 self._services.clock(),
                 FORM_LIFETIME,
             )

@@ -80,6 +80,7 @@ def chromium(home: Path, proxy: str, *args: str) -> subprocess.CompletedProcess[
         ("blocked-https-en", "https://www.adult.example/", ["adult.example"]),
         ("csam-https", "https://csam-test.invalid/", ["1930", "67B", "1098"]),
         ("keyword-search", "https://www.bing.com/search?q=online+casino", ["ask-parent"]),
+        ("unreachable-https", "https://nothing-here.invalid/", ["not-a-block"]),
     ],
 )
 def test_warning_page_renders_in_chromium(

@@ -179,6 +179,7 @@ def _ask_through_proxy(agent: AgentProcess, host: str, reason: str) -> int:
         answer = c.post(
             f"https://{host}{html.unescape(action.group(1))}",
             data={"reason": reason, "page": "/table"},
+            headers={"Origin": f"https://{host}"},  # as a browser posts the page's own form
         )
         return answer.status_code
 

@@ -132,6 +132,27 @@ class ErrorText(_Frozen):
     hint: Text
 
 
+class UpstreamText(_Frozen):
+    """The page for a site that could not be reached: plainly not a block."""
+
+    title: Text
+    heading: Text
+    lead: Text
+    address_label: Text
+    what_label: Text
+    dns: Text
+    refused: Text
+    timeout: Text
+    certificate: Text
+    closed: Text
+    other: Text
+    hint: Text
+
+    def failure_text(self, failure: str) -> str:
+        text: str = getattr(self, failure)
+        return text
+
+
 class Locale(_Frozen):
     """All strings of one language.  `categories` must hold `other`, the wording for any
     category that has no message of its own."""
@@ -143,6 +164,7 @@ class Locale(_Frozen):
     blocked: BlockedText
     ask_parent: AskParentText
     error: ErrorText
+    upstream: UpstreamText
     categories: Annotated[Mapping[str, Text], AfterValidator(_freeze)]
 
     def category_text(self, category: str) -> str:

@@ -45,7 +45,9 @@ from abhaya.ui.pages.packs import (
 
 __all__ = ["PageContext", "PageRenderer", "choose_language", "page_kind_for"]
 
-KINDS: Final = ("csam", "self_harm", "blocked", "error")
+KINDS: Final = ("csam", "self_harm", "blocked", "error", "upstream")
+FAILURES: Final = ("dns", "refused", "timeout", "certificate", "closed", "other")
+"""Why a site could not be reached (`upstream` pages); each has its sentence in the locales."""
 ASK_STATES: Final = ("", "sent", "pending", "denied")
 REASON_LIMIT: Final = 500
 """Most characters a child may write when asking a parent (the form and the proxy agree)."""
@@ -75,11 +77,11 @@ def _check_continue_url(url: str) -> None:
 class PageContext:
     """What the proxy knows about the stopped request; checked on construction.
 
-    `kind` is one of csam, self_harm, blocked, error (see `page_kind_for`).  `url` and `query`
-    are shown (escaped, shortened) on `blocked` pages only.
+    `kind` is one of csam, self_harm, blocked, error, upstream (see `page_kind_for`).  `url`
+    is shown (escaped, shortened) on `blocked` and `upstream` pages, `query` on `blocked` only.
     """
 
-    kind: str  # csam|self_harm|blocked|error
+    kind: str  # csam|self_harm|blocked|error|upstream
     category: str
     action: str
     url: str = ""
@@ -93,6 +95,8 @@ class PageContext:
     """The stopped page's path (without its query), sent with the form."""
     ask_state: str = ""
     """The child's request for this page: "" (none), sent, pending or denied."""
+    failure: str = ""
+    """Why the site could not be reached (one of FAILURES); `upstream` pages only."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -100,6 +104,8 @@ class PageContext:
         if self.category == "csam" and self.kind != "csam":
             raise ValueError("category 'csam' is always shown with the 'csam' page")
         _check_continue_url(self.continue_url)
+        if (self.kind == "upstream") != (self.failure in FAILURES):
+            raise ValueError(f"an upstream page needs a failure, one of {FAILURES}")
         if self.ask_state not in ASK_STATES:
             raise ValueError(f"unknown ask_state {self.ask_state!r}; expected one of {ASK_STATES}")
         if (self.ask_action or self.ask_state) and not self.ask_parent:
@@ -173,6 +179,16 @@ class PageRenderer:
                 for state in ASK_STATES
             ),
             PageContext(kind="error", category="", action="block", status_text="413"),
+            *(
+                PageContext(
+                    kind="upstream",
+                    category="",
+                    action="",
+                    url="https://example.org/",
+                    failure=failure,
+                )
+                for failure in FAILURES
+            ),
         ]
         for ctx in samples:
             for lang in self._locales:
@@ -231,6 +247,11 @@ class PageRenderer:
             return {}
         if ctx.kind == "error":
             return {"status_text": shorten(ctx.status_text, URL_LIMIT)}
+        if ctx.kind == "upstream":
+            return {
+                "failure_text": locale.upstream.failure_text(ctx.failure),
+                "display_url": shorten(ctx.url, URL_LIMIT),
+            }
         warn = ctx.action == "warn"
         return {
             "warn": warn,

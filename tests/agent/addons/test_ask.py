@@ -30,11 +30,16 @@ def _form_action(page: str) -> str | None:
     return html.unescape(found.group(1)) if found else None
 
 
+def _browser(host: str, scheme: str = "https") -> dict[str, str]:
+    """The headers a browser sends with a form posted from the page at scheme://host/."""
+    return {"Origin": f"{scheme}://{host}", "Sec-Fetch-Site": "same-origin"}
+
+
 def _ask(agent: ApiAgent, host: str, **form: str) -> httpx.Response:
     """Post the form as the child's browser does: to the action of the form on the page."""
     with agent.running.client() as client:
         action = _form_action(client.get(f"https://{host}/").text) or ASK_PATH
-        return client.post(f"https://{host}{action}", data=form)
+        return client.post(f"https://{host}{action}", data=form, headers=_browser(host))
 
 
 def _requests(agent: ApiAgent, auth: dict[str, str], status: str) -> list[dict[str, object]]:
@@ -88,7 +93,11 @@ def test_ask_approve_expire_and_deny(with_pin: ApiAgent) -> None:
     action = _form_action(first_page.text)
     assert action is not None
     with agent.running.client() as client:
-        again = client.post(f"https://bet.example{action}", data={"reason": "again", "page": "/"})
+        again = client.post(
+            f"https://bet.example{action}",
+            data={"reason": "again", "page": "/"},
+            headers=_browser("bet.example"),
+        )
     assert again.status_code == 200
     assert [r["id"] for r in _requests(agent, auth, "pending")] == [pending["id"]]
 
@@ -211,9 +220,93 @@ def test_a_form_posted_without_the_pages_token_is_refused(with_pin: ApiAgent, to
     """Another site cannot post the form for the child: the token comes from the page."""
     with with_pin.running.client() as client:
         answer = client.post(
-            f"https://bet.example{ASK_PATH}?t={token}", data={"reason": "r", "page": "/"}
+            f"https://bet.example{ASK_PATH}?t={token}",
+            data={"reason": "r", "page": "/"},
+            headers=_browser("bet.example"),
         )
     assert answer.status_code == 403
     with with_pin.client() as api:
         auth = with_pin.login(api)
     assert _requests(with_pin, auth, "pending") == []
+
+
+def _form_of(agent: ApiAgent, url: str) -> str:
+    """The form action on the warning page at `url` (a path with the page's token)."""
+    with agent.running.client() as client:
+        action = _form_action(client.get(url).text)
+    assert action is not None
+    return action
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Origin": "http://bet.example"},  # the same host, another scheme
+        {"Sec-Fetch-Site": "cross-site"},
+        {},  # a browser always says where a form came from; anything else is refused
+    ],
+)
+def test_a_form_from_another_origin_is_refused(with_pin: ApiAgent, headers: dict[str, str]) -> None:
+    action = _form_of(with_pin, BET)
+    with with_pin.running.client() as client:
+        answer = client.post(
+            f"https://bet.example{action}", data={"reason": "r", "page": "/"}, headers=headers
+        )
+    assert answer.status_code == 403
+    with with_pin.client() as api:
+        auth = with_pin.login(api)
+    assert _requests(with_pin, auth, "pending") == []
+
+
+def test_a_form_marked_same_origin_without_an_origin_is_accepted(with_pin: ApiAgent) -> None:
+    action = _form_of(with_pin, BET)
+    with with_pin.running.client() as client:
+        answer = client.post(
+            f"https://bet.example{action}",
+            data={"reason": "r", "page": "/"},
+            headers={"Sec-Fetch-Site": "same-origin"},
+        )
+    assert answer.status_code == 200
+
+
+def test_a_token_is_good_for_one_request(with_pin: ApiAgent) -> None:
+    action = _form_of(with_pin, BET)
+    with with_pin.running.client() as client:
+        url, headers = f"https://bet.example{action}", _browser("bet.example")
+        first = client.post(url, data={"reason": "one", "page": "/"}, headers=headers)
+        second = client.post(url, data={"reason": "two", "page": "/"}, headers=headers)
+    assert (first.status_code, second.status_code) == (200, 403)
+    with with_pin.client() as api:
+        auth = with_pin.login(api)
+    (pending,) = _requests(with_pin, auth, "pending")
+    assert pending["reason"] == "one"
+
+
+def test_a_token_from_an_https_page_is_refused_over_http(with_pin: ApiAgent) -> None:
+    action = _form_of(with_pin, BET)
+    with with_pin.running.client() as client:
+        answer = client.post(
+            f"http://bet.example{action}",
+            data={"reason": "r", "page": "/"},
+            headers=_browser("bet.example", "http"),
+        )
+    assert answer.status_code == 403
+    with with_pin.client() as api:
+        auth = with_pin.login(api)
+    assert _requests(with_pin, auth, "pending") == []
+
+
+def test_a_chunked_form_is_refused_unread(with_pin: ApiAgent) -> None:
+    action = _form_of(with_pin, BET)
+    with with_pin.running.client() as client:
+        answer = client.post(
+            f"https://bet.example{action}",
+            content=iter([b"reason=r&", b"page=/"]),
+            headers={
+                **_browser("bet.example"),
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+    assert answer.status_code == 411

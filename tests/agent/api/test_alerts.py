@@ -19,7 +19,11 @@ def ask(agent: ApiAgent, host: str, reason: str) -> None:
         page = client.get(f"https://{host}/table").text
         found = re.search(r'id="ask-form" method="post" action="([^"]+)"', page)
         action = html.unescape(found.group(1)) if found else ASK_PATH
-        answer = client.post(f"https://{host}{action}", data={"reason": reason, "page": "/t"})
+        answer = client.post(
+            f"https://{host}{action}",
+            data={"reason": reason, "page": "/t"},
+            headers={"Origin": f"https://{host}", "Sec-Fetch-Site": "same-origin"},  # a browser's
+        )
     assert answer.status_code == 200, answer.text
 
 

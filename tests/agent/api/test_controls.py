@@ -159,6 +159,7 @@ def test_policy_put_on_the_default_policy_is_refused(tmp_path: Path, upstream: U
         data_dir=tmp_path / "data",
         policy_path=None,
         upstream_ca=upstream.ca_file,
+        allow_local_ports=frozenset({upstream.port}),
     )
     clock = Clock()
     running = RunningAgent(config, [MapHosts(UPSTREAM_NAMES, upstream.port)], clock=clock)
