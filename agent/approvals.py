@@ -20,9 +20,10 @@ import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from abhaya.agent.clock import utc_now
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.store import Store, driver
 from abhaya.agent.store import access as stored
@@ -38,10 +39,6 @@ MAX_REQUEST_LIFETIME = timedelta(hours=AccessSettings.MAX_EXPIRY_HOURS)
 """No policy keeps a request pending longer; older ones never count towards the pending cap."""
 ALERT_KIND = "access_request"
 MAX_ALERT_REASON = 200
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +87,7 @@ class AccessDesk:
         the agent's aware "now", for the page's view of a request (tests move it)."""
         self._store = store
         self.lifetime = lifetime
-        self._clock = clock or _utc_now
+        self._clock = clock or utc_now
         self._lock = threading.Lock()  # one writer and refresh at a time; readers never lock
         self._view = _View(MappingProxyType({}), MappingProxyType({}))
         self.refresh()

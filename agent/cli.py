@@ -26,6 +26,7 @@ from abhaya.agent.config import (
 )
 from abhaya.client import commands
 from abhaya.client.api import ClientError
+from abhaya.filters.urlnorm import bracketed
 
 if TYPE_CHECKING:
     from abhaya.agent.proxy import Agent
@@ -304,7 +305,7 @@ def _run(args: argparse.Namespace) -> int:
 def _banner(agent: Agent) -> None:
     policy = agent.services.policy.current
     host, port = agent.addresses[0]
-    shown = f"[{host}]" if ":" in host else host
+    shown = bracketed(host)
     api = agent.api.address.base_url if agent.api.address is not None else "not listening"
     print(
         f"Abhaya is filtering on http://{shown}:{port}\n"

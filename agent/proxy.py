@@ -26,15 +26,17 @@ from abhaya.agent.api.server import ApiServer
 from abhaya.agent.api.sessions import SessionStore
 from abhaya.agent.approvals import AccessDesk, request_lifetime
 from abhaya.agent.ca import CaFiles, ensure_ca
+from abhaya.agent.clock import utc_now
 from abhaya.agent.config import RunConfig
 from abhaya.agent.exits import FatalError, ListenError
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
-from abhaya.agent.services import Services, utc_now
+from abhaya.agent.services import Services
 from abhaya.agent.store import EventWriter, RetentionPolicy, open_store
 from abhaya.agent.watcher import PolicyWatcher
 from abhaya.filters.policy.compile import CompiledPolicy
 from abhaya.filters.policy.load import PolicyError
+from abhaya.filters.urlnorm import bracketed
 from abhaya.ui.pages.render import PageRenderer
 
 log = logging.getLogger(__name__)
@@ -140,7 +142,7 @@ class Agent:
         # Not mitmproxy's ErrorCheck: it exits the process on any error logged at start-up,
         # Abhaya's too; `_announce` reports a proxy that cannot listen instead.
         proxy.addons.add(*default_addons())
-        proxy.addons.add(*build_addons(self.services, self.config, self._extra))
+        proxy.addons.add(build_addons(self.services, self.config, self._extra))
         opts.update(
             listen_host=self.config.host,
             listen_port=self.config.port,
@@ -238,7 +240,7 @@ class Agent:
                 error = failed[0]
                 number = error.errno if isinstance(error, OSError) else None
                 reason = getattr(error, "__cause__", None) or error
-                shown = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+                shown = bracketed(self.config.host)
                 self._stop_error = ListenError(
                     f"--listen {shown}:{self.config.port}: cannot listen there ({reason})",
                     number,

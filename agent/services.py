@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from abhaya.agent.api.discovery import ApiEndpoint
 from abhaya.agent.approvals import AccessDesk
+from abhaya.agent.clock import utc_now
+from abhaya.agent.endpoint import ApiEndpoint
 from abhaya.agent.grants import ContinueGrants
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
@@ -15,10 +16,6 @@ from abhaya.agent.signing import PageTokens
 from abhaya.agent.store import EventWriter
 from abhaya.agent.who.owners import ConnectionOwners
 from abhaya.ui.pages.render import PageRenderer
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,11 +41,11 @@ def iso_time(text: str | None, option: str) -> str | None:
     """An ISO 8601 time for the API; a time without a zone is taken as local time."""
     if text is None:
         return None
+    local = datetime.now().astimezone().tzinfo
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+        return contract.parse_time(text, assume_zone=local).isoformat()
+    except contract.TimeFormatError:
         raise ClientError(f"{option} {text!r}: not an ISO 8601 time (2026-11-30T18:00)") from None
-    return (moment if moment.tzinfo is not None else moment.astimezone()).isoformat()
 
 
 def family_zone(status: contract.Status) -> tzinfo:
@@ -60,7 +60,7 @@ def shown_time(text: str | None, zone: tzinfo) -> str:
     """A UTC time from the API as the family reads it: `2026-11-30T18:05:03+05:30`."""
     if text is None:
         return "-"
-    return datetime.fromisoformat(text).astimezone(zone).isoformat(timespec="seconds")
+    return contract.parse_time(text).astimezone(zone).isoformat(timespec="seconds")
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ policy's time zone, which `Status.policy.timezone` names.
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Literal, NotRequired, TypedDict
 
 API_VERSION = 1
@@ -235,3 +236,27 @@ class ApproveBody(TypedDict):
     minutes: NotRequired[int]
     always: NotRequired[bool]
     scope: NotRequired[Scope]
+
+
+class TimeFormatError(ValueError):
+    """Text that is not an ISO 8601 time, or one without the time zone that is required."""
+
+
+def parse_time(text: str, *, assume_zone: tzinfo | None = None) -> datetime:
+    """An ISO 8601 time (`2026-11-30T10:00:00+05:30`, `...Z`) as an aware datetime.
+
+    Every time the API sends or takes, and every time the agent stores, is in this form.  A
+    time written without a zone is refused, unless `assume_zone` says which zone it is in (the
+    CLI reads what a person types as local time); TimeFormatError says which problem it was.
+    """
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise TimeFormatError(f"not an ISO 8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        if assume_zone is None:
+            raise TimeFormatError(
+                f"{text!r} has no time zone; write it as 2026-11-30T10:00:00+05:30 or ...Z"
+            )
+        moment = moment.replace(tzinfo=assume_zone)
+    return moment

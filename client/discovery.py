@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from abhaya.filters.urlnorm import bracketed
+
 API_FILE_NAME = "api.json"
 
 
@@ -26,7 +28,7 @@ class ApiAddress:
 
     @property
     def base_url(self) -> str:
-        shown = f"[{self.host}]" if ":" in self.host else self.host
+        shown = bracketed(self.host)
         return f"http://{shown}:{self.port}"
 
 

@@ -23,7 +23,7 @@ from urllib.parse import quote_plus, unquote_plus
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from abhaya.filters.search import HostPatterns, PathPatterns, describe_rule_error
-from abhaya.filters.urlnorm import DEFAULT_PORTS
+from abhaya.filters.urlnorm import DEFAULT_PORTS, bracketed
 from abhaya.filters.verdict import Rewrite
 
 __all__ = ["SafeSearchRuleError", "SafeSearchRules"]
@@ -117,7 +117,7 @@ class SafeSearchRules:
         new_query = _set_params(query, rule.params) if rule.params else query
         if new_query == query and not rule.headers:
             return None
-        netloc = f"[{host}]" if ":" in host else host
+        netloc = bracketed(host)
         if DEFAULT_PORTS.get(scheme) != port:
             netloc = f"{netloc}:{port}"
         url = f"{scheme}://{netloc}{path or '/'}"

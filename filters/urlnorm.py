@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 import idna
 
-__all__ = ["NormalizedUrl", "UrlError", "normalize_host", "parse_url"]
+__all__ = ["NormalizedUrl", "UrlError", "bracketed", "normalize_host", "parse_url"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -45,6 +45,11 @@ _NEEDS_ESCAPE = re.compile(r'[\x00-\x20"<>`{}\x7f]|[^\x00-\x7f]')
 
 class UrlError(ValueError):
     """The URL or host cannot be what a browser would connect to; the message says why."""
+
+
+def bracketed(host: str) -> str:
+    """`host` as it is written in a URL or `host:port`: IPv6 literals in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +77,7 @@ class NormalizedUrl:
     @property
     def url(self) -> str:
         """The canonical URL as text (default port omitted), for logs and explanations."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = bracketed(self.host)
         port = "" if DEFAULT_PORTS.get(self.scheme) == self.port else f":{self.port}"
         query = f"?{self.query}" if self.query else ""
         return f"{self.scheme}://{host}{port}{self.path}{query}"

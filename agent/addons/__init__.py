@@ -28,8 +28,9 @@ Then the network edge:
                     machine but the ports `RunConfig.allow_local_ports` names, never the API
 11. upstream errors serves Abhaya's page for every request that could not be completed
 
-Every addon runs inside `FailClosed`: an exception in any hook blocks that flow (or refuses
-that server connection) instead of letting mitmproxy pass it on.
+mitmproxy sees the whole pipeline as one addon, `FailClosed`: it runs the members in this
+order, and an exception in any hook blocks that flow (or refuses that server connection)
+instead of letting mitmproxy pass it on.
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ from abhaya.agent.services import Services
 
 def build_addons(
     services: Services, config: RunConfig | None = None, extra: Sequence[object] = ()
-) -> list[FailClosed]:
-    """The addon pipeline in request order, each addon fail-closed; `extra` addons (tests)
+) -> FailClosed:
+    """The addon pipeline in request order, as one fail-closed addon; `extra` addons (tests)
     go just before the last word and the edge.
 
     Without a `config`, no port on this machine may be reached and the default timeout holds.
@@ -80,4 +81,4 @@ def build_addons(
         Destinations(services, allowed),
         UpstreamErrors(services, timeout),
     ]
-    return [FailClosed(addon) for addon in pipeline]
+    return FailClosed(pipeline)

@@ -161,6 +161,7 @@ class AskParent:
             self._error(flow, 503, "The request could not be saved. Please try again later.")
             return
         who = attribution_of(flow)
+        process = await who.process_name_off_loop()
         services.events.submit(
             Event(
                 time=now,
@@ -174,7 +175,7 @@ class AskParent:
                 detail=f"request {ident}",
                 reason=str(verdict.reason),
                 os_user=who.user,
-                process=who.process_name(),
+                process=process,
             )
         )
         language = choose_language(

@@ -7,7 +7,7 @@ from mitmproxy import http
 from abhaya.agent.services import Services
 from abhaya.agent.who.owners import UNATTRIBUTED, Attribution
 from abhaya.filters.policy.compile import CompiledPolicy, ProfileRules
-from abhaya.filters.urlnorm import DEFAULT_PORTS
+from abhaya.filters.urlnorm import DEFAULT_PORTS, bracketed
 from abhaya.filters.verdict import Verdict
 from abhaya.ui.pages.render import PageContext
 
@@ -69,9 +69,7 @@ def request_url(request: http.Request, *, by_host_header: bool = False) -> str:
     URL parser reads back.  `by_host_header` names the site the Host header claims instead of
     the connection's target.
     """
-    host = request.pretty_host if by_host_header else request.host
-    if ":" in host:
-        host = f"[{host}]"
+    host = bracketed(request.pretty_host if by_host_header else request.host)
     port = "" if DEFAULT_PORTS.get(request.scheme) == request.port else f":{request.port}"
     return f"{request.scheme}://{host}{port}{request.path}"
 

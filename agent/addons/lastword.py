@@ -11,7 +11,7 @@ none of them.  At every request hook it checks the flow as mitmproxy is about to
 - an allow or a safe-search rewrite goes on.
 
 At the response hooks it checks that no addon failed while the response was inspected.  It
-never raises: its own failure is caught by its `FailClosed` wrapper, which blocks too.  Each
+never raises: its own failure is caught by `FailClosed`, which blocks too.  Each
 flow it turns into a block is recorded as an error event (best effort: the block does not
 depend on the store).
 """

@@ -24,7 +24,9 @@ class VerdictLog:
     def __init__(self, services: Services) -> None:
         self._services = services
 
-    def requestheaders(self, flow: http.HTTPFlow) -> None:
+    async def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """Runs after the pages addon answered (or let through) the request; the event names
+        the process behind the connection, found off the event loop."""
         verdict = verdict_of(flow)
         if verdict is None:
             return
@@ -34,6 +36,7 @@ class VerdictLog:
         url = request_url(flow.request, by_host_header=True)
         host = flow.request.pretty_host
         who = attribution_of(flow)
+        process = await who.process_name_off_loop()
         self._services.events.submit(
             Event(
                 time=self._services.clock(),
@@ -47,7 +50,7 @@ class VerdictLog:
                 detail=verdict.detail,
                 reason=str(verdict.override.reason if verdict.override else verdict.reason),
                 os_user=who.user,
-                process=who.process_name(),
+                process=process,
             )
         )
         log.info(

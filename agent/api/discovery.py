@@ -1,5 +1,5 @@
-"""Where the control API listens: for the proxy's guard (in memory) and the writing side of
-api.json (clients read it with `abhaya.client.discovery`).
+"""The writing side of api.json, where the control API listens (clients read it with
+`abhaya.client.discovery`; the proxy's guard reads the port from `agent.endpoint`).
 
 The agent writes `api.json` (host, port, pid) into its data dir, readable only by the agent's
 user (the same user who may read the store's key file).  The file is replaced atomically, so a
@@ -10,30 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
 
 from abhaya.client.discovery import API_FILE_NAME, ApiAddress, DiscoveryError, read_api_file
 
-__all__ = ["API_FILE_NAME", "ApiAddress", "ApiEndpoint", "remove_api_file", "write_api_file"]
-
-
-class ApiEndpoint:
-    """The API's port once it listens (None before and after); read by the guard addon on
-    proxy threads, set by the API server.  Thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._port: int | None = None
-
-    @property
-    def port(self) -> int | None:
-        with self._lock:
-            return self._port
-
-    def set(self, port: int | None) -> None:
-        with self._lock:
-            self._port = port
+__all__ = ["API_FILE_NAME", "ApiAddress", "remove_api_file", "write_api_file"]
 
 
 def write_api_file(data_dir: Path, address: ApiAddress) -> Path:

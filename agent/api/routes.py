@@ -50,6 +50,7 @@ from abhaya.agent.store.queries import (
     category_counts_by_day,
     counts_today,
     events_page,
+    local_day_start,
     top_apps,
     top_domains,
 )
@@ -247,8 +248,7 @@ class ControlApi:
         days = parse_int(request.param("days"), "days", 1, MAX_STATS_DAYS, 7)
         now = self._services.clock()
         offset = self._utc_offset(now)
-        local = now + offset
-        today_start = datetime(local.year, local.month, local.day, tzinfo=now.tzinfo) - offset
+        today_start = local_day_start(now, offset)
         since, until = today_start - timedelta(days=days - 1), today_start + timedelta(days=1)
         with self._read() as conn:
             per_day = category_counts_by_day(conn, since, until, utc_offset=offset)

@@ -25,9 +25,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from abhaya.agent.api.discovery import ApiAddress, ApiEndpoint, remove_api_file, write_api_file
+from abhaya.agent.api.discovery import ApiAddress, remove_api_file, write_api_file
 from abhaya.agent.api.routes import ControlApi
 from abhaya.agent.api.wire import ApiError, Request, Response
+from abhaya.agent.endpoint import ApiEndpoint
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from abhaya.client import contract
+
 JSON_TYPE = "application/json"
 
 
@@ -116,12 +118,9 @@ def parse_time(text: str | None, field: str) -> datetime | None:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise invalid(field, f"not an ISO 8601 time: {text!r}") from None
-    if moment.tzinfo is None:
-        raise invalid(field, "give a time zone, for example 2026-11-30T10:00:00+05:30 or ...Z")
-    return moment
+        return contract.parse_time(text)
+    except contract.TimeFormatError as error:
+        raise invalid(field, str(error)) from None
 
 
 def parse_int(text: str | None, field: str, low: int, high: int, default: int) -> int:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from abhaya.agent.clock import utc_now
 from abhaya.agent.store import driver
 from abhaya.agent.store.alerts import Alert, AlertSeverity, insert_alert
 from abhaya.agent.store.errors import StoreError
@@ -44,10 +45,6 @@ CACHE_KIB = 32 * 1024
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
 _DAMAGE_CODES = frozenset({_SQLITE_CORRUPT, _SQLITE_NOTADB})
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
+from abhaya.filters.urlnorm import bracketed
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 MAX_FIELD_CHARS = 4096
@@ -61,9 +63,8 @@ def url_without_query(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return _cut_by_hand(url)
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal: urlsplit strips the brackets, urlunsplit needs them back
-        host = f"[{host}]"
+    # urlsplit strips an IPv6 literal's brackets; urlunsplit needs them back.
+    host = bracketed(parts.hostname or "")
     try:
         port = parts.port
     except ValueError:  # an unreadable port: keep no more than the host

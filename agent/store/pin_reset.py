@@ -21,9 +21,10 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from abhaya.agent.clock import utc_now
 from abhaya.agent.store import driver
 from abhaya.agent.store.alerts import Alert, AlertSeverity, insert_alert
-from abhaya.agent.store.db import DB_FILE_NAME, open_connection, utc_now
+from abhaya.agent.store.db import DB_FILE_NAME, open_connection
 from abhaya.agent.store.events import Event, EventKind, insert_events
 from abhaya.agent.store.keys import load_or_create_key
 from abhaya.agent.store.security import PIN_HASH_KEY, SecuritySettings, SecuritySettingsError

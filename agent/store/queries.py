@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from abhaya.agent.store.events import (
     EPOCH,
@@ -210,9 +210,15 @@ def counts_today(
     conn: sqlite3.Connection, now: datetime, *, utc_offset: timedelta = timedelta(0)
 ) -> CountSummary:
     """counts_between for the local day (per `utc_offset`) that contains `now`."""
-    local = now + utc_offset
-    start = datetime(local.year, local.month, local.day, tzinfo=now.tzinfo) - utc_offset
+    start = local_day_start(now, utc_offset)
     return counts_between(conn, start, start + timedelta(days=1))
+
+
+def local_day_start(now: datetime, utc_offset: timedelta) -> datetime:
+    """The start (as a UTC time) of the local day, per `utc_offset`, that contains `now`:
+    "today" is the family's day, not the server's."""
+    local = now.astimezone(UTC) + utc_offset
+    return datetime(local.year, local.month, local.day, tzinfo=UTC) - utc_offset
 
 
 def _top(

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from abhaya.agent.store import driver
+from abhaya.client import contract
 
 
 class SettingError(ValueError):
@@ -75,12 +76,9 @@ def parse_time(key: str, text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise SettingError(f"setting {key!r} is not a time: {text!r}") from None
-    if moment.tzinfo is None:
-        raise SettingError(f"setting {key!r} has no time zone: {text!r}")
-    return moment
+        return contract.parse_time(text)
+    except contract.TimeFormatError as error:
+        raise SettingError(f"setting {key!r}: {error}") from None
 
 
 def to_text(key: str, value: str | int | datetime) -> str:

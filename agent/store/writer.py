@@ -40,8 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from abhaya.agent.clock import utc_now
 from abhaya.agent.store import driver
-from abhaya.agent.store.db import utc_now
 from abhaya.agent.store.errors import StoreError
 from abhaya.agent.store.events import INSERT_EVENT, Event, EventKind, event_row, insert_events
 from abhaya.agent.store.highwater import HighWaterMark

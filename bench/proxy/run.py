@@ -165,7 +165,7 @@ def _run(args: argparse.Namespace, folder: Path, stack: ExitStack) -> int:
     abhaya_logs: list[Child] = []
     if "abhaya" in wanted:
         abhaya_logs = _start_abhaya(
-            folder, data, ports["abhaya"], proxy_core, start, args.startup_timeout
+            folder, data, ports["abhaya"], origin_port, proxy_core, start, args.startup_timeout
         )
         children["abhaya"] = abhaya_logs[-1]
 
@@ -190,11 +190,15 @@ def _start_abhaya(
     folder: Path,
     data: BenchData,
     port: int,
+    origin_port: int,
     core: str | None,
     start: Callable[[str, list[str], str | None], Child],
     timeout: float,
 ) -> list[Child]:
-    """Cold start (compiles the lists into the cache), stop, then the warm start we measure."""
+    """Cold start (compiles the lists into the cache), stop, then the warm start we measure.
+
+    The origin runs on this machine, which Abhaya refuses to connect to unless its port is
+    allowed deliberately."""
     policy = folder / "policy.toml"
     (folder / "keywords.txt").write_text("\n".join(data.keywords) + "\n", encoding="utf-8")
     policy.write_text(POLICY, encoding="utf-8")
@@ -209,6 +213,8 @@ def _start_abhaya(
         str(policy),
         "--data-dir",
         str(folder / "abhaya-data"),
+        "--allow-local-port",
+        str(origin_port),
     ]
     started: list[Child] = []
     for attempt in ("cold", "warm"):

@@ -72,23 +72,53 @@ class Sample:
         raise ValueError("boom")
 
 
+class Later:
+    """A member after the failing one: it still runs, and sees the flow already answered."""
+
+    def __init__(self) -> None:
+        self.seen: list[int | None] = []
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        self.seen.append(None if flow.response is None else flow.response.status_code)
+
+
 def test_lifecycle_hooks_pass_through_and_flow_hooks_are_guarded() -> None:
-    addon = Sample()
-    wrapped = FailClosed(addon)
-    assert wrapped.name == "sample"
+    addon, later = Sample(), Later()
+    wrapped = FailClosed([addon, later])
+    assert wrapped.name == "abhaya"
     wrapped.load(None)  # type: ignore[attr-defined]
     assert addon.loaded
-    assert not hasattr(wrapped, "response")  # only the hooks the addon has
+    assert not hasattr(wrapped, "response")  # only the hooks some member has
     flow = tflow.tflow()
     wrapped.requestheaders(flow)  # type: ignore[attr-defined]
     assert failure_of(flow) == "sample.requestheaders"
     assert flow.response is not None and flow.response.status_code == fixedpage.STATUS
     assert flow.response.content == fixedpage.BODY
+    assert later.seen == [fixedpage.STATUS]
+
+
+def test_members_run_in_order_as_one_addon() -> None:
+    order: list[str] = []
+
+    class First:
+        def requestheaders(self, flow: http.HTTPFlow) -> None:
+            order.append("first")
+
+    class Second:
+        async def requestheaders(self, flow: http.HTTPFlow) -> None:
+            order.append("second")
+
+    class Third:
+        def requestheaders(self, flow: http.HTTPFlow) -> None:
+            order.append("third")
+
+    asyncio.run(FailClosed([First(), Second(), Third()]).requestheaders(tflow.tflow()))  # type: ignore[attr-defined]
+    assert order == ["first", "second", "third"]
 
 
 def test_an_async_hook_that_raises_answers_the_flow() -> None:
     flow = tflow.tflow()
-    asyncio.run(FailClosed(Sample()).request(flow))  # type: ignore[attr-defined]
+    asyncio.run(FailClosed([Sample()]).request(flow))  # type: ignore[attr-defined]
     assert failure_of(flow) == "sample.request"
     assert flow.response is not None and flow.response.status_code == fixedpage.STATUS
 
@@ -96,14 +126,14 @@ def test_an_async_hook_that_raises_answers_the_flow() -> None:
 def test_a_failed_server_connect_refuses_the_connection() -> None:
     flow = tflow.tflow()
     data = ServerConnectionHookData(server=flow.server_conn, client=flow.client_conn)
-    FailClosed(Sample()).server_connect(data)  # type: ignore[attr-defined]
+    FailClosed([Sample()]).server_connect(data)  # type: ignore[attr-defined]
     assert data.server.error
 
 
 def test_a_failure_after_the_response_replaces_it() -> None:
     flow = tflow.tflow(resp=True)
     flow.response.content = b"content nobody checked"  # type: ignore[union-attr]
-    wrapped = FailClosed(RaiseFor("response", flow.request.pretty_host))
+    wrapped = FailClosed([RaiseFor("response", flow.request.pretty_host)])
     wrapped.response(flow)  # type: ignore[attr-defined]
     assert flow.response is not None and flow.response.content == fixedpage.BODY
 

@@ -9,7 +9,6 @@ would, through the real proxy into the real store.
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,20 +31,6 @@ def agent(tmp_path: Path, upstream: Upstream) -> Iterator[RunningAgent]:
     running.stop()
 
 
-def _send(agent: RunningAgent, request: bytes) -> bytes:
-    """Send raw bytes through the proxy; return the status line of the answer."""
-    host, port = agent.agent.addresses[0]
-    with socket.create_connection((host, port), timeout=20) as conn:
-        conn.sendall(request)
-        reply = b""
-        while b"\r\n" not in reply:
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-    return reply.split(b"\r\n", 1)[0]
-
-
 def _verdict_domains(agent: RunningAgent) -> list[str]:
     assert agent.agent.services.events.flush()
     with contextlib.closing(agent.agent.store.connect(read_only=True)) as conn:
@@ -55,7 +40,7 @@ def _verdict_domains(agent: RunningAgent) -> list[str]:
 
 def test_hostile_hosts_are_recorded_and_later_events_still_are(agent: RunningAgent) -> None:
     for request in HOSTILE:
-        status = _send(agent, request)
+        status = agent.raw(request).split(b"\r\n", 1)[0]
         assert status.startswith(b"HTTP/1.1 "), status
     with agent.client() as client:
         assert client.get("https://bet.example/after").status_code == 403  # a warning page
