@@ -177,7 +177,11 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="explain what the policy decides for URLs")
     check.add_argument("--policy", type=Path, metavar="FILE")
-    check.add_argument("--profile", metavar="NAME")
+    who = check.add_mutually_exclusive_group()
+    who.add_argument("--profile", metavar="NAME", help="decide with this profile")
+    who.add_argument(
+        "--user", metavar="ACCOUNT", help="decide as the proxy would for this OS account"
+    )
     check.add_argument("--data-dir", type=Path, metavar="DIR")
     check.add_argument("urls", nargs="+", metavar="URL")
 
@@ -337,7 +341,11 @@ def _check(args: argparse.Namespace) -> int:
 
     compiled = load_policy(args.policy, _check_cache(args.data_dir))
     _report_problems(compiled)
-    profile = compiled.profile(args.profile)
+    profile = (
+        compiled.profile_for_user(args.user)
+        if args.user is not None
+        else compiled.profile(args.profile)
+    )
     now = dt.datetime.now(dt.UTC)
     for url in args.urls:
         verdict = decide(RequestInfo(url), profile, now)

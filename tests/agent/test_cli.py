@@ -346,3 +346,26 @@ def test_api_listen_must_be_loopback(tmp_path: Path, listen: str, message: str) 
     )
     assert result.returncode == 78  # EX_CONFIG: retrying cannot help
     assert "--api-listen" in result.stderr and message in result.stderr
+
+
+def test_check_decides_as_the_proxy_would_for_an_os_account(tmp_path: Path) -> None:
+    policy = POLICY.replace("[profiles.teen]\n", '[profiles.teen]\nusers = ["ravi"]\n')
+    policy_file = write_policy(tmp_path / "policy", policy)
+
+    def check(*who: str) -> dict[str, object]:
+        result = subprocess.run(
+            [*ABHAYA, "check", "--policy", str(policy_file), *who, "https://adult.example/"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        record: dict[str, object] = json.loads(result.stdout)
+        return record
+
+    assert (check("--user", "ravi")["profile"], check("--user", "ravi")["action"]) == (
+        "teen",
+        "allow",
+    )
+    assert check("--user", "someone-else")["profile"] == "child"  # the default
+    assert check()["action"] == "block"

@@ -52,3 +52,24 @@ def test_hostile_hosts_are_recorded_and_later_events_still_are(agent: RunningAge
     assert "bet.example" in domains  # and the writer still stores what comes after
     health = agent.agent.services.events.health()
     assert (health.alive, health.failed, health.restarts) == (True, 0, 0)
+
+
+def test_verdicts_become_events_without_their_query(running: RunningAgent) -> None:
+    with running.client() as client:
+        client.get("https://www.adult.example/video?who=private-marker")
+        client.get("https://example.org/nothing-to-see")
+    assert running.agent.services.events.flush(20)
+    with contextlib.closing(running.agent.store.connect(read_only=True)) as conn:
+        page = events_page(conn, EventFilter(text="adult.example"), limit=50)
+        allowed = events_page(conn, EventFilter(text="nothing-to-see"), limit=50)
+    stored = [item.event for item in page.events if item.event.url.endswith("/video")]
+    assert stored, "the blocked request was not recorded"
+    event = stored[0]
+    assert (event.kind, event.category, event.action) == (EventKind.VERDICT, "adult", "block")
+    assert (event.domain, event.rule, event.profile) == (
+        "www.adult.example",
+        "adult.example",
+        "child",
+    )
+    assert event.url == "https://www.adult.example/video"
+    assert allowed.events == ()  # a plain allow is not an event
