@@ -141,7 +141,7 @@ class Destinations:
         resolved = await resolve(request.host, request.port)
         category = self.refusal(resolved.addresses, request.port)
         if category:
-            self._record(
+            await self._record(
                 request.host, request.port, category, resolved.addresses, flow.client_conn.id
             )
             detail = f"a tunnel to {category} was asked of the proxy"
@@ -170,7 +170,7 @@ class Destinations:
             return
         category = self.refusal(resolved.addresses, port)
         if category:
-            self._record(host, port, category, resolved.addresses, data.client.id)
+            await self._record(host, port, category, resolved.addresses, data.client.id)
             server.error = f"{REFUSED} ({category}): {host} port {port}"
             return
         if resolved.addresses[0] != host:
@@ -189,19 +189,20 @@ class Destinations:
         if name is not None:
             object.__setattr__(data.server, "address", name)  # past the open-connection guard
 
-    def _record(
+    async def _record(
         self, host: str, port: int, category: str, addresses: tuple[str, ...], client: str
     ) -> None:
         services = self._services
         detail = f"port {port} at {', '.join(addresses[:4])} was asked of the proxy"
         who = services.who.of(client)
+        process = await who.process_name_off_loop()
         services.events.submit(
             Event(
                 time=services.clock(),
                 kind=EventKind.VERDICT,
                 profile=services.policy.current.profile_for_user(who.user).name,
                 os_user=who.user,
-                process=who.process_name(),
+                process=process,
                 category="",
                 action=str(Action.BLOCK),
                 domain=host,

@@ -100,7 +100,7 @@ class LastWord:
                     kind=EventKind.VERDICT,
                     profile=profile_of(flow, services.policy.current).name,
                     os_user=who.user,
-                    process=who.process_name(),
+                    process=who.known_process_name(),
                     category="" if previous is None else str(previous.category or ""),
                     action=str(verdict.action),
                     domain=flow.request.pretty_host,

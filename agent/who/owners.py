@@ -49,6 +49,11 @@ class Attribution:
         found = self.process()
         return "" if found is None else found.name
 
+    def known_process_name(self) -> str:
+        """The process name if it was already looked up, else "" (never searches: for code
+        that must not wait, such as the last word's error record)."""
+        return self.process_name() if self._looked_up else ""
+
     async def process_name_off_loop(self) -> str:
         """`process_name()` with the search (7-19 ms for a browser with hundreds of open
         files) in a worker thread, so other connections never wait on it."""

@@ -105,3 +105,28 @@ def test_only_loopback_clients_are_looked_up(client: Address) -> None:
 
 def test_an_unknown_connection_is_not_attributed() -> None:
     assert ConnectionOwners(Table(None)).of("never-seen") is UNATTRIBUTED
+
+
+def test_the_process_is_found_off_the_event_loop_and_known_afterwards() -> None:
+    table = Table(Peer(user="asha", uid=1001, inode=7), ProcessInfo(42, "firefox"))
+    attribution = Attribution(Peer(user="asha", uid=1001, inode=7), table)
+    assert attribution.known_process_name() == ""  # never searches
+    assert table.searches == 0
+
+    async def look_up() -> tuple[str, bool]:
+        loop_thread = threading.get_ident()
+        searched_on: list[int] = []
+        original = table.process
+
+        def recording(peer: Peer) -> ProcessInfo | None:
+            searched_on.append(threading.get_ident())
+            return original(peer)
+
+        table.process = recording  # type: ignore[method-assign]
+        name = await attribution.process_name_off_loop()
+        off_loop = bool(searched_on) and loop_thread not in searched_on
+        return name, off_loop
+
+    name, off_loop = asyncio.run(look_up())
+    assert (name, off_loop) == ("firefox", True)
+    assert attribution.known_process_name() == "firefox" and table.searches == 1
