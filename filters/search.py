@@ -1,9 +1,12 @@
 """Find the search text in a request URL, so it can be checked against the keyword lists.
 
-Which engines exist, on which hosts and paths, and which parameter holds the text is data
+Which engines exist, on which hosts and paths, and which parameter (or path segment, for sites
+such as Dailymotion that put the text in the path) holds the text is data
 (``filters/data/search_engines.toml``), parsed once into frozen rules.  The request path only
-matches compiled host patterns and looks parameters up.  Hostile input (a 64 kB query, invalid
-UTF-8, ``%00``) is decoded leniently and never raises: the URL comes from the network.
+matches compiled host patterns and looks parameters up; a request with no query string is
+looked at only when its path contains one of the few path-search prefixes.  Hostile input (a
+64 kB query, invalid UTF-8, ``%00``) is decoded leniently and never raises: the URL comes from
+the network.
 
 `HostPatterns` is shared with `safesearch`, whose rule files use the same host syntax.
 """
@@ -15,7 +18,8 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from urllib.parse import parse_qsl
+from typing import Literal
+from urllib.parse import parse_qsl, unquote_plus
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -107,7 +111,9 @@ class _EngineModel(BaseModel):
     hosts: tuple[str, ...]
     paths: tuple[str, ...]
     params: tuple[str, ...]
+    path_text: tuple[str, ...] = ()
     when: dict[str, str] = {}
+    evidence: Literal["documented", "observed", "unverified"]
 
 
 class _GenericModel(BaseModel):
@@ -130,7 +136,17 @@ class _EngineRule:
     hosts: HostPatterns
     paths: PathPatterns
     params: tuple[str, ...]
+    path_text: tuple[str, ...]
     when: tuple[tuple[str, str], ...]
+
+    def text_in_path(self, path: str) -> str:
+        """The path segment right after one of `path_text` (``/search/<text>/videos``)."""
+        lowered = path.lower()
+        for prefix in self.path_text:
+            if lowered.startswith(prefix):
+                segment = path[len(prefix) :].partition("/")[0]
+                return unquote_plus(segment, errors="replace").strip()
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +154,17 @@ class _Rules:
     engines: tuple[_EngineRule, ...]
     generic_params: tuple[str, ...]
     search_path_params: tuple[str, ...]
+    path_prefixes: re.Pattern[str]
+    """Every engine's `path_text`: a request without a query is looked at only under these."""
+    any_engine: HostPatterns
+    """Every engine's hosts in one pattern, so that other hosts skip the engine loop."""
+
+
+def _check_path_text(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    for prefix in prefixes:
+        if not (prefix.startswith("/") and prefix.endswith("/") and len(prefix) > 2):
+            raise ValueError(f"bad path_text {prefix!r}: must look like '/search/'")
+    return tuple(p.lower() for p in prefixes)
 
 
 def parse_rules(text: str, name: str) -> _Rules:
@@ -150,13 +177,19 @@ def parse_rules(text: str, name: str) -> _Rules:
                 HostPatterns.compile(e.hosts),
                 PathPatterns.compile(e.paths),
                 e.params,
+                _check_path_text(e.path_text),
                 tuple(e.when.items()),
             )
             for e in model.engine
         )
     except (tomllib.TOMLDecodeError, ValidationError, ValueError) as exc:
         raise SearchRulesError(f"{name}: {describe_rule_error(exc)}") from exc
-    return _Rules(engines, model.generic.params, model.generic.search_path_params)
+    prefixes = sorted({p for e in engines for p in e.path_text}) or ["\x00never"]
+    path_prefixes = re.compile("|".join(re.escape(p) for p in prefixes), re.IGNORECASE)
+    any_engine = HostPatterns.compile(sorted({h for e in model.engine for h in e.hosts}))
+    return _Rules(
+        engines, model.generic.params, model.generic.search_path_params, path_prefixes, any_engine
+    )
 
 
 def describe_rule_error(exc: Exception) -> str:
@@ -186,18 +219,20 @@ def _first_value(pairs: list[tuple[str, str]], names: tuple[str, ...]) -> str:
 def extract_query(host: str, path: str, query: str) -> SearchQuery | None:
     """The search text of a request, or None when the URL carries none.
 
-    `host` is lower-case (punycode, no port); `query` is the raw query string without ``?``.
+    `host` is lower-case (punycode, no port); `path` is percent-encoded as on the wire; `query`
+    is the raw query string without ``?``.
     """
-    if not query:
-        return None
     rules = _default_rules()
-    pairs = parse_qsl(query, keep_blank_values=False, errors="replace")
-    for rule in rules.engines:
+    if not query and rules.path_prefixes.search(path) is None:
+        return None
+    pairs = parse_qsl(query, keep_blank_values=False, errors="replace") if query else []
+    engines = rules.engines if rules.any_engine.matches(host) else ()
+    for rule in engines:
         if not (rule.hosts.matches(host) and rule.paths.matches(path)):
             continue
         if rule.when and not all((k, v) in pairs for k, v in rule.when):
             continue
-        text = _first_value(pairs, rule.params)
+        text = _first_value(pairs, rule.params) or rule.text_in_path(path)
         return SearchQuery(rule.name, text) if text else None
     names = rules.generic_params
     if "search" in path.lower():

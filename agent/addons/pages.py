@@ -27,6 +27,8 @@ from abhaya.ui.pages.render import PageContext, choose_language, page_kind_for
 
 _STATUS = {Action.BLOCK: 403, Action.WARN: 403}
 _SHOWN_URL_CHARS = 300
+_CONTINUE_KINDS = ("blocked", "self_harm")
+"""Pages that may offer a way on ("Continue anyway", "I am safe, continue"); never csam."""
 
 
 class WarningPages:
@@ -48,7 +50,7 @@ class WarningPages:
         kind = page_kind_for(topic)
         if (
             verdict.action is Action.WARN
-            and kind == "blocked"
+            and kind in _CONTINUE_KINDS
             and allows_continue(compiled, verdict.category)
         ):
             continue_url = self._services.grants.continue_path(

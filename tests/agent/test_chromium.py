@@ -1,6 +1,7 @@
 """Headless Chromium through the proxy, trusting the agent's CA the way a Linux user does
-(an NSS database in the browser profile's home), loading a blocked HTTPS page and a keyword
-search.  Screenshots are kept as test artefacts in test-artifacts/ for a person to look at.
+(an NSS database in the browser profile's home), loading a blocked HTTPS page, a keyword
+search, and a csam and a self-harm search in English and Hindi.  Screenshots are kept as test
+artefacts in test-artifacts/ for a person to look at.
 """
 
 from __future__ import annotations
@@ -86,7 +87,64 @@ def chromium(home: Path, proxy: str, *args: str) -> subprocess.CompletedProcess[
 def test_warning_page_renders_in_chromium(
     running: RunningAgent, browser_home: Path, name: str, url: str, expected: list[str]
 ) -> None:
-    dom = chromium(browser_home, running.proxy_url, "--dump-dom", url)
+    render_and_keep(running, browser_home, name, url, expected)
+
+
+# The test policy's keyword lists hold generated terms: "zanzibar quokka" is csam, "want to
+# vanish forever" is self_harm (tests/conftest.py).
+RISKY_SEARCHES = [
+    (
+        "csam-search-en",
+        "en-US",
+        "https://www.bing.com/search?q=zanzibar+quokka+video",
+        ["Warning: sexual images of children are illegal", "by mistake", "67B", "1098", "14416"],
+        ["zanzibar", "quokka", "bing.com", 'id="continue"'],
+    ),
+    (
+        "csam-search-hi",
+        "hi-IN",
+        "https://duckduckgo.com/?q=zanzibar+quokka",
+        ["बच्चों की यौन तस्वीरें गैरकानूनी हैं", "गलती से", "67B", "1098"],
+        ["zanzibar", "quokka", 'id="continue"'],
+    ),
+    (
+        "self-harm-search-en",
+        "en-US",
+        "https://duckduckgo.com/?q=i+want+to+vanish+forever",
+        ["You are not alone", "Talk to someone now", "14416", "1098", "112"],
+        ["vanish"],
+    ),
+    (
+        "self-harm-search-hi",
+        "hi-IN",
+        "https://www.bing.com/search?q=want+to+vanish+forever",
+        ["आप अकेले नहीं हैं", "14416", "112"],
+        ["vanish"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "lang", "url", "expected", "absent"), RISKY_SEARCHES)
+def test_risky_search_pages_in_chromium(
+    running: RunningAgent,
+    browser_home: Path,
+    name: str,
+    lang: str,
+    url: str,
+    expected: list[str],
+    absent: list[str],
+) -> None:
+    """A search is answered with its own page; nothing the child typed is shown back."""
+    dom = render_and_keep(running, browser_home, name, url, expected, f"--accept-lang={lang}")
+    for text in absent:
+        assert text not in dom, f"{text!r} is on the page Chromium rendered for {url}"
+
+
+def render_and_keep(
+    running: RunningAgent, home: Path, name: str, url: str, expected: list[str], *args: str
+) -> str:
+    """Load `url` in Chromium through the proxy, check the page and keep a screenshot."""
+    dom = chromium(home, running.proxy_url, *args, "--dump-dom", url)
     assert dom.returncode == 0, dom.stderr[-2000:]
     for text in expected:
         assert text in dom.stdout, f"{text!r} not in the page Chromium rendered for {url}"
@@ -94,6 +152,7 @@ def test_warning_page_renders_in_chromium(
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = (ARTIFACTS / f"chromium-{name}.png").absolute()
-    result = chromium(browser_home, running.proxy_url, f"--screenshot={shot}", url)
+    result = chromium(home, running.proxy_url, *args, f"--screenshot={shot}", url)
     assert result.returncode == 0, result.stderr[-2000:]
     assert shot.stat().st_size > 10_000  # a rendered page, not an empty frame
+    return dom.stdout

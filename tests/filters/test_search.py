@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
+from importlib import resources
+
 import pytest
 
 from abhaya.filters.search import (
@@ -21,54 +24,111 @@ def split(url: str) -> tuple[str, str, str]:
     return host, slash + path, query
 
 
-@pytest.mark.parametrize(
-    ("url", "engine", "text"),
-    [
-        # Google, any country domain
-        ("www.google.com/search?q=weather+delhi&hl=en", "google", "weather delhi"),
-        ("www.google.co.in/search?q=%E0%A4%AE%E0%A5%8C%E0%A4%B8%E0%A4%AE", "google", "मौसम"),
-        ("google.de/search?hl=de&q=wetter", "google", "wetter"),
-        ("www.google.com.au/images?q=koala", "google", "koala"),
-        ("www.google.com/complete/search?client=chrome&q=wea", "google", "wea"),
-        ("www.google.com/webhp?q=snow", "google", "snow"),
-        ("www.google.com/maps?q=snow", "generic", "snow"),
-        # YouTube, including suggestions
-        ("www.youtube.com/results?search_query=cat+videos", "youtube", "cat videos"),
-        ("m.youtube.com/results?search_query=cats&sp=x", "youtube", "cats"),
-        ("suggestqueries.google.com/complete/search?client=youtube&ds=yt&q=ca", "youtube", "ca"),
-        ("suggestqueries.google.com/complete/search?client=firefox&q=ca", "google", "ca"),
-        ("suggestqueries-clients6.youtube.com/complete/search?q=ca", "youtube", "ca"),
-        # Bing
-        ("www.bing.com/search?q=rain&form=QBLH", "bing", "rain"),
-        ("www.bing.com/images/search?q=rain", "bing", "rain"),
-        ("www.bing.com/AS/Suggestions?qry=x&q=ra", "bing", "ra"),
-        # DuckDuckGo
-        ("duckduckgo.com/?q=rain&t=h_", "duckduckgo", "rain"),
-        ("html.duckduckgo.com/html/?q=rain", "duckduckgo", "rain"),
-        ("duckduckgo.com/ac/?q=ra&kl=wt-wt", "duckduckgo", "ra"),
-        # Yahoo
-        ("search.yahoo.com/search?p=rain&fr=yfp", "yahoo", "rain"),
-        ("in.search.yahoo.com/search;_ylt=abc?p=rain", "yahoo", "rain"),
-        # Others
-        ("yandex.ru/search/?text=rain&lr=213", "yandex", "rain"),
-        ("yandex.com.tr/images/search?text=rain", "yandex", "rain"),
-        ("www.ecosia.org/search?q=rain", "ecosia", "rain"),
-        ("search.brave.com/search?q=rain&source=web", "brave", "rain"),
-        ("www.startpage.com/sp/search?query=rain", "startpage", "rain"),
-        ("www.qwant.com/?q=rain&t=web", "qwant", "rain"),
-        # Generic rule on any other site
-        ("shop.example/?search=blue+shoes", "generic", "blue shoes"),
-        ("blog.example/?s=snow", "generic", "snow"),
-        ("wiki.example/w/index.php?title=x&search=snow", "generic", "snow"),
-        ("site.example/find?keywords=snow", "generic", "snow"),
-        ("site.example/api?term=snow", "generic", "snow"),
-        ("site.example/api?query=snow&q=rain", "generic", "rain"),
-        ("site.example/search/results?p=snow", "generic", "snow"),
-        # Hosts that only look like engines
-        ("notgoogle.com/search?q=rain", "generic", "rain"),
-        ("google.evil.example.com/search?q=rain", "generic", "rain"),
-    ],
-)
+ENGINE_TABLE = [
+    # Google, any country domain
+    ("www.google.com/search?q=weather+delhi&hl=en", "google", "weather delhi"),
+    ("www.google.co.in/search?q=%E0%A4%AE%E0%A5%8C%E0%A4%B8%E0%A4%AE", "google", "मौसम"),
+    ("google.de/search?hl=de&q=wetter", "google", "wetter"),
+    ("www.google.com.au/images?q=koala", "google", "koala"),
+    ("www.google.com/complete/search?client=chrome&q=wea", "google", "wea"),
+    ("www.google.com/webhp?q=snow", "google", "snow"),
+    ("www.google.com/maps?q=snow", "generic", "snow"),
+    # YouTube, including suggestions
+    ("www.youtube.com/results?search_query=cat+videos", "youtube", "cat videos"),
+    ("m.youtube.com/results?search_query=cats&sp=x", "youtube", "cats"),
+    ("suggestqueries.google.com/complete/search?client=youtube&ds=yt&q=ca", "youtube", "ca"),
+    ("suggestqueries.google.com/complete/search?client=firefox&q=ca", "google", "ca"),
+    ("suggestqueries-clients6.youtube.com/complete/search?q=ca", "youtube", "ca"),
+    # Bing: results take q, suggestions qry (www) and query (OpenSearch, api.bing.com)
+    ("www.bing.com/search?q=rain&form=QBLH", "bing", "rain"),
+    ("www.bing.com/images/search?q=rain", "bing", "rain"),
+    ("www.bing.com/AS/Suggestions?pt=page.home&mkt=en-in&qry=ra&cp=2&cvid=AB", "bing", "ra"),
+    ("www.bing.com/AS/Suggestions?qry=ra&bq=old+search", "bing", "ra"),
+    ("api.bing.com/osjson.aspx?query=ra", "bing", "ra"),
+    ("www.bing.com/osjson.aspx?form=OSDJAS&query=ra", "bing", "ra"),
+    # DuckDuckGo
+    ("duckduckgo.com/?q=rain&t=h_", "duckduckgo", "rain"),
+    ("html.duckduckgo.com/html/?q=rain", "duckduckgo", "rain"),
+    ("duckduckgo.com/ac/?q=ra&kl=wt-wt", "duckduckgo", "ra"),
+    # Yahoo, including suggestions
+    ("search.yahoo.com/search?p=rain&fr=yfp", "yahoo", "rain"),
+    ("in.search.yahoo.com/search;_ylt=abc?p=rain", "yahoo", "rain"),
+    ("images.search.yahoo.com/search/images?p=rain", "yahoo", "rain"),
+    ("search.yahoo.com/sugg/gossip/gossip-us-ura/?output=sd1&command=ra", "yahoo", "ra"),
+    # Yandex, including suggestions
+    ("yandex.ru/search/?text=rain&lr=213", "yandex", "rain"),
+    ("yandex.com.tr/images/search?text=rain", "yandex", "rain"),
+    ("ya.ru/search/?text=rain", "yandex", "rain"),
+    ("suggest.yandex.ru/suggest-ff.cgi?part=ra", "yandex", "ra"),
+    # Ecosia, Brave, Startpage, Qwant
+    ("www.ecosia.org/search?q=rain", "ecosia", "rain"),
+    ("ac.ecosia.org/autocomplete?q=ra", "ecosia", "ra"),
+    ("ac.ecosia.org/?q=ra", "ecosia", "ra"),
+    ("search.brave.com/search?q=rain&source=web", "brave", "rain"),
+    ("search.brave.com/api/suggest?q=ra&rich=true", "brave", "ra"),
+    ("www.startpage.com/sp/search?query=rain", "startpage", "rain"),
+    ("www.startpage.com/do/search?q=rain", "startpage", "rain"),
+    ("www.qwant.com/?q=rain&t=web", "qwant", "rain"),
+    ("api.qwant.com/v3/suggest?q=ra&locale=en_GB", "qwant", "ra"),
+    # Shopping
+    ("www.amazon.in/s?k=school+bag&crid=2M&ref=nb_sb_noss", "amazon", "school bag"),
+    ("www.amazon.com/s?field-keywords=school+bag", "amazon", "school bag"),
+    ("www.amazon.in/dp/B000000000?q=x", "generic", "x"),  # not the search page: generic
+    (
+        "completion.amazon.in/api/2017/suggestions?alias=aps&prefix=scho&limit=11",
+        "amazon",
+        "scho",
+    ),
+    ("www.flipkart.com/search?q=shoes+under+500&otracker=search", "flipkart", "shoes under 500"),
+    # Video
+    ("www.dailymotion.com/search/king%20of%20turtles/videos", "dailymotion", "king of turtles"),
+    ("www.dailymotion.com/search/cats", "dailymotion", "cats"),
+    ("vimeo.com/search?q=cello", "vimeo", "cello"),
+    ("www.hotstar.com/in/explore?search_query=cricket+highlights", "hotstar", "cricket highlights"),
+    ("www.hotstar.com/in/search?q=cricket", "hotstar", "cricket"),
+    ("www.jiocinema.com/search/cricket", "jiocinema", "cricket"),
+    ("www.jiocinema.com/search?q=cricket", "jiocinema", "cricket"),
+    ("www.mxplayer.in/search?q=comedy", "mxplayer", "comedy"),
+    ("www.mxplayer.in/search/all?query=comedy", "mxplayer", "comedy"),
+    ("www.mxplayer.in/search/comedy", "mxplayer", "comedy"),
+    ("www.primevideo.com/search/ref=atv_nb_sug?ie=UTF8&phrase=dune", "primevideo", "dune"),
+    ("www.primevideo.com/search?phrase=dune", "primevideo", "dune"),
+    ("www.twitch.tv/search?term=chess", "twitch", "chess"),
+    # Social
+    ("x.com/search?q=%40twitterdev&src=typed_query", "x", "@twitterdev"),
+    ("twitter.com/search?q=rain&f=live", "x", "rain"),
+    ("www.reddit.com/search/?q=rain&type=link", "reddit", "rain"),
+    ("www.reddit.com/r/india/search?q=rain&restrict_sr=1", "reddit", "rain"),
+    ("www.reddit.com/search.json?q=rain", "reddit", "rain"),
+    ("www.pinterest.com/search/pins/?q=rangoli&rs=typed", "pinterest", "rangoli"),
+    ("in.pinterest.com/search/pins/?q=rangoli", "pinterest", "rangoli"),
+    ("www.tumblr.com/search/my+keywords", "tumblr", "my keywords"),
+    ("www.tumblr.com/tagged/rain", "tumblr", "rain"),
+    ("www.tiktok.com/search?q=dance", "tiktok", "dance"),
+    ("www.tiktok.com/search/video?q=dance", "tiktok", "dance"),
+    ("www.instagram.com/explore/search/keyword/?q=rangoli", "instagram", "rangoli"),
+    ("www.instagram.com/explore/tags/rangoli/", "instagram", "rangoli"),
+    ("www.facebook.com/search/top?q=rain", "facebook", "rain"),
+    ("www.facebook.com/watch/search/?q=rain", "facebook", "rain"),
+    ("sharechat.com/search/rangoli", "sharechat", "rangoli"),
+    ("sharechat.com/search?q=rangoli", "sharechat", "rangoli"),
+    # Generic rule on any other site
+    ("shop.example/?search=blue+shoes", "generic", "blue shoes"),
+    ("blog.example/?s=snow", "generic", "snow"),
+    ("wiki.example/w/index.php?title=x&search=snow", "generic", "snow"),
+    ("site.example/find?keywords=snow", "generic", "snow"),
+    ("site.example/api?term=snow", "generic", "snow"),
+    ("site.example/api?query=snow&q=rain", "generic", "rain"),
+    ("site.example/search/results?p=snow", "generic", "snow"),
+    ("www.zee5.com/search?q=comedy", "generic", "comedy"),
+    # Hosts that only look like engines
+    ("notgoogle.com/search?q=rain", "generic", "rain"),
+    ("google.evil.example.com/search?q=rain", "generic", "rain"),
+    ("notdailymotion.com/search/rain", None, None),
+]
+
+
+@pytest.mark.parametrize(("url", "engine", "text"), [row for row in ENGINE_TABLE if row[1]])
 def test_extract_query(url: str, engine: str, text: str) -> None:
     assert extract_query(*split(url)) == SearchQuery(engine, text)
 
@@ -83,10 +143,39 @@ def test_extract_query(url: str, engine: str, text: str) -> None:
         "www.google.com/search?q=+++",
         "www.bing.com/search?form=QBLH",
         "www.google.com/search?search=x",  # an engine rule decides alone
+        "www.bing.com/AS/Suggestions?pt=page.home&cp=0",
+        "www.dailymotion.com/search/",
+        "www.dailymotion.com/video/x8abc",
+        "www.tumblr.com/rain",
+        "notdailymotion.com/search/rain",  # path text only for the engines that use it
+        "www.example.com/search/rain",
     ],
 )
 def test_no_query(url: str) -> None:
     assert extract_query(*split(url)) is None
+
+
+def test_every_engine_in_the_data_file_has_a_table_row() -> None:
+    """Adding a site as data comes with an example URL in ENGINE_TABLE."""
+    data = resources.files("abhaya.filters").joinpath("data/search_engines.toml")
+    names = {engine["name"] for engine in tomllib.loads(data.read_text("utf-8"))["engine"]}
+    tested = {row[1] for row in ENGINE_TABLE}
+    assert names <= tested, f"engines without an example URL: {sorted(names - tested)}"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/search/%FF%FErain", "\ufffd\ufffdrain"),
+        ("/search/" + "a" * 70_000, "a" * 70_000),
+        ("/search/%zz%", "%zz%"),
+        ("/search/+++", None),
+        ("/search//videos", None),
+    ],
+)
+def test_hostile_paths_never_raise(path: str, expected: str | None) -> None:
+    result = extract_query("www.dailymotion.com", path, "")
+    assert (result.query if result else None) == expected
 
 
 def test_first_non_empty_value_of_a_repeated_parameter() -> None:
@@ -155,18 +244,35 @@ def test_path_patterns(patterns: list[str], path: str, matches: bool) -> None:
         ("[generic]\nparams = ['q']\n", "engine"),
         (
             "[[engine]]\nname='x'\nhosts=['bad host']\npaths=['*']\nparams=['q']\n"
-            "[generic]\nparams=['q']\n",
+            "evidence='observed'\n[generic]\nparams=['q']\n",
             "bad host pattern",
         ),
         (
             "[[engine]]\nname='x'\nhosts=['x.example']\npaths=['search']\nparams=['q']\n"
+            "evidence='observed'\n"
             "[generic]\nparams=['q']\n",
             "bad path pattern",
         ),
         (
             "[[engine]]\nname='x'\nhosts=['x.example']\npaths=['*']\nparams=['q']\nextra=1\n"
+            "evidence='observed'\n"
             "[generic]\nparams=['q']\n",
             "extra",
+        ),
+        (
+            "[[engine]]\nname='x'\nhosts=['x.example']\npaths=['*']\nparams=['q']\n"
+            "path_text=['/search']\nevidence='observed'\n[generic]\nparams=['q']\n",
+            "bad path_text",
+        ),
+        (
+            "[[engine]]\nname='x'\nhosts=['x.example']\npaths=['*']\nparams=['q']\n"
+            "[generic]\nparams=['q']\n",
+            "evidence: Field required",
+        ),
+        (
+            "[[engine]]\nname='x'\nhosts=['x.example']\npaths=['*']\nparams=['q']\n"
+            "evidence='I think so'\n[generic]\nparams=['q']\n",
+            "evidence: Input should be",
         ),
     ],
 )

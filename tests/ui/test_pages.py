@@ -239,9 +239,12 @@ CONTINUE_TABLE = [
     ("blocked", "gambling", "warn", "/__abhaya/continue?token=abc", True),
     ("blocked", "gambling", "warn", "", False),
     ("blocked", "gambling", "block", "https://bet.example/", False),
-    ("self_harm", "self_harm", "warn", "https://x.example/", False),
+    ("self_harm", "self_harm", "warn", "/search?q=x&abhaya-continue=t", True),
+    ("self_harm", "self_harm", "warn", "", False),
+    ("self_harm", "self_harm", "block", "/search?q=x&abhaya-continue=t", False),
     ("csam", "csam", "warn", "https://x.example/", False),
 ]
+CONTINUE_LABEL = {"blocked": "Continue anyway", "self_harm": "I am safe, continue"}
 
 
 @pytest.mark.parametrize(("kind", "category", "action", "continue_url", "shown"), CONTINUE_TABLE)
@@ -253,7 +256,45 @@ def test_continue_link_only_for_warn_with_continue_url(
     assert ('id="continue"' in html) is shown
     if shown:
         assert f'href="{continue_url.replace("&", "&amp;")}"' in html
-        assert "Continue anyway" in html
+        assert CONTINUE_LABEL[kind] in html
+        assert 'id="continue-note"' in html
+
+
+@pytest.mark.parametrize("lang", ["en", "hi"])
+def test_self_harm_page_offers_its_own_way_on_in_each_language(
+    renderer: PageRenderer, lang: str
+) -> None:
+    ctx = PageContext(
+        kind="self_harm", category="self_harm", action="warn", continue_url="/s?abhaya-continue=t"
+    )
+    html = renderer.render(ctx, lang, "in")
+    label = {"en": "I am safe, continue", "hi": "मैं सुरक्षित हूँ, आगे जाएँ"}[lang]
+    assert re.search(r'id="continue" href="/s\?abhaya-continue=t"[^>]*>' + label + "</a>", html)
+    # help comes first: the helplines are above the way on
+    assert html.index("14416") < html.index('id="if-safe"') < html.index('id="continue"')
+
+
+@pytest.mark.parametrize("lang", ["en", "hi"])
+@pytest.mark.parametrize("jurisdiction", ["in", "intl"])
+def test_csam_page_follows_the_warning_programmes(
+    renderer: PageRenderer, lang: str, jurisdiction: str
+) -> None:
+    """Calm first (for a child who typed it by accident), then: it is a crime, it harms real
+    children, there are consequences, and there is confidential help to stop."""
+    html = renderer.render(
+        PageContext(kind="csam", category="csam", action="block"), lang, jurisdiction
+    )
+    order = ['id="accident"', 'id="harm"', 'id="law"', 'id="consequences"', 'id="self-help"',
+             'id="child-help"', 'id="report"']  # fmt: skip
+    positions = [html.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    assert "troubled-desire.com" in html  # help to stop, in every pack
+    if jurisdiction == "in":
+        assert "67B" in html and "14416" in html and "1098" in html and "1930" in html
+    words = {"en": ("mistake", "real children", "prison", "confidential"),
+             "hi": ("गलती", "असली बच्चों", "जेल", "गोपनीय")}[lang]  # fmt: skip
+    for word in words:
+        assert word in html, word
 
 
 @pytest.mark.parametrize(

@@ -78,8 +78,11 @@ class CsamText(_Frozen):
     title: Text
     heading: Text
     lead: Text
+    accident: Text
+    """Said first, for a child who typed a term without knowing what it means."""
     harm: Text
     law_heading: Text
+    consequences: Text
     report_heading: Text
     report_text: Text
     help_heading: Text
@@ -96,6 +99,11 @@ class SelfHarmText(_Frozen):
     helplines_heading: Text
     helplines_text: Text
     emergency_heading: Text
+    safe_heading: Text
+    safe_text: Text
+    continue_label: Text
+    """The self-harm page's own "continue", shown only where the policy allows it."""
+    continue_note: Text
     closing: Text
 
 

@@ -10,7 +10,8 @@ Safety properties the tests pin down:
 - autoescape is on for every template and no template marks user data `|safe`;
 - the `csam` page never receives the URL or the query, so it cannot reflect them, and never
   offers a way on;
-- "Continue anyway" appears only for `warn` on a `blocked` page with a `continue_url`.
+- a way on appears only for `warn` with a `continue_url`: "Continue anyway" on a `blocked`
+  page, "I am safe, continue" on the `self_harm` page; never on the `csam` page.
 
 If the proxy sends a Content-Security-Policy with these pages, it must allow inline styles and
 the inline `onclick="history.back()"` of the back button; the page still works without the
@@ -157,6 +158,7 @@ class PageRenderer:
             PageContext(kind=page_kind_for(category), category=category, action="warn")
             for category in ("csam", "self_harm")
         ] + [
+            PageContext(kind="self_harm", category="self_harm", action="warn", continue_url="/"),
             PageContext(
                 kind="blocked",
                 category="other",
@@ -242,9 +244,12 @@ class PageRenderer:
 
     @staticmethod
     def _for_kind(ctx: PageContext, locale: Locale) -> dict[str, Any]:
-        """Only what each kind may show: the csam page never sees the URL or the query."""
-        if ctx.kind in ("csam", "self_harm"):
+        """Only what each kind may show: the csam page never sees the URL or the query, and
+        neither page reflects what was searched."""
+        if ctx.kind == "csam":
             return {}
+        if ctx.kind == "self_harm":
+            return {"continue_url": ctx.continue_url if ctx.action == "warn" else ""}
         if ctx.kind == "error":
             return {"status_text": shorten(ctx.status_text, URL_LIMIT)}
         if ctx.kind == "upstream":

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Iterator
+
 import pytest
 
-from tests.agent.conftest import RunningAgent, Upstream
+from tests.agent.conftest import RunningAgent, Upstream, start_agent
+from tests.conftest import POLICY
+
+SELF_HARM_WARN = '[categories.self_harm]\naction = "warn"\n'
+CSAM_SEARCH = "https://www.bing.com/search?q=Zanzibar+QUOKKA+pics"
+"""A csam search: the test policy's csam keyword list holds the generated term "zanzibar quokka"."""
+SELF_HARM_SEARCH = "https://duckduckgo.com/?q=i+want+to+vanish+forever"
+"""A self-harm search: the test policy's self_harm keyword list holds "want to vanish forever"."""
 
 
 def test_blocked_https_domain_gets_a_warning_page_without_contacting_it(
@@ -64,3 +75,87 @@ def test_uploads_to_a_blocked_site_never_reach_it(
         response = client.post("https://adult.example/upload", content=b"x" * size)
     assert response.status_code == 403
     assert upstream.hosts_seen[before:] == []
+
+
+def test_csam_search_gets_the_zero_tolerance_page_without_the_query(
+    running: RunningAgent, upstream: Upstream
+) -> None:
+    before = len(upstream.hosts_seen)
+    for lang in ("en", "hi"):
+        with running.client(headers={"Accept-Language": lang}) as client:
+            response = client.get(CSAM_SEARCH)
+        assert response.status_code == 403
+        page = response.text.lower()
+        for text in ("67b", "1930", "1098", "14416", 'id="accident"', 'id="self-help"'):
+            assert text in page, text
+        for typed in ("zanzibar", "quokka", "pics", "bing.com", "search?q"):
+            assert typed not in page, typed
+        assert 'id="continue"' not in page and 'id="ask-parent"' not in page
+    assert upstream.hosts_seen[before:] == []  # the search never reached the engine
+
+
+def test_self_harm_search_gets_the_support_page_first(running: RunningAgent) -> None:
+    """Under the test policy self_harm is `warn` without `allow_continue`: no way on."""
+    with running.client() as client:
+        response = client.get(SELF_HARM_SEARCH)
+    assert response.status_code == 403
+    assert "You are not alone" in response.text
+    assert "14416" in response.text and "1098" in response.text
+    assert "vanish" not in response.text
+    assert 'id="continue"' not in response.text
+
+
+def visible_text(page: str) -> str:
+    """The page without its tags and attributes: what a person reads."""
+    return re.sub(r"<[^>]*>", " ", page)
+
+
+@pytest.fixture(scope="module")
+def continuing(
+    tmp_path_factory: pytest.TempPathFactory, upstream: Upstream
+) -> Iterator[RunningAgent]:
+    """An agent whose policy lets a child go on past the self-harm page."""
+    assert SELF_HARM_WARN in POLICY
+    policy = POLICY.replace(SELF_HARM_WARN, SELF_HARM_WARN + "allow_continue = true\n")
+    agent = start_agent(tmp_path_factory.mktemp("continuing"), upstream, policy=policy)
+    yield agent
+    agent.stop()
+
+
+@pytest.mark.parametrize(
+    ("lang", "label", "url"),
+    [
+        ("en", "I am safe, continue", SELF_HARM_SEARCH),
+        # another engine: following the first link grants its host for a while
+        ("hi", "मैं सुरक्षित हूँ", "https://www.bing.com/search?q=want+to+vanish+forever"),
+    ],
+)
+def test_self_harm_page_offers_i_am_safe_where_the_policy_allows(
+    continuing: RunningAgent, lang: str, label: str, url: str
+) -> None:
+    origin = url.partition("/search")[0].partition("/?")[0]
+    with continuing.client(headers={"Accept-Language": lang}) as client:
+        page = client.get(url)
+        assert page.status_code == 403
+        link = re.search(r'id="continue" href="([^"]+)"[^>]*>([^<]+)</a>', page.text)
+        assert link is not None and label in link.group(2)
+        assert "vanish" not in visible_text(page.text)  # only in the link back to the search
+        followed = client.get(origin + html.unescape(link.group(1)))
+        assert followed.status_code == 200
+        assert "abhaya-continue" not in followed.json()["path"]  # the token never reaches it
+
+
+def test_csam_search_is_never_continued_even_where_self_harm_is(continuing: RunningAgent) -> None:
+    """A child who went on past the self-harm page on www.bing.com is still stopped there for
+    csam, and a forged token does not help."""
+    with continuing.client() as client:
+        shown = client.get("https://www.bing.com/search?q=want+to+vanish+forever+now")
+        link = re.search(r'id="continue" href="([^"]+)"', shown.text)
+        if link is not None:  # not yet granted by an earlier test
+            client.get("https://www.bing.com" + html.unescape(link.group(1)))
+        assert client.get("https://www.bing.com/search?q=want+to+vanish+forever").status_code == 200
+        page = client.get(CSAM_SEARCH)
+        assert page.status_code == 403
+        assert 'id="continue"' not in page.text
+        forged = client.get(CSAM_SEARCH + "&abhaya-continue=1.00")
+        assert forged.status_code == 403
