@@ -51,10 +51,15 @@ class WarningPages:
         if (
             verdict.action is Action.WARN
             and kind in _CONTINUE_KINDS
+            and verdict.category is not None
             and allows_continue(compiled, verdict.category)
         ):
             continue_url = self._services.grants.continue_path(
-                flow.request.path, profile.name, flow.request.host, self._services.clock()
+                flow.request.path,
+                profile.name,
+                flow.request.host,
+                verdict.category,
+                self._services.clock(),
             )
         ask_action = ask_page = ask_state = ""
         if verdict.ask_parent and kind == "blocked":

@@ -89,8 +89,9 @@ class PolicyAddon:
                 verdict = other
         if (
             verdict.action is Action.WARN
+            and verdict.category is not None
             and allows_continue(compiled, verdict.category)
-            and grants.granted(profile.name, request.host, now)
+            and grants.granted(profile.name, request.host, verdict.category, now)
         ):
             verdict = overridden(verdict, Reason.CONTINUE, "continue", "continued past a warning")
         verdict = self._override(verdict, profile.name, host_key(request.host), now)
