@@ -29,6 +29,7 @@ from pathlib import Path
 
 from abhaya.filters.problems import LineProblem
 from abhaya.filters.termclasses import (
+    AgeSpellings,
     ClassHits,
     TermClassError,
     TermClasses,
@@ -183,7 +184,14 @@ class SearchRules:
         data = Path(str(resources.files("abhaya.filters") / "data"))
         return SearchRules.load(data / "term_classes", data / "search_rules")
 
+    @classmethod
+    def empty(cls) -> SearchRules:
+        """No classes and no rules: judges nothing (a baseline for benchmarks and tests)."""
+        return cls(TermClasses((), AgeSpellings((), (), ())), ParsedRules((), Guard()))
+
     def judge(self, query: str) -> SearchJudgement:
+        if not self.rules:
+            return NO_JUDGEMENT
         hits = self.classes.find(query)
         if not hits.classes():
             return NO_JUDGEMENT

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from abhaya.filters.searchrules import SearchRules, parse_rules
+from abhaya.filters.searchrules import NO_JUDGEMENT, SearchRules, parse_rules
 from abhaya.filters.termclasses import TermClassError
 from abhaya.filters.verdict import Category
 
@@ -145,3 +145,7 @@ def test_a_rules_file_parses_alternatives_and_guards(tmp_path: Path) -> None:
     assert rule.needs == (frozenset({"alpha", "beta"}), frozenset({"gamma"}))
     assert rule.guard.unless == {"beta"} and rule.guard.even_with == {"alpha"}
     assert parsed.lists.unless == {"gamma"} and rule.source == f"{path}:3"
+
+
+def test_empty_rules_judge_nothing() -> None:
+    assert SearchRules.empty().judge("k1d nud3s") == NO_JUDGEMENT
