@@ -149,3 +149,31 @@ def test_a_rules_file_parses_alternatives_and_guards(tmp_path: Path) -> None:
 
 def test_empty_rules_judge_nothing() -> None:
     assert SearchRules.empty().judge("k1d nud3s") == NO_JUDGEMENT
+
+
+@pytest.mark.parametrize(
+    ("query", "lang"),
+    [
+        ("i want to commit suicide", "en"),
+        ("khudkushi karna chahti", "hi-Latn"),
+        ("आत्महत्या करना है", "hi"),
+    ],
+)
+def test_wanting_a_self_harm_act_is_self_harm(query: str, lang: str) -> None:
+    assert _categories(query) == {Category.SELF_HARM}
+    assert _categories(f"{query} {SUPPORT[lang]}") == set()
+
+
+@pytest.mark.parametrize(
+    ("explicit", "people"), [("naked", "women"), ("nangi", "ladkiyan"), ("नंगी", "भाभी")]
+)
+def test_a_nudity_word_with_people_is_adult_but_not_in_art(explicit: str, people: str) -> None:
+    assert _categories(f"{people} {explicit}") == {Category.ADULT}
+    assert _categories(f"{people} {explicit} painting") == set()
+    assert _categories(f"sexy {people}") == set()  # "sexy" alone is not explicit
+
+
+@pytest.mark.parametrize("other", ["eye", "lipstick", "colour palette"])
+def test_a_nudity_word_in_another_sense_passes_even_next_to_a_minor(other: str) -> None:
+    assert _categories(f"kids naked {other}") == set()
+    assert _categories("kid nude painting") == {Category.CSAM}  # art never lets a minor pass
