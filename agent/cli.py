@@ -44,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "eval":
+            return _eval(args)
         if args.command == "reset-pin":
             return _reset_pin(args)
         return _parent_command(args)
@@ -58,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _configuration_errors(command: str) -> tuple[type[Exception], ...]:
     """What `run` and `check` raise for a setting, policy or store that cannot be used.  A
     parent command raises none of the latter two, and importing them would load the store."""
-    if command not in ("run", "check", "reset-pin"):
+    if command not in ("run", "check", "eval", "reset-pin"):
         return (ConfigError,)
     from abhaya.agent.store import StoreError
     from abhaya.filters.policy.load import PolicyError
@@ -184,6 +186,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--data-dir", type=Path, metavar="DIR")
     check.add_argument("urls", nargs="+", metavar="URL")
+
+    evaluate = commands.add_parser("eval", help="measure the policy on a labelled set")
+    eval_kinds = evaluate.add_subparsers(dest="kind", required=True)
+    queries = eval_kinds.add_parser(
+        "queries", help="decide each query of a JSON-lines file as a Google search and score it"
+    )
+    queries.add_argument("file", type=Path, metavar="FILE.jsonl")
+    queries.add_argument("--json", action="store_true", help="one JSON object for scripts")
+    queries.add_argument("--policy", type=Path, metavar="FILE")
+    queries.add_argument("--profile", metavar="NAME", help="decide with this profile")
+    queries.add_argument("--data-dir", type=Path, metavar="DIR")
 
     pin_note = " (asks for the parent PIN; from standard input when it is not a terminal)"
     status = commands.add_parser("status", help="show the running agent's state" + pin_note)
@@ -365,6 +378,38 @@ def _check(args: argparse.Namespace) -> int:
             record["rewritten_url"] = verdict.rewrite.url
             record["set_headers"] = dict(verdict.rewrite.set_headers)
         print(json.dumps(record, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    """`abhaya eval queries`: the same `decide()` as the proxy over every labelled query."""
+    import datetime as dt
+    import json
+
+    from abhaya.filters.decide import decide
+    from abhaya.filters.evaluate import QueryFileError, evaluate, parse_queries
+    from abhaya.filters.policy.compile import load_policy
+    from abhaya.filters.verdict import RequestInfo
+
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"abhaya: cannot read {args.file}: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        queries = parse_queries(text, str(args.file))
+    except QueryFileError as err:
+        print(f"abhaya: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    compiled = load_policy(args.policy, _check_cache(args.data_dir))
+    _report_problems(compiled)
+    profile = compiled.profile(args.profile)
+    now = dt.datetime.now(dt.UTC)
+    report = evaluate(queries, lambda url: decide(RequestInfo(url), profile, now))
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=1))
+    else:
+        print(report.table())
     return 0
 
 

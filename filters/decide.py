@@ -3,15 +3,18 @@
 The proxy and `abhaya check` both call it, so what a parent sees explained is what the proxy
 does.  Precedence, first match wins:
 
-1. zero tolerance: `csam` domain lists, URL rules and search keywords -> block.  Nothing below
-   (allow lists, schedules, overrides) can turn this off.
+1. zero tolerance: `csam` domain lists, URL rules, search keywords and search rules -> block.
+   Nothing below (allow lists, schedules, overrides) can turn this off.
 2. allow lists (the profile's `allow`, then `[[allowlist]]` files) -> allow.
 3. schedule: outside the profile's allowed windows -> block (reason `schedule`).
 4. the profile's `block` domains -> block (reason `custom_rule`).
 5. category domain lists (with their `@@` exceptions), stronger actions first -> the
    category's action for this profile (`allow` means the category is off).
 6. URL-path rules: the profile's `block` paths, then category URL lists.
-7. search keywords in the query of a known search engine (or a generic search parameter).
+7. search keywords in the query of a known search engine (or a generic search parameter), then
+   the combination rules over term classes (`abhaya.filters.searchrules`), strongest action
+   first.  Protective context (law, reporting, health, ...) without a seeking word holds back
+   the keyword lists' hits, zero tolerance included ("... laws in india pocso").
 8. safe search: a search engine request missing its safe-search setting -> rewrite.
 9. otherwise allow.
 """
@@ -24,6 +27,7 @@ from abhaya.filters.lists.cache import CompiledList
 from abhaya.filters.policy.compile import ProfileRules
 from abhaya.filters.policy.model import CategoryAction
 from abhaya.filters.search import extract_query
+from abhaya.filters.searchrules import NO_JUDGEMENT, RuleMatch
 from abhaya.filters.urlnorm import NormalizedUrl, UrlError, parse_url
 from abhaya.filters.verdict import (
     ALLOW,
@@ -58,6 +62,9 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
     book = profile.book
     search = extract_query(url.host, url.path, url.query)
     hits = book.keywords.find(search.query) if search else []
+    judged = book.search_rules.judge(search.query) if search else NO_JUDGEMENT
+    if judged.lists_held_by:
+        hits = []
 
     # 1. zero tolerance
     for compiled in book.zero_lists:
@@ -69,6 +76,9 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
             return _keyword_verdict(
                 ZERO_TOLERANCE, hit.term, hit.source, search.query if search else "", profile
             )
+    for match in judged.matches:
+        if match.category == ZERO_TOLERANCE:
+            return _rule_verdict(match, search.query if search else "", profile)
 
     # 2. allow lists
     rule = profile.allow_domains.match(url.host) or profile.allow_urls.match(url)
@@ -136,6 +146,12 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
             verdict = _keyword_verdict(
                 Category(hit.category), hit.term, hit.source, search.query, profile
             )
+            if verdict.action is not Action.ALLOW:
+                return verdict
+        for match in sorted(
+            judged.matches, key=lambda m: -_STRENGTH[profile.action_for(m.category)]
+        ):
+            verdict = _rule_verdict(match, search.query, profile)
             if verdict.action is not Action.ALLOW:
                 return verdict
 
@@ -213,5 +229,19 @@ def _keyword_verdict(
     detail = f"search for a term on the {category} keyword list"
     verdict = _category_verdict(
         category, profile, Reason.KEYWORD, detail, f"keyword:{term}", source, query
+    )
+    return verdict if verdict is not None else ALLOW
+
+
+def _rule_verdict(match: RuleMatch, query: str, profile: ProfileRules) -> Verdict:
+    detail = f"search matched the {match.rule} rule ({match.describe()})"
+    verdict = _category_verdict(
+        match.category,
+        profile,
+        Reason.SEARCH_RULE,
+        detail,
+        f"rule:{match.rule}",
+        match.source,
+        query,
     )
     return verdict if verdict is not None else ALLOW

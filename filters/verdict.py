@@ -68,6 +68,7 @@ class Reason(StrEnum):
     ALLOW_LIST = "allow_list"  # the profile's allow list or an [[allowlist]] file
     LIST = "list"  # a domain or URL on a category list
     KEYWORD = "keyword"  # a search for a term on a category keyword list
+    SEARCH_RULE = "search_rule"  # a search matched a combination rule over term classes
     SCHEDULE = "schedule"  # outside the profile's browsing hours
     CUSTOM_RULE = "custom_rule"  # the profile's own `block` entries
     SAFE_SEARCH = "safe_search"  # the search was rewritten to the engine's strict setting

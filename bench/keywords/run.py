@@ -206,6 +206,53 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
+RISKY = [
+    # generated combinations of class terms, so the rules have work to do
+    "k1d nud3s",
+    "preteen pics",
+    "nabalig nangi",
+    "cp links",
+    "13yo video",
+    "how to end my life",
+    "nude pics",
+    "childporn",
+    "kids yoga",
+    "cerebral palsy cp therapy",
+]
+
+
+def decision_latency(lines: list[str], repeats: int) -> list[tuple[str, float, float]]:
+    """Median and 90th-percentile microseconds of one search's whole `decide()` (URL parsing,
+    engine lookup, keyword lists, search rules, safe search), with the default policy, with
+    and without the search rules (the same-run baseline)."""
+    import dataclasses
+    import datetime as dt
+
+    from abhaya.filters.decide import decide
+    from abhaya.filters.evaluate import search_url
+    from abhaya.filters.policy.compile import load_policy
+    from abhaya.filters.searchrules import SearchRules
+    from abhaya.filters.verdict import RequestInfo
+
+    profile = load_policy().profile()
+    bare = dataclasses.replace(
+        profile, book=dataclasses.replace(profile.book, search_rules=SearchRules.empty())
+    )
+    requests = [RequestInfo(search_url(line)) for line in lines]
+    now = dt.datetime.now(dt.UTC)
+    out = []
+    for name, chosen in (("without search rules", bare), ("with search rules", profile)):
+        samples: list[int] = []
+        for _ in range(repeats):
+            for request in requests:
+                start = time.perf_counter_ns()
+                decide(request, chosen, now)
+                samples.append(time.perf_counter_ns() - start)
+        samples.sort()
+        out.append((name, samples[len(samples) // 2] / 1e3, samples[len(samples) * 9 // 10] / 1e3))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keywords", type=int, default=10_000)
@@ -260,6 +307,15 @@ def main() -> None:
         print(f"| {name} | {size / base_median:.1f} | {size / first:.1f} | {size / median:.1f} "
               f"| {items / median:,.0f} | {median / items * 1e6:.2f} "
               f"| {median / base_median:.1f}x |")  # fmt: skip
+    sample = [*lines[:20_000], *RISKY * 200]
+    print(
+        f"\nOne search's whole decision (default policy, {len(sample)} Google search URLs, "
+        f"{len(RISKY) * 200} of them with rule terms, {args.repeats} passes):\n"
+    )
+    print("| decision | p50 µs | p90 µs |")
+    print("|---|---:|---:|")
+    for name, p50, p90 in decision_latency(sample, args.repeats):
+        print(f"| {name} | {p50:.1f} | {p90:.1f} |")  # fmt: skip
     print(f"\nMatcher build: {build_seconds:.2f} s.  Hits: Abhaya {hits} whole-word/phrase hits; "
           f"baseline {base_hits} raw substring hits.")  # fmt: skip
     print(f"Machine: {cpu_name()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "

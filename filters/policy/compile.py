@@ -28,6 +28,7 @@ from abhaya.filters.policy.load import PolicyError, default_policy_path, read_po
 from abhaya.filters.policy.model import ZERO_TOLERANCE, Category, CategoryAction, Policy
 from abhaya.filters.policy.schedule import Schedule
 from abhaya.filters.safesearch import SafeSearchRules
+from abhaya.filters.searchrules import SearchRules
 from abhaya.filters.urlnorm import UrlError, normalize_host, parse_url
 
 
@@ -49,6 +50,8 @@ class Rulebook:
     allow_lists: tuple[CompiledList, ...]
     """`[[allowlist]]` files."""
     keywords: KeywordMatcher
+    search_rules: SearchRules
+    """Combination rules over term classes (`abhaya.filters.searchrules`)."""
     passthrough: DomainSet
     safe_search: SafeSearchRules
     jurisdiction: str
@@ -170,6 +173,7 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
         zero_lists=tuple(item for item in lists if item.category == ZERO_TOLERANCE),
         allow_lists=tuple(allowed),
         keywords=KeywordMatcher.build(entries),
+        search_rules=SearchRules.load_default(),
         passthrough=passthrough,
         safe_search=SafeSearchRules.load_default(),
         jurisdiction=policy.jurisdiction,

@@ -369,3 +369,35 @@ def test_check_decides_as_the_proxy_would_for_an_os_account(tmp_path: Path) -> N
     )
     assert check("--user", "someone-else")["profile"] == "child"  # the default
     assert check()["action"] == "block"
+
+
+def test_eval_queries_prints_tables_and_json(tmp_path: Path) -> None:
+    rows = [
+        {"id": "g1", "q": "k1d nud3s", "category": "csam", "lang": "en"},
+        {"id": "g2", "q": "kid weather", "category": "csam", "lang": "en"},
+        {"id": "g3", "q": "essex weather", "category": "none", "lang": "en"},
+    ]
+    queries = tmp_path / "set.jsonl"
+    queries.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    common = ["eval", "queries", str(queries), "--data-dir", str(tmp_path / "data")]
+    table = subprocess.run(
+        [*ABHAYA, *common], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert "| csam | 1/2 (50%) | 1/2 (50%) |" in table and "g2" in table
+    data = json.loads(
+        subprocess.run(
+            [*ABHAYA, *common, "--json"], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+    )
+    assert data["categories"]["none"]["all"] == {"right": 1, "total": 1, "share": 1.0}
+    assert [w["id"] for w in data["wrong"]] == ["g2"]
+
+
+def test_eval_queries_refuses_a_bad_file_with_its_line(tmp_path: Path) -> None:
+    queries = tmp_path / "set.jsonl"
+    queries.write_text('{"id": "g1", "q": "a", "category": "none", "lang": "en"}\n{oops\n')
+    result = subprocess.run(
+        [*ABHAYA, "eval", "queries", str(queries)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert f"{queries}:2: not JSON" in result.stderr and "Traceback" not in result.stderr
