@@ -121,6 +121,22 @@ RISKY_SEARCHES = [
         ["आप अकेले नहीं हैं", "14416", "112"],
         ["vanish"],
     ),
+    # No list names these: the combination rules of filters/data/search_rules/ decide them
+    # (a minor word with a sexual word; Hindi word order around hurting oneself).
+    (
+        "csam-search-rule-hinglish",
+        "hi-IN",
+        "https://www.bing.com/search?q=nabalig+nangi+tasveer",
+        ["बच्चों की यौन तस्वीरें गैरकानूनी हैं", "67B", "1098"],
+        ["nabalig", "tasveer", 'id="continue"'],
+    ),
+    (
+        "self-harm-search-rule-hinglish",
+        "hi-IN",
+        "https://duckduckgo.com/?q=khud+ko+kaise+maare",
+        ["आप अकेले नहीं हैं", "14416", "112"],
+        ["maare"],
+    ),
 ]
 
 
