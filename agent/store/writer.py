@@ -42,8 +42,9 @@ from datetime import datetime
 
 from abhaya.agent.clock import utc_now
 from abhaya.agent.store import driver
+from abhaya.agent.store.batches import commit_batch
 from abhaya.agent.store.errors import StoreError
-from abhaya.agent.store.events import INSERT_EVENT, Event, EventKind, event_row, insert_events
+from abhaya.agent.store.events import Event, EventKind
 from abhaya.agent.store.highwater import HighWaterMark
 from abhaya.agent.store.retention import (
     CHUNK_ROWS,
@@ -59,8 +60,6 @@ RETRY_BACKOFF_S = 0.2
 WRITE_FAILED = "the database could not be written"
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 300.0
-_UNSTORABLE: tuple[type[Exception], ...] = (driver.Error, ValueError, TypeError, OverflowError)
-"""What a batch may fail with because of what is in it, not because of the disk."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,47 +461,13 @@ class EventWriter:
             self._failed_total += len(events)
 
     def _commit(self, conn: sqlite3.Connection, batch: list[Event]) -> int:
-        """One transaction for the batch; the id of its last event (0 if none was stored).
-
-        OperationalError (transient) goes to the caller, which retries.  Any other failure
-        that is about the events is met by storing them one by one (see `_commit_each`).
-        """
-        try:
-            with driver.transaction(conn):
-                return insert_events(conn, batch)
-        except driver.OperationalError:
-            raise
-        except _UNSTORABLE as error:
-            log.warning("event batch refused (%s); storing its events one by one", error)
-        return self._commit_each(conn, batch)
-
-    def _commit_each(self, conn: sqlite3.Connection, batch: list[Event]) -> int:
-        """Insert event by event in one transaction, leave out those that fail, and record how
-        many were left out (with the first reason) in the same transaction."""
-        last_id = 0
-        left_out = 0
-        first_error = ""
-        with driver.transaction(conn):
-            for event in batch:
-                try:
-                    cursor = conn.execute(INSERT_EVENT, event_row(event))
-                except driver.OperationalError:
-                    raise
-                except _UNSTORABLE as error:
-                    left_out += 1
-                    first_error = first_error or f"{type(error).__name__}: {error}"
-                    continue
-                last_id = cursor.lastrowid or last_id
-            if left_out:
-                detail = f"{left_out} events could not be stored and were left out ({first_error})"
-                note = Event(time=self._now(), kind=EventKind.DROPPED_EVENTS, detail=detail)
-                last_id = insert_events(conn, [note])
-        if left_out:
-            log.error("%d events could not be stored: %s", left_out, first_error)
+        """`batches.commit_batch`, with what it left out counted; the last stored id."""
+        committed = commit_batch(conn, batch, self._now())
+        if committed.left_out:
             with self._lock:
-                self._failed_total += left_out
-                self._last_error = first_error
-        return last_id
+                self._failed_total += committed.left_out
+                self._last_error = committed.first_error
+        return committed.last_id
 
     def _retain(self, conn: sqlite3.Connection, policy: RetentionPolicy) -> bool:
         """One chunk of retention; True if more expired rows are probably waiting."""

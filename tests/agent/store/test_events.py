@@ -85,29 +85,3 @@ def test_a_hostile_event_is_stored_and_the_writer_goes_on(store: Store) -> None:
     with contextlib.closing(store.connect(read_only=True)) as conn:
         domains = [row[0] for row in conn.execute("SELECT domain FROM events ORDER BY id")]
     assert domains == ["1xbet.\\xdfom", "after.example"]
-
-
-def test_an_event_the_database_refuses_does_not_take_its_batch_down(store: Store) -> None:
-    """A real constraint (a trigger) refuses one event: the rest of its batch is stored, the
-    refused one is counted, and the count is itself an event."""
-    with contextlib.closing(store.connect()) as conn:
-        conn.execute(
-            "CREATE TRIGGER refuse_poison BEFORE INSERT ON events WHEN NEW.detail = 'poison' "
-            "BEGIN SELECT RAISE(ABORT, 'poisoned row'); END"
-        )
-    writer = EventWriter(store.connect, retention=None, batch_window=1.0)
-    for detail in ("one", "poison", "two"):
-        writer.submit(make_event(detail=detail))
-    writer.start()
-    assert writer.flush() is False  # an event was lost, and flush says so
-    writer.submit(make_event(detail="later"))
-    assert writer.flush()
-    writer.close()
-    assert writer.health().failed == 1
-    with contextlib.closing(store.connect(read_only=True)) as conn:
-        rows = conn.execute("SELECT kind, detail FROM events ORDER BY id").fetchall()
-    assert rows[:2] == [("verdict", "one"), ("verdict", "two")]
-    assert rows[2][0] == "dropped_events"
-    assert rows[2][1].startswith("1 events could not be stored and were left out")
-    assert "poisoned row" in rows[2][1]
-    assert rows[3] == ("verdict", "later")
