@@ -183,3 +183,24 @@ def test_a_nudity_word_with_people_is_adult_but_not_in_art(explicit: str, people
 def test_a_nudity_word_in_another_sense_passes_even_next_to_a_minor(other: str) -> None:
     assert _categories(f"kids naked {other}") == set()
     assert _categories("kid nude painting") == {Category.CSAM}  # art never lets a minor pass
+
+
+GRADES = ("class 8", "8th class", "grade 7", "12th standard", "class 12")
+
+
+@pytest.mark.parametrize("grade", GRADES)
+def test_a_school_grade_is_a_minor_next_to_a_sexual_word_only(grade: str) -> None:
+    assert Category.CSAM in _categories(f"{grade} girl nude")
+    assert _categories(f"{grade} maths notes") == set()
+    assert _categories(f"{grade} board exam result") == set()
+
+
+@pytest.mark.parametrize("query", ["blue film video", "desi blue film", "ब्लू फिल्म वीडियो"])
+def test_blue_film_is_indian_slang_for_porn(query: str) -> None:
+    assert _categories(query) == {Category.ADULT}
+
+
+@pytest.mark.parametrize("challenge", ["blue whale challenge", "blackout challenge"])
+def test_self_harm_challenges_show_the_help_page(challenge: str) -> None:
+    assert _categories(challenge) == {Category.SELF_HARM}
+    assert _categories(f"{challenge} helpline") == set()  # support words hold it back
