@@ -8,6 +8,7 @@ else, TLS on both sides included, is the real proxy path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import socket
@@ -111,15 +112,24 @@ def serve_https(ca: trustme.CA, names: list[str]) -> tuple[ThreadingHTTPServer, 
     return server, seen
 
 
-@pytest.fixture(scope="session")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
+@contextlib.contextmanager
+def local_upstream(folder: Path) -> Iterator[Upstream]:
+    """An echoing HTTPS upstream for the test names, with a CA of its own written to `folder`."""
     ca = trustme.CA()
-    ca_file = tmp_path_factory.mktemp("upstream") / "ca.pem"
+    ca_file = folder / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     server, seen = serve_https(ca, UPSTREAM_NAMES)
-    yield Upstream(server.server_address[1], ca, ca_file, seen)
-    server.shutdown()
-    server.server_close()
+    try:
+        yield Upstream(server.server_address[1], ca, ca_file, seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
+    with local_upstream(tmp_path_factory.mktemp("upstream")) as server:
+        yield server
 
 
 class MapHosts:

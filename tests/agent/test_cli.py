@@ -182,10 +182,8 @@ def test_check_with_the_embedded_default_policy() -> None:
     assert json.loads(result.stdout)["category"] == "csam"
 
 
-def test_the_banner_says_loudly_that_no_parent_pin_is_set(agent_process: AgentProcess) -> None:
-    banner = agent_process.out.read_text()
-    assert "NO PARENT PIN IS SET" in banner and "abhaya set-pin" in banner
-    pin = "2468"
+def _set_pin_and_stop(agent_process: AgentProcess, pin: str = "2468") -> None:
+    """Set the parent PIN through the running agent, then stop it cleanly."""
     subprocess.run(
         [*ABHAYA, "set-pin", "--data-dir", str(agent_process.folder / "data")],
         input=f"{pin}\n{pin}\n",
@@ -196,6 +194,12 @@ def test_the_banner_says_loudly_that_no_parent_pin_is_set(agent_process: AgentPr
     )
     agent_process.process.send_signal(signal.SIGTERM)
     assert agent_process.process.wait(30) == 0
+
+
+def test_the_banner_says_loudly_that_no_parent_pin_is_set(agent_process: AgentProcess) -> None:
+    banner = agent_process.out.read_text()
+    assert "NO PARENT PIN IS SET" in banner and "abhaya set-pin" in banner
+    _set_pin_and_stop(agent_process)
     again = AgentProcess(agent_process.folder, agent_process.folder / "policy" / "policy.toml")
     try:
         assert "NO PARENT PIN" not in again.out.read_text()
@@ -305,17 +309,8 @@ def test_check_reports_list_entries_narrowed_to_one_host(tmp_path: Path) -> None
 
 
 def test_reset_pin_clears_a_pin_for_the_administrator(agent_process: AgentProcess) -> None:
+    _set_pin_and_stop(agent_process)
     data = str(agent_process.folder / "data")
-    subprocess.run(
-        [*ABHAYA, "set-pin", "--data-dir", data],
-        input="2468\n2468\n",
-        text=True,
-        capture_output=True,
-        timeout=60,
-        check=True,
-    )
-    agent_process.process.send_signal(signal.SIGTERM)
-    assert agent_process.process.wait(30) == 0
     reset = subprocess.run(
         [*ABHAYA, "reset-pin", "--data-dir", data], capture_output=True, text=True, timeout=60
     )

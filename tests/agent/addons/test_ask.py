@@ -4,8 +4,6 @@ the parent's decision over the real API, and the proxy letting the domain throug
 from __future__ import annotations
 
 import contextlib
-import html
-import re
 
 import httpx
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from abhaya.agent.addons.ask import ASK_PATH
 from abhaya.agent.store import EventKind
 from abhaya.agent.store.queries import EventFilter, events_page
-from tests.agent.api.conftest import ApiAgent
+from tests.agent.api.conftest import ApiAgent, browser, form_action
 from tests.agent.conftest import Upstream
 
 BET = "https://bet.example/games/today"
@@ -23,31 +21,6 @@ CASINO = "https://casino.example/"
 def _get(agent: ApiAgent, url: str) -> httpx.Response:
     with agent.running.client() as client:
         return client.get(url)
-
-
-def _form_action(page: str) -> str | None:
-    found = re.search(r'id="ask-form" method="post" action="([^"]+)"', page)
-    return html.unescape(found.group(1)) if found else None
-
-
-def _browser(host: str, scheme: str = "https") -> dict[str, str]:
-    """The headers a browser sends with a form posted from the page at scheme://host/."""
-    return {"Origin": f"{scheme}://{host}", "Sec-Fetch-Site": "same-origin"}
-
-
-def _ask(agent: ApiAgent, host: str, **form: str) -> httpx.Response:
-    """Post the form as the child's browser does: to the action of the form on the page."""
-    with agent.running.client() as client:
-        action = _form_action(client.get(f"https://{host}/").text) or ASK_PATH
-        return client.post(f"https://{host}{action}", data=form, headers=_browser(host))
-
-
-def _requests(agent: ApiAgent, auth: dict[str, str], status: str) -> list[dict[str, object]]:
-    with agent.client() as api:
-        answer = api.get("/v1/requests", params={"status": status}, headers=auth)
-    assert answer.status_code == 200, answer.text
-    records: list[dict[str, object]] = answer.json()["requests"]
-    return records
 
 
 @pytest.mark.parametrize(
@@ -66,7 +39,7 @@ def test_the_form_is_offered_only_where_the_category_allows_it(
     assert page.status_code == 403
     assert ('id="ask-form"' in page.text) is form
     if form:
-        action = _form_action(page.text)
+        action = form_action(page.text)
         assert action is not None and action.startswith(f"{ASK_PATH}?t=")
         assert 'value="/games/today"' in page.text
 
@@ -77,10 +50,10 @@ def test_ask_approve_expire_and_deny(with_pin: ApiAgent) -> None:
         auth = agent.login(api)
     reason = 'For my <b>school</b> project "maths"'
     first_page = _get(agent, BET)  # e.g. a second tab, opened before the request was sent
-    sent = _ask(agent, "bet.example", reason=reason, page="/games/today?x=1")
+    sent = agent.ask("bet.example", reason=reason, page="/games/today?x=1")
     assert sent.status_code == 200
     assert 'data-state="sent"' in sent.text and "<b>school" not in sent.text
-    (pending,) = _requests(agent, auth, "pending")
+    (pending,) = agent.access_requests(auth, "pending")
     assert (pending["domain"], pending["url"], pending["reason"]) == (
         "bet.example",
         "https://bet.example/games/today",
@@ -90,16 +63,16 @@ def test_ask_approve_expire_and_deny(with_pin: ApiAgent) -> None:
     assert page.status_code == 403
     assert 'data-state="pending"' in page.text and 'id="ask-form"' not in page.text
     # Asking again (from the older tab) refreshes the same request instead of adding one.
-    action = _form_action(first_page.text)
+    action = form_action(first_page.text)
     assert action is not None
     with agent.running.client() as client:
         again = client.post(
             f"https://bet.example{action}",
             data={"reason": "again", "page": "/"},
-            headers=_browser("bet.example"),
+            headers=browser("bet.example"),
         )
     assert again.status_code == 200
-    assert [r["id"] for r in _requests(agent, auth, "pending")] == [pending["id"]]
+    assert [r["id"] for r in agent.access_requests(auth, "pending")] == [pending["id"]]
 
     with agent.client() as api:
         answer = api.post(
@@ -118,13 +91,13 @@ def test_ask_approve_expire_and_deny(with_pin: ApiAgent) -> None:
     assert expired.status_code == 403 and 'id="ask-form"' in expired.text
 
     auth = agent.login(agent.client())  # sessions end while the clock moves
-    assert _ask(agent, "casino.example", reason="homework", page="/").status_code == 200
-    (second,) = _requests(agent, auth, "pending")
+    assert agent.ask("casino.example", reason="homework", page="/").status_code == 200
+    (second,) = agent.access_requests(auth, "pending")
     with agent.client() as api:
         assert api.post(f"/v1/requests/{second['id']}/deny", headers=auth).status_code == 200
     denied = _get(agent, CASINO)
     assert denied.status_code == 403 and 'data-state="denied"' in denied.text
-    assert [r["id"] for r in _requests(agent, auth, "denied")] == [second["id"]]
+    assert [r["id"] for r in agent.access_requests(auth, "denied")] == [second["id"]]
 
     agent.running.agent.services.events.flush()
     with contextlib.closing(agent.running.agent.store.connect(read_only=True)) as conn:
@@ -142,10 +115,10 @@ def test_ask_approve_expire_and_deny(with_pin: ApiAgent) -> None:
 
 def test_approve_always_survives_the_clock(with_pin: ApiAgent) -> None:
     agent = with_pin
-    assert _ask(agent, "bet.example", reason="club", page="/").status_code == 200
+    assert agent.ask("bet.example", reason="club", page="/").status_code == 200
     with agent.client() as api:
         auth = agent.login(api)
-        (pending,) = _requests(agent, auth, "pending")
+        (pending,) = agent.access_requests(auth, "pending")
         answer = api.post(
             f"/v1/requests/{pending['id']}/approve", json={"always": True}, headers=auth
         )
@@ -171,11 +144,11 @@ def test_approve_always_survives_the_clock(with_pin: ApiAgent) -> None:
 def test_hostile_forms_get_clear_errors(
     with_pin: ApiAgent, host: str, form: dict[str, str], status: int
 ) -> None:
-    assert _ask(with_pin, host, **form).status_code == status
+    assert with_pin.ask(host, **form).status_code == status
     with with_pin.client() as api:
         auth = with_pin.login(api)
         assert api.get("/v1/status", headers=auth).status_code == 200
-    assert _requests(with_pin, auth, "pending") == []
+    assert with_pin.access_requests(auth, "pending") == []
 
 
 def test_get_on_the_ask_path_is_refused_without_contacting_the_server(
@@ -222,18 +195,18 @@ def test_a_form_posted_without_the_pages_token_is_refused(with_pin: ApiAgent, to
         answer = client.post(
             f"https://bet.example{ASK_PATH}?t={token}",
             data={"reason": "r", "page": "/"},
-            headers=_browser("bet.example"),
+            headers=browser("bet.example"),
         )
     assert answer.status_code == 403
     with with_pin.client() as api:
         auth = with_pin.login(api)
-    assert _requests(with_pin, auth, "pending") == []
+    assert with_pin.access_requests(auth, "pending") == []
 
 
 def _form_of(agent: ApiAgent, url: str) -> str:
     """The form action on the warning page at `url` (a path with the page's token)."""
     with agent.running.client() as client:
-        action = _form_action(client.get(url).text)
+        action = form_action(client.get(url).text)
     assert action is not None
     return action
 
@@ -257,7 +230,7 @@ def test_a_form_from_another_origin_is_refused(with_pin: ApiAgent, headers: dict
     assert answer.status_code == 403
     with with_pin.client() as api:
         auth = with_pin.login(api)
-    assert _requests(with_pin, auth, "pending") == []
+    assert with_pin.access_requests(auth, "pending") == []
 
 
 def test_a_form_marked_same_origin_without_an_origin_is_accepted(with_pin: ApiAgent) -> None:
@@ -274,13 +247,13 @@ def test_a_form_marked_same_origin_without_an_origin_is_accepted(with_pin: ApiAg
 def test_a_token_is_good_for_one_request(with_pin: ApiAgent) -> None:
     action = _form_of(with_pin, BET)
     with with_pin.running.client() as client:
-        url, headers = f"https://bet.example{action}", _browser("bet.example")
+        url, headers = f"https://bet.example{action}", browser("bet.example")
         first = client.post(url, data={"reason": "one", "page": "/"}, headers=headers)
         second = client.post(url, data={"reason": "two", "page": "/"}, headers=headers)
     assert (first.status_code, second.status_code) == (200, 403)
     with with_pin.client() as api:
         auth = with_pin.login(api)
-    (pending,) = _requests(with_pin, auth, "pending")
+    (pending,) = with_pin.access_requests(auth, "pending")
     assert pending["reason"] == "one"
 
 
@@ -290,12 +263,12 @@ def test_a_token_from_an_https_page_is_refused_over_http(with_pin: ApiAgent) -> 
         answer = client.post(
             f"http://bet.example{action}",
             data={"reason": "r", "page": "/"},
-            headers=_browser("bet.example", "http"),
+            headers=browser("bet.example", "http"),
         )
     assert answer.status_code == 403
     with with_pin.client() as api:
         auth = with_pin.login(api)
-    assert _requests(with_pin, auth, "pending") == []
+    assert with_pin.access_requests(auth, "pending") == []
 
 
 def test_a_chunked_form_is_refused_unread(with_pin: ApiAgent) -> None:
@@ -305,7 +278,7 @@ def test_a_chunked_form_is_refused_unread(with_pin: ApiAgent) -> None:
             f"https://bet.example{action}",
             content=iter([b"reason=r&", b"page=/"]),
             headers={
-                **_browser("bet.example"),
+                **browser("bet.example"),
                 "Content-Type": "application/x-www-form-urlencoded",
             },
         )

@@ -18,15 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import trustme
 
 from abhaya.agent.store import EventKind
 from abhaya.agent.store.queries import EventFilter, events_page
 from tests.agent.conftest import (
-    UPSTREAM_NAMES,
     RunningAgent,
     Upstream,
-    serve_https,
+    local_upstream,
     start_agent,
 )
 from tests.conftest import POLICY
@@ -66,13 +64,8 @@ def accounts() -> Iterator[tuple[str, str]]:
 def own_upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
     """An upstream of this module's own: the shared one's record of hosts seen must not learn
     of the sites this module lets through (other tests assert they were never contacted)."""
-    ca = trustme.CA()
-    ca_file = tmp_path_factory.mktemp("who-upstream") / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    server, seen = serve_https(ca, UPSTREAM_NAMES)
-    yield Upstream(server.server_address[1], ca, ca_file, seen)
-    server.shutdown()
-    server.server_close()
+    with local_upstream(tmp_path_factory.mktemp("who-upstream")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,19 @@ controlled, so expiry and lock-out are tested without sleeping.
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from abhaya.agent.addons.ask import ASK_PATH
 from tests.agent.conftest import RunningAgent, Upstream, start_agent
 
 PIN = "2468"
@@ -57,6 +61,38 @@ class ApiAgent:
         answer = client.post("/v1/login", json={"pin": pin})
         assert answer.status_code == 200, answer.text
         return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+    def status_of(self, url: str) -> int:
+        """The status the child's browser gets for `url` through the proxy."""
+        with self.running.client() as client:
+            return client.get(url).status_code
+
+    def access_requests(self, auth: dict[str, str], status: str) -> list[dict[str, Any]]:
+        """The children's requests of one status, as the API lists them."""
+        with self.client() as api:
+            answer = api.get("/v1/requests", params={"status": status}, headers=auth)
+        assert answer.status_code == 200, answer.text
+        records: list[dict[str, Any]] = answer.json()["requests"]
+        return records
+
+    def ask(self, host: str, shown_at: str = "/", /, **form: str) -> httpx.Response:
+        """Post the ask-a-parent form as the child's browser does: to the action of the form
+        on the warning page at https://host/shown_at, from that page's origin.  `form` holds
+        the fields (`reason`, `page`, or hostile ones)."""
+        with self.running.client() as client:
+            action = form_action(client.get(f"https://{host}{shown_at}").text) or ASK_PATH
+            return client.post(f"https://{host}{action}", data=form, headers=browser(host))
+
+
+def form_action(page: str) -> str | None:
+    """The action of the ask-a-parent form on a warning page (a path with its token)."""
+    found = re.search(r'id="ask-form" method="post" action="([^"]+)"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def browser(host: str, scheme: str = "https") -> dict[str, str]:
+    """The headers a browser sends with a form posted from the page at scheme://host/."""
+    return {"Origin": f"{scheme}://{host}", "Sec-Fetch-Site": "same-origin"}
 
 
 def start_api_agent(folder: Path, upstream: Upstream) -> ApiAgent:

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import html
-import re
-
 import httpx
 import pytest
 
-from abhaya.agent.addons.ask import ASK_PATH
 from abhaya.client import contract
 from tests.agent.api.conftest import ApiAgent
 
 
 def ask(agent: ApiAgent, host: str, reason: str) -> None:
     """The child's side: the form on the real warning page, posted through the real proxy."""
-    with agent.running.client() as client:
-        page = client.get(f"https://{host}/table").text
-        found = re.search(r'id="ask-form" method="post" action="([^"]+)"', page)
-        action = html.unescape(found.group(1)) if found else ASK_PATH
-        answer = client.post(
-            f"https://{host}{action}",
-            data={"reason": reason, "page": "/t"},
-            headers={"Origin": f"https://{host}", "Sec-Fetch-Site": "same-origin"},  # a browser's
-        )
+    answer = agent.ask(host, "/table", reason=reason, page="/t")
     assert answer.status_code == 200, answer.text
 
 

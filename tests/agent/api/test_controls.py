@@ -22,11 +22,6 @@ CSAM_DOMAIN = "https://csam-test.invalid/"
 CSAM_SEARCH = "https://www.bing.com/search?q=zanzibar+quokka"
 
 
-def _status_of(agent: ApiAgent, url: str) -> int:
-    with agent.running.client() as client:
-        return client.get(url).status_code
-
-
 def _events(agent: ApiAgent, kind: EventKind) -> list[Any]:
     agent.running.agent.services.events.flush()
     with contextlib.closing(agent.running.agent.store.connect(read_only=True)) as conn:
@@ -37,7 +32,7 @@ def test_pause_allows_blocked_domains_but_never_csam_and_ends_by_itself(
     with_pin: ApiAgent,
 ) -> None:
     agent = with_pin
-    assert _status_of(agent, BLOCKED) == 403
+    assert agent.status_of(BLOCKED) == 403
     with agent.client() as api:
         auth = agent.login(api)
         answer = api.post("/v1/pause", json={"minutes": 30}, headers=auth)
@@ -47,22 +42,22 @@ def test_pause_allows_blocked_domains_but_never_csam_and_ends_by_itself(
         status = api.get("/v1/status", headers=auth).json()
         assert (status["protection"], status["paused_until"]) == ("paused", until.isoformat())
 
-        assert _status_of(agent, BLOCKED) == 200
-        assert _status_of(agent, CSAM_DOMAIN) == 403
-        assert _status_of(agent, CSAM_SEARCH) == 403
+        assert agent.status_of(BLOCKED) == 200
+        assert agent.status_of(CSAM_DOMAIN) == 403
+        assert agent.status_of(CSAM_SEARCH) == 403
         # A restart reads the same bounded pause back from the store.
         assert PauseSwitch(agent.running.agent.store).paused_until(agent.clock()) == until
 
         agent.clock.advance(minutes=31)
-        assert _status_of(agent, BLOCKED) == 403
+        assert agent.status_of(BLOCKED) == 403
         auth = agent.login(api)  # the session has expired meanwhile
         status = api.get("/v1/status", headers=auth).json()
         assert (status["protection"], status["paused_until"]) == ("on", None)
 
         assert api.post("/v1/pause", json={"minutes": 5}, headers=auth).status_code == 200
-        assert _status_of(agent, BLOCKED) == 200
+        assert agent.status_of(BLOCKED) == 200
         assert api.post("/v1/resume", headers=auth).status_code == 200
-        assert _status_of(agent, BLOCKED) == 403
+        assert agent.status_of(BLOCKED) == 403
     actions = [stored.event.action for stored in _events(agent, EventKind.PROTECTION)]
     assert sorted(actions) == ["pause", "pause", "resume"]
     allowed = [
@@ -113,7 +108,7 @@ def test_policy_get_returns_the_file(shared: ApiAgent) -> None:
 
 def test_policy_put_validates_writes_and_applies(with_pin: ApiAgent) -> None:
     agent = with_pin
-    assert _status_of(agent, "https://example.org/") == 200
+    assert agent.status_of("https://example.org/") == 200
     with agent.client() as api:
         auth = agent.login(api)
         old = api.get("/v1/policy", headers=auth).json()
@@ -129,7 +124,7 @@ def test_policy_put_validates_writes_and_applies(with_pin: ApiAgent) -> None:
             assert hint in answer.json()["error"]
             assert path.read_text(encoding="utf-8") == old["text"]
         assert api.put("/v1/policy", json={"text": 5}, headers=auth).status_code == 422
-        assert _status_of(agent, "https://example.org/") == 200
+        assert agent.status_of("https://example.org/") == 200
 
         new = old["text"].replace(
             'block = ["custom.example"', 'block = ["example.org", "custom.example"'
@@ -139,7 +134,7 @@ def test_policy_put_validates_writes_and_applies(with_pin: ApiAgent) -> None:
         assert answer.status_code == 200, answer.text
         assert path.read_text(encoding="utf-8") == new
         assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
-        assert _status_of(agent, "https://example.org/") == 403
+        assert agent.status_of("https://example.org/") == 403
         assert api.get("/v1/policy", headers=auth).json()["text"] == new
         assert answer.json()["notices"] == []
 

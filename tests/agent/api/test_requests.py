@@ -14,19 +14,6 @@ from tests.agent.api.conftest import ApiAgent
 from tests.agent.api.test_alerts import ask
 
 
-def _status_of(agent: ApiAgent, url: str) -> int:
-    with agent.running.client() as client:
-        return client.get(url).status_code
-
-
-def _requests(agent: ApiAgent, auth: dict[str, str], status: str) -> list[dict[str, Any]]:
-    with agent.client() as api:
-        answer = api.get(contract.REQUESTS, params={"status": status}, headers=auth)
-    assert answer.status_code == 200, answer.text
-    records: list[dict[str, Any]] = answer.json()["requests"]
-    return records
-
-
 def _approve(agent: ApiAgent, auth: dict[str, str], ident: int, **body: object) -> Any:
     with agent.client() as api:
         return api.post(f"{contract.REQUESTS}/{ident}/approve", json=body, headers=auth)
@@ -37,25 +24,25 @@ def test_an_unanswered_request_expires_after_a_day(with_pin: ApiAgent) -> None:
     ask(agent, "bet.example", "for a school project")
     with agent.client() as api:
         auth = agent.login(api)
-    (pending,) = _requests(agent, auth, "pending")
+    (pending,) = agent.access_requests(auth, "pending")
     assert set(pending) == set(contract.AccessRequestRecord.__required_keys__)
     assert pending["status"] == "pending" and pending["answer_by"] is not None
 
     agent.clock.advance(hours=24, seconds=1)
     with agent.client() as api:
         auth = agent.login(api)  # the session has ended meanwhile
-    assert _requests(agent, auth, "pending") == []
-    (expired,) = _requests(agent, auth, "expired")
+    assert agent.access_requests(auth, "pending") == []
+    (expired,) = agent.access_requests(auth, "expired")
     assert (expired["id"], expired["status"]) == (pending["id"], "expired")
     refused = _approve(agent, auth, pending["id"], minutes=30)
     assert refused.status_code == 409 and "expired" in refused.json()["error"]
-    assert _status_of(agent, "https://bet.example/") == 403
+    assert agent.status_of("https://bet.example/") == 403
 
     # Asking again renews the request, which a parent can then approve.
     ask(agent, "bet.example", "still for the project")
-    (renewed,) = _requests(agent, auth, "pending")
+    (renewed,) = agent.access_requests(auth, "pending")
     assert _approve(agent, auth, renewed["id"], minutes=30).status_code == 200
-    assert _status_of(agent, "https://bet.example/") != 403
+    assert agent.status_of("https://bet.example/") != 403
 
 
 def test_the_expiry_follows_the_policy(with_pin: ApiAgent) -> None:
@@ -69,7 +56,7 @@ def test_the_expiry_follows_the_policy(with_pin: ApiAgent) -> None:
     agent.clock.advance(hours=47)
     with agent.client() as api:
         auth = agent.login(api)
-    (pending,) = _requests(agent, auth, "pending")
+    (pending,) = agent.access_requests(auth, "pending")
     assert _approve(agent, auth, pending["id"], always=True).status_code == 200
 
 
@@ -78,7 +65,7 @@ def test_an_approval_covers_the_whole_site_by_default(with_pin: ApiAgent) -> Non
     ask(agent, "www.bet.example", "homework")
     with agent.client() as api:
         auth = agent.login(api)
-    (pending,) = _requests(agent, auth, "pending")
+    (pending,) = agent.access_requests(auth, "pending")
     answer = _approve(agent, auth, pending["id"], minutes=60)
     assert answer.status_code == 200, answer.text
     record = answer.json()
@@ -88,10 +75,10 @@ def test_an_approval_covers_the_whole_site_by_default(with_pin: ApiAgent) -> Non
         "www.bet.example",
     )
     for url in ("https://www.bet.example/", "https://bet.example/", "https://sports.bet.example/"):
-        assert _status_of(agent, url) != 403, url
-    assert _status_of(agent, "https://casino.example/") == 403
+        assert agent.status_of(url) != 403, url
+    assert agent.status_of("https://casino.example/") == 403
     agent.clock.advance(minutes=61)
-    assert _status_of(agent, "https://sports.bet.example/") == 403
+    assert agent.status_of("https://sports.bet.example/") == 403
 
 
 def test_a_parent_can_approve_only_the_host(with_pin: ApiAgent) -> None:
@@ -99,13 +86,13 @@ def test_a_parent_can_approve_only_the_host(with_pin: ApiAgent) -> None:
     ask(agent, "www.bet.example", "homework")
     with agent.client() as api:
         auth = agent.login(api)
-    (pending,) = _requests(agent, auth, "pending")
+    (pending,) = agent.access_requests(auth, "pending")
     answer = _approve(agent, auth, pending["id"], minutes=60, scope="host")
     assert answer.status_code == 200, answer.text
     assert (answer.json()["scope"], answer.json()["covers"]) == ("host", "www.bet.example")
-    assert _status_of(agent, "https://www.bet.example/") != 403
-    assert _status_of(agent, "https://bet.example/") == 403
-    assert _status_of(agent, "https://sports.bet.example/") == 403
+    assert agent.status_of("https://www.bet.example/") != 403
+    assert agent.status_of("https://bet.example/") == 403
+    assert agent.status_of("https://sports.bet.example/") == 403
 
 
 @pytest.mark.parametrize("scope", ["domain", "", 1, None])
@@ -114,7 +101,7 @@ def test_an_unknown_scope_is_refused(with_pin: ApiAgent, scope: object) -> None:
     ask(agent, "bet.example", "homework")
     with agent.client() as api:
         auth = agent.login(api)
-    (pending,) = _requests(agent, auth, "pending")
+    (pending,) = agent.access_requests(auth, "pending")
     answer = _approve(agent, auth, pending["id"], minutes=5, scope=scope)
     assert answer.status_code == 422 and answer.json()["field"] == "scope"
-    assert _requests(agent, auth, "pending")[0]["id"] == pending["id"]
+    assert agent.access_requests(auth, "pending")[0]["id"] == pending["id"]
