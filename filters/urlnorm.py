@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 import idna
 
-__all__ = ["NormalizedUrl", "UrlError", "bracketed", "normalize_host", "parse_url"]
+__all__ = ["NormalizedUrl", "UrlError", "bracketed", "ip_of", "normalize_host", "parse_url"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -45,6 +45,16 @@ _NEEDS_ESCAPE = re.compile(r'[\x00-\x20"<>`{}\x7f]|[^\x00-\x7f]')
 
 class UrlError(ValueError):
     """The URL or host cannot be what a browser would connect to; the message says why."""
+
+
+def ip_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An address as a socket reports it (`fe80::1%eth0`, `::ffff:127.0.0.1`): the zone is
+    dropped and an IPv4-mapped IPv6 address is read as the IPv4 it maps, so a check made on
+    the IPv4 address holds for every spelling.  ValueError when `text` is no IP address."""
+    address = ipaddress.ip_address(text.partition("%")[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def bracketed(host: str) -> str:

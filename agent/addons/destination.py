@@ -42,6 +42,7 @@ from abhaya.agent.addons.early_answer import SENTINEL_HOST
 from abhaya.agent.addons.flowdata import respond_with_error, set_verdict
 from abhaya.agent.services import Services
 from abhaya.agent.store import Event, EventKind
+from abhaya.filters.urlnorm import ip_of
 from abhaya.filters.verdict import Action, Reason, Verdict
 
 log = logging.getLogger(__name__)
@@ -59,13 +60,6 @@ _INTERFACE_TTL = 10.0
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def _address(text: str) -> IPAddress:
-    address = ipaddress.ip_address(text.partition("%")[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
 class ThisMachine:
     """The addresses that reach this machine: loopback, unspecified and every interface's."""
 
@@ -79,7 +73,7 @@ class ThisMachine:
         now = time.monotonic()
         if now - self._read_at >= _INTERFACE_TTL:
             self._interfaces = frozenset(
-                _address(item.address)
+                ip_of(item.address)
                 for items in psutil.net_if_addrs().values()
                 for item in items
                 if item.family in (socket.AF_INET, socket.AF_INET6)
@@ -125,7 +119,7 @@ class Destinations:
         """Why a connection to these addresses on `port` is refused; "" when it may go."""
         api_port = self._services.api.port
         for text in addresses:
-            if _address(text) not in self._machine:
+            if ip_of(text) not in self._machine:
                 continue
             if port == api_port:
                 return API_CATEGORY

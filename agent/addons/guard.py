@@ -15,12 +15,11 @@ spelling or a name that resolves here is `destination`, on the address actually 
 
 from __future__ import annotations
 
-import ipaddress
-
 from mitmproxy import http
 
 from abhaya.agent.addons.flowdata import respond_with_error, set_verdict
 from abhaya.agent.services import Services
+from abhaya.filters.urlnorm import ip_of
 from abhaya.filters.verdict import Action, Reason, Verdict
 
 CATEGORY = "control_api"
@@ -32,11 +31,9 @@ def is_this_machine(host: str) -> bool:
     if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
-        address = ipaddress.ip_address(name.partition("%")[0])
+        address = ip_of(name)
     except ValueError:
         return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
     return address.is_loopback or address.is_unspecified
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,11 +42,3 @@ class PeerTable(Protocol):
         """The process holding the socket.  Costly on some systems, so asked only when an
         event needs it; None when it is gone or not visible to the agent's account."""
         ...
-
-
-def ip_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    """The address, with IPv4-mapped IPv6 (::ffff:127.0.0.1) read as the IPv4 it maps."""
-    address = ipaddress.ip_address(host.partition("%")[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address

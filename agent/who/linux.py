@@ -27,7 +27,8 @@ from pathlib import Path
 import psutil
 
 from abhaya.agent.who import sockdiag
-from abhaya.agent.who.base import Address, Peer, ProcessInfo, ip_of
+from abhaya.agent.who.base import Address, Peer, ProcessInfo
+from abhaya.filters.urlnorm import ip_of
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ import asyncio
 import logging
 
 from abhaya.agent.who import default_table
-from abhaya.agent.who.base import Address, Peer, PeerTable, ProcessInfo, ip_of
+from abhaya.agent.who.base import Address, Peer, PeerTable, ProcessInfo
+from abhaya.filters.urlnorm import ip_of
 
 log = logging.getLogger(__name__)
 

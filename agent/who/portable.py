@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import psutil
 
-from abhaya.agent.who.base import Address, Peer, ProcessInfo, ip_of
+from abhaya.agent.who.base import Address, Peer, ProcessInfo
+from abhaya.filters.urlnorm import ip_of
 
 
 class PsutilTable:

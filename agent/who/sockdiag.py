@@ -12,7 +12,8 @@ import ipaddress
 import socket
 import struct
 
-from abhaya.agent.who.base import Address, ip_of
+from abhaya.agent.who.base import Address
+from abhaya.filters.urlnorm import ip_of
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from abhaya.filters.urlnorm import NormalizedUrl, UrlError, normalize_host, parse_url
+from abhaya.filters.urlnorm import NormalizedUrl, UrlError, ip_of, normalize_host, parse_url
 
 
 @pytest.mark.parametrize(
@@ -232,3 +232,22 @@ def test_host_path_and_url(url: str, host_path: str, text: str) -> None:
     parsed = parse_url(url)
     assert parsed.host_path == host_path
     assert parsed.url == text
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("::ffff:127.0.0.1", "127.0.0.1"),
+        ("fe80::1%eth0", "fe80::1"),
+        ("::1", "::1"),
+    ],
+)
+def test_ip_of_reads_every_spelling_a_socket_reports(text: str, address: str) -> None:
+    assert str(ip_of(text)) == address
+
+
+@pytest.mark.parametrize("text", ["localhost", "", "127.1.1.1.1", "[::1]"])
+def test_ip_of_refuses_what_is_no_address(text: str) -> None:
+    with pytest.raises(ValueError):
+        ip_of(text)
