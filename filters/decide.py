@@ -14,7 +14,9 @@ does.  Precedence, first match wins:
 7. search keywords in the query of a known search engine (or a generic search parameter), then
    the combination rules over term classes (`abhaya.filters.searchrules`), strongest action
    first.  Protective context (law, reporting, health, ...) without a seeking word holds back
-   the keyword lists' hits, zero tolerance included ("... laws in india pocso").
+   the keyword lists' hits, zero tolerance included ("... laws in india pocso").  Last, the
+   query model's second opinion (`abhaya.filters.querymodel`), asked only when no keyword, no
+   rule and no protective word spoke; its csam judgement is zero tolerance, decided at step 1.
 8. safe search: a search engine request missing its safe-search setting -> rewrite.
 9. otherwise allow.
 """
@@ -26,6 +28,7 @@ import datetime as dt
 from abhaya.filters.lists.cache import CompiledList
 from abhaya.filters.policy.compile import ProfileRules
 from abhaya.filters.policy.model import CategoryAction
+from abhaya.filters.querymodel import ModelMatch
 from abhaya.filters.search import extract_query
 from abhaya.filters.searchrules import NO_JUDGEMENT, RuleMatch
 from abhaya.filters.urlnorm import NormalizedUrl, UrlError, parse_url
@@ -65,6 +68,15 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
     judged = book.search_rules.judge(search.query) if search else NO_JUDGEMENT
     if judged.lists_held_by:
         hits = []
+    opinion: tuple[ModelMatch, ...] = ()
+    if (
+        search is not None
+        and book.query_model is not None
+        and not hits
+        and not judged.matches
+        and not judged.guarded_by
+    ):
+        opinion = book.query_model.judge(search.query)
 
     # 1. zero tolerance
     for compiled in book.zero_lists:
@@ -79,6 +91,9 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
     for match in judged.matches:
         if match.category == ZERO_TOLERANCE:
             return _rule_verdict(match, search.query if search else "", profile)
+    for opinion_match in opinion:
+        if opinion_match.category == ZERO_TOLERANCE:
+            return _model_verdict(opinion_match, search.query if search else "", profile)
 
     # 2. allow lists
     rule = profile.allow_domains.match(url.host) or profile.allow_urls.match(url)
@@ -152,6 +167,12 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
             judged.matches, key=lambda m: -_STRENGTH[profile.action_for(m.category)]
         ):
             verdict = _rule_verdict(match, search.query, profile)
+            if verdict.action is not Action.ALLOW:
+                return verdict
+        for opinion_match in sorted(
+            opinion, key=lambda m: -_STRENGTH[profile.action_for(m.category)]
+        ):
+            verdict = _model_verdict(opinion_match, search.query, profile)
             if verdict.action is not Action.ALLOW:
                 return verdict
 
@@ -242,6 +263,20 @@ def _rule_verdict(match: RuleMatch, query: str, profile: ProfileRules) -> Verdic
         detail,
         f"rule:{match.rule}",
         match.source,
+        query,
+    )
+    return verdict if verdict is not None else ALLOW
+
+
+def _model_verdict(match: ModelMatch, query: str, profile: ProfileRules) -> Verdict:
+    detail = f"the query model judged this search {match.category} ({match.describe()})"
+    verdict = _category_verdict(
+        match.category,
+        profile,
+        Reason.MODEL,
+        detail,
+        f"model:{match.category}={match.score:.2f}",
+        match.model,
         query,
     )
     return verdict if verdict is not None else ALLOW

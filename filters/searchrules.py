@@ -14,8 +14,8 @@ seeking).  ``@lists`` says when protective context also holds back the keyword l
 ("porn addiction recovery").  A rule match names the rule and the terms that made it, so the
 verdict explains itself.
 
-This is one step of the search decision; a model's score can be added after it as another
-producer of `RuleMatch`-like judgements without changing the rules.
+This is one step of the search decision; the query model (`abhaya.filters.querymodel`) is
+asked only about what the rules leave undecided and unguarded.
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ class SearchJudgement:
 
     matches: tuple[RuleMatch, ...] = ()
     lists_held_by: tuple[str, ...] = ()
+    guarded_by: tuple[str, ...] = ()
+    """Words of any class a rule listens to as protective ("law", "helpline", "cerebral"):
+    the rules have weighed this query, so the query model is not asked about it."""
 
 
 NO_JUDGEMENT = SearchJudgement()
@@ -162,12 +165,15 @@ def parse_rules(path: Path, known: frozenset[str]) -> ParsedRules:
 class SearchRules:
     """Term classes and the rules over them, compiled once; `judge` per query."""
 
-    __slots__ = ("classes", "rules", "lists")
+    __slots__ = ("classes", "rules", "lists", "guards")
 
     def __init__(self, classes: TermClasses, parsed: ParsedRules) -> None:
         self.classes = classes
         self.rules = parsed.rules
         self.lists = parsed.lists
+        self.guards = sorted(
+            frozenset().union(parsed.lists.unless, *(rule.guard.unless for rule in self.rules))
+        )
 
     @classmethod
     def load(cls, classes: Path, rules: Path) -> SearchRules:
@@ -204,7 +210,11 @@ class SearchRules:
             terms = _distinct_terms(rule.needs, hits)
             if terms is not None:
                 matches.append(RuleMatch(rule.name, rule.category, terms, rule.source))
-        return SearchJudgement(tuple(matches), self.lists.holds(hits) if self.lists.unless else ())
+        return SearchJudgement(
+            tuple(matches),
+            self.lists.holds(hits) if self.lists.unless else (),
+            tuple(term for name in self.guards for term in hits.terms(name)),
+        )
 
 
 def _distinct_terms(

@@ -8,7 +8,7 @@ request in flight always sees one whole policy, never half of two.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -27,6 +27,7 @@ from abhaya.filters.lists.parse import ListFormat, ListLoadError
 from abhaya.filters.policy.load import PolicyError, default_policy_path, read_policy
 from abhaya.filters.policy.model import ZERO_TOLERANCE, Category, CategoryAction, Policy
 from abhaya.filters.policy.schedule import Schedule
+from abhaya.filters.querymodel import QueryModel, QueryScorer
 from abhaya.filters.safesearch import SafeSearchRules
 from abhaya.filters.searchrules import SearchRules
 from abhaya.filters.urlnorm import UrlError, normalize_host, parse_url
@@ -56,6 +57,9 @@ class Rulebook:
     safe_search: SafeSearchRules
     jurisdiction: str
     zone: ZoneInfo
+    query_model: QueryModel | None = None
+    """The search-query model with this policy's thresholds; None when the policy turns it
+    off or the caller gave no loader (the filters' own tests)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +118,30 @@ class CompiledPolicy:
         return found if found is not None else self.profile()
 
 
-def load_policy(path: Path | None = None, cache_dir: Path | None = None) -> CompiledPolicy:
+ScorerLoader = Callable[[], QueryScorer]
+"""Loads the query model (`abhaya.models.querymodel.load_query_model`); called only when the
+policy turns the model on, so a policy without it never pays for loading it."""
+
+
+def load_policy(
+    path: Path | None = None, cache_dir: Path | None = None, scorer: ScorerLoader | None = None
+) -> CompiledPolicy:
     """Read, validate and compile a policy file (the embedded default when `path` is None)."""
     source = path or default_policy_path()
-    return compile_policy(read_policy(source), source, cache_dir)
+    return compile_policy(read_policy(source), source, cache_dir, scorer)
 
 
-def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) -> CompiledPolicy:
-    """Compile a validated policy; list paths are relative to the policy file's folder."""
+def compile_policy(
+    policy: Policy,
+    source: Path,
+    cache_dir: Path | None = None,
+    scorer: ScorerLoader | None = None,
+) -> CompiledPolicy:
+    """Compile a validated policy; list paths are relative to the policy file's folder.
+
+    `scorer` loads the query model; the policy decides whether it is used and with which
+    thresholds.  A model the policy asks for that cannot be loaded refuses the policy: the
+    searches it would judge are not to pass on the rules alone unnoticed."""
     base = source.parent
     where = str(source)
     problems: list[str] = []
@@ -160,6 +180,14 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
     if len(passthrough_urls):
         raise PolicyError(where, ["passthrough: entries are domains, not paths"])
 
+    query_model = None
+    if scorer is not None and policy.search_model.enabled:
+        try:
+            loaded = scorer()
+        except Exception as err:  # any failure to load: refuse, with the loader's reason
+            raise PolicyError(where, [f"the query model could not be loaded: {err}"]) from err
+        query_model = QueryModel.with_overrides(loaded, policy.search_model.thresholds)
+
     zone = ZoneInfo(policy.timezone)
     categories = {
         name: CategoryRule(name, rule.action, rule.ask_parent, rule.allow_continue)
@@ -178,6 +206,7 @@ def compile_policy(policy: Policy, source: Path, cache_dir: Path | None = None) 
         safe_search=SafeSearchRules.load_default(),
         jurisdiction=policy.jurisdiction,
         zone=zone,
+        query_model=query_model,
     )
     profiles: dict[str, ProfileRules] = {}
     for name, profile in policy.profiles.items():

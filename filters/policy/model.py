@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from abhaya.filters.querymodel import MODEL_CATEGORIES
 from abhaya.filters.verdict import ZERO_TOLERANCE, Category
 
 __all__ = ["ZERO_TOLERANCE", "Category", "CategoryRule", "Policy", "Profile"]
@@ -175,6 +176,24 @@ class AccessSettings(_Strict):
     child asks again), so a parent never approves something asked for long ago by mistake."""
 
 
+class SearchModelSettings(_Strict):
+    """The on-device query model: a second opinion on searches the rules leave undecided."""
+
+    enabled: bool = True
+    thresholds: dict[Category, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
+    """Per category (csam, self_harm, adult), the score at or over which a search is judged;
+    unset ones keep the model's tuned thresholds.  Lower finds more and wrongly warns more."""
+
+    @field_validator("thresholds")
+    @classmethod
+    def _scored(cls, value: dict[Category, float]) -> dict[Category, float]:
+        unknown = sorted(set(value) - MODEL_CATEGORIES)
+        if unknown:
+            scored = ", ".join(sorted(MODEL_CATEGORIES))
+            raise ValueError(f"the query model scores only {scored}, not {', '.join(unknown)}")
+        return value
+
+
 class Policy(_Strict):
     """The whole policy file."""
 
@@ -191,6 +210,7 @@ class Policy(_Strict):
     keywords: tuple[KeywordRef, ...] = ()
     events: EventSettings = Field(default_factory=EventSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    search_model: SearchModelSettings = Field(default_factory=SearchModelSettings)
 
     @field_validator("version")
     @classmethod
