@@ -30,7 +30,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["E5File", "Header", "ModelFileError", "Vocabulary", "open_e5"]
+__all__ = ["E5File", "Header", "ModelFileError", "Q4Table", "Vocabulary", "open_e5"]
 
 MAGIC: Final = b"E5S1"
 VERSION: Final = 1
@@ -125,8 +125,12 @@ class E5File:
 
     def q4_rows(self, name: str, rows: int, cols: int, ids: npt.NDArray[np.int64]) -> FloatArray:
         """Only the rows `ids` of a Q4_0 matrix, dequantised: the word table is read this way."""
-        blocks = self._blocks(name, rows, cols)
-        return _dequantise(blocks[ids]).reshape(*ids.shape, cols)
+        return self.q4_table(name, rows, cols).rows(ids)
+
+    def q4_table(self, name: str, rows: int, cols: int) -> Q4Table:
+        """A Q4_0 matrix left in the map, to read rows from later without keeping this object
+        (and the vocabulary it holds) alive."""
+        return Q4Table(self._blocks(name, rows, cols))
 
     def _blocks(self, name: str, rows: int, cols: int) -> npt.NDArray[np.uint8]:
         _, count, offset = self._entry(name, _Q4, (rows, cols))
@@ -140,6 +144,19 @@ class E5File:
         if entry[0] != dtype or entry[1] != int(np.prod(shape)):
             raise ModelFileError(self.path, f"tensor {name!r} does not have the shape {shape}")
         return entry
+
+
+@dataclass(frozen=True)
+class Q4Table:
+    """A memory-mapped Q4_0 matrix [rows, cols / 32, 18]; reading rows touches only their pages."""
+
+    blocks: npt.NDArray[np.uint8]
+
+    def rows(self, ids: npt.NDArray[np.int64]) -> FloatArray:
+        """The rows `ids` (any shape) dequantised: float32 [*ids.shape, cols]."""
+        if ids.size and (ids.min() < 0 or ids.max() >= self.blocks.shape[0]):
+            raise IndexError("a token id lies outside the table")
+        return _dequantise(self.blocks[ids]).reshape(*ids.shape, self.blocks.shape[1] * BLOCK)
 
 
 def _dequantise(blocks: npt.NDArray[np.uint8]) -> FloatArray:

@@ -34,14 +34,10 @@ from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from abhaya.models.e5file import E5File, FloatArray
+from abhaya.models.e5spec import INPUT_EMBEDDINGS, INPUT_MASK, OUTPUT
 
-__all__ = ["BUILD_VERSION", "INPUT_EMBEDDINGS", "INPUT_MASK", "OUTPUT", "build_fp32", "build_int8"]
+__all__ = ["build_fp32", "build_int8"]
 
-# Bump when the graph or its quantisation changes: cached models record it and are rebuilt.
-BUILD_VERSION: Final = 1
-INPUT_EMBEDDINGS: Final = "embeddings"
-INPUT_MASK: Final = "attention_mask"
-OUTPUT: Final = "embedding"
 _OPSET: Final = 17  # LayerNormalization; onnxruntime >= 1.14 runs it
 
 

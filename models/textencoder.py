@@ -34,7 +34,7 @@ from typing import Final, Literal
 import numpy as np
 import onnxruntime as ort
 
-from abhaya.models import e5onnx
+from abhaya.models import e5spec
 from abhaya.models.e5file import E5File, FloatArray, ModelFileError, open_e5
 from abhaya.models.manifest import (
     ModelVerificationError,
@@ -57,11 +57,14 @@ class TextEncoder:
 
     def __init__(self, source: Source, weights: E5File, session: ort.InferenceSession) -> None:
         self.version = (
-            f"multilingual-e5-small/{source.package}-{source.version}/int8-{e5onnx.BUILD_VERSION}"
+            f"multilingual-e5-small/{source.package}-{source.version}/int8-{e5spec.BUILD_VERSION}"
         )
-        self.dim = weights.header.hidden
-        self._weights = weights
-        self._tokenizer = Tokenizer(weights.vocab, weights.header.max_positions)
+        header = weights.header
+        self.dim = header.hidden
+        # Only the tokenizer and the mapped word table are kept: the vocabulary as Python
+        # strings (~45 MB) is dropped once the tokenizer's trie is built.
+        self._words = weights.q4_table("emb.word", header.vocab, header.hidden)
+        self._tokenizer = Tokenizer(weights.vocab, header.max_positions)
         self._session = session
         self._pad = weights.vocab.pad
 
@@ -106,28 +109,29 @@ class TextEncoder:
         for row, piece_ids in enumerate(ids):
             tokens[row, : len(piece_ids)] = piece_ids
             mask[row, : len(piece_ids)] = 1
-        header = self._weights.header
-        embeddings = self._weights.q4_rows("emb.word", header.vocab, header.hidden, tokens)
-        feeds = {e5onnx.INPUT_EMBEDDINGS: embeddings, e5onnx.INPUT_MASK: mask}
-        (result,) = self._session.run([e5onnx.OUTPUT], feeds)
+        embeddings = self._words.rows(tokens)
+        feeds = {e5spec.INPUT_EMBEDDINGS: embeddings, e5spec.INPUT_MASK: mask}
+        (result,) = self._session.run([e5spec.OUTPUT], feeds)
         return np.asarray(result, dtype=np.float32)
 
 
 def _cached_model(cache_dir: Path, source: Source, weights: E5File) -> bytes:
     """The int8 model's bytes from the cache, rebuilt first when missing or not as recorded."""
-    name = f"e5-small-int8-b{e5onnx.BUILD_VERSION}-{source.sha256[:16]}"
+    name = f"e5-small-int8-b{e5spec.BUILD_VERSION}-{source.sha256[:16]}"
     model_path, record_path = cache_dir / f"{name}.onnx", cache_dir / f"{name}.json"
     model = _read_if_recorded(model_path, record_path, source)
     if model is not None:
         return model
     cache_dir.mkdir(parents=True, exist_ok=True)
+    from abhaya.models import e5onnx  # only now: onnx and the quantiser cost ~25 MB resident
+
     with _temporary(cache_dir, ".onnx") as built:
         e5onnx.build_int8(weights, built)
         model = built.read_bytes()
         record = {
             "onnx_sha256": hashlib.sha256(model).hexdigest(),
             "source_sha256": source.sha256,
-            "build": e5onnx.BUILD_VERSION,
+            "build": e5spec.BUILD_VERSION,
         }
         with _temporary(cache_dir, ".json") as written:
             written.write_text(json.dumps(record, indent=1), encoding="utf-8")
@@ -147,7 +151,7 @@ def _read_if_recorded(model_path: Path, record_path: Path, source: Source) -> by
     expected = {
         "onnx_sha256": hashlib.sha256(model).hexdigest(),
         "source_sha256": source.sha256,
-        "build": e5onnx.BUILD_VERSION,
+        "build": e5spec.BUILD_VERSION,
     }
     return model if record == expected else None
 
