@@ -27,9 +27,9 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-# mypy checks the folders under their installed names (abhaya.filters, abhaya.agent, abhaya.client).
+# mypy checks the folders under their installed names (abhaya.filters, abhaya.agent, abhaya.client, abhaya.models).
 mkdir -p build/typing && ln -sfn ../.. build/typing/abhaya
-MYPYPATH=build/typing .venv/bin/mypy -p abhaya.filters -p abhaya.agent -p abhaya.client
+MYPYPATH=build/typing .venv/bin/mypy -p abhaya.filters -p abhaya.agent -p abhaya.client -p abhaya.models
 # The tests run in their own D-Bus session with an unlocked gnome-keyring whose files live in
 # a throwaway folder, so the real Secret Service is used and no real keyring is touched.
 keyring_home="$(mktemp -d)"

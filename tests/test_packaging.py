@@ -31,3 +31,15 @@ def test_nothing_lands_at_the_top_of_site_packages() -> None:
 def _top_level_names() -> list[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     return [package.split(".")[0] for package in config["packages"] if package != "abhaya"]
+
+
+def test_every_data_file_of_the_models_is_packaged() -> None:
+    """The text encoder refuses to load without its manifest, so it must be in the wheel."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = config["package-data"]["abhaya.models"]
+    data = [
+        p for p in (ROOT / "models").rglob("*") if p.is_file() and p.suffix not in {".py", ".pyc"}
+    ]
+    assert data
+    for path in data:
+        assert any(path.relative_to(ROOT / "models").match(pattern) for pattern in patterns), path
