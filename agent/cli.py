@@ -30,7 +30,7 @@ from abhaya.filters.urlnorm import bracketed
 
 if TYPE_CHECKING:
     from abhaya.agent.proxy import Agent
-    from abhaya.filters.policy.compile import CompiledPolicy
+    from abhaya.filters.policy.compile import CompiledPolicy, ScorerLoader
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -177,6 +177,12 @@ def _parser() -> argparse.ArgumentParser:
         help="a port on this machine that proxied traffic may reach (repeatable; never the API)",
     )
 
+    model_help = (
+        "folder for the query model's built encoder "
+        "(default: $ABHAYA_MODEL_DIR if set, else DATA_DIR/models)"
+    )
+    run.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
+
     check = commands.add_parser("check", help="explain what the policy decides for URLs")
     check.add_argument("--policy", type=Path, metavar="FILE")
     who = check.add_mutually_exclusive_group()
@@ -185,6 +191,7 @@ def _parser() -> argparse.ArgumentParser:
         "--user", metavar="ACCOUNT", help="decide as the proxy would for this OS account"
     )
     check.add_argument("--data-dir", type=Path, metavar="DIR")
+    check.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
     check.add_argument("urls", nargs="+", metavar="URL")
 
     evaluate = commands.add_parser("eval", help="measure the policy on a labelled set")
@@ -197,6 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     queries.add_argument("--policy", type=Path, metavar="FILE")
     queries.add_argument("--profile", metavar="NAME", help="decide with this profile")
     queries.add_argument("--data-dir", type=Path, metavar="DIR")
+    queries.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
 
     pin_note = " (asks for the parent PIN; from standard input when it is not a terminal)"
     status = commands.add_parser("status", help="show the running agent's state" + pin_note)
@@ -311,6 +319,7 @@ def _run(args: argparse.Namespace) -> int:
         api_host=api_host,
         api_port=api_port,
         allow_local_ports=frozenset(args.allow_local_port),
+        model_dir=_model_dir(args),
     )
     agent = Agent(config)
     _report_problems(agent.services.policy.current)
@@ -352,7 +361,7 @@ def _check(args: argparse.Namespace) -> int:
     from abhaya.filters.policy.compile import load_policy
     from abhaya.filters.verdict import RequestInfo
 
-    compiled = load_policy(args.policy, _check_cache(args.data_dir))
+    compiled = load_policy(args.policy, _check_cache(args.data_dir), _models(args))
     _report_problems(compiled)
     profile = (
         compiled.profile_for_user(args.user)
@@ -401,7 +410,7 @@ def _eval(args: argparse.Namespace) -> int:
     except QueryFileError as err:
         print(f"abhaya: {err}", file=sys.stderr)
         return EXIT_USAGE
-    compiled = load_policy(args.policy, _check_cache(args.data_dir))
+    compiled = load_policy(args.policy, _check_cache(args.data_dir), _models(args))
     _report_problems(compiled)
     profile = compiled.profile(args.profile)
     now = dt.datetime.now(dt.UTC)
@@ -423,6 +432,24 @@ def _check_cache(data_dir: Path | None) -> Path:
     with contextlib.suppress(OSError):
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder / "cache"
+
+
+def _model_dir(args: argparse.Namespace) -> Path | None:
+    """`--model-dir`, else $ABHAYA_MODEL_DIR (one built encoder for several data folders: a
+    lab image, a test suite), else None: the data folder's own."""
+    chosen = args.model_dir or os.environ.get("ABHAYA_MODEL_DIR")
+    return Path(chosen).expanduser().absolute() if chosen else None
+
+
+def _models(args: argparse.Namespace) -> ScorerLoader:
+    """The query model for `check` and `eval`: the same one the agent runs, its encoder built
+    the first time (seconds) into the model folder or the data folder's."""
+    from abhaya.agent.querymodel import query_model_loader
+
+    folder = _model_dir(args)
+    if folder is None:
+        folder = (args.data_dir or default_data_dir()).expanduser() / "models"
+    return query_model_loader(folder)
 
 
 def _report_problems(compiled: CompiledPolicy) -> None:

@@ -44,6 +44,10 @@ class RunConfig:
     """Seconds the proxy waits for an upstream server to connect and answer before it shows the
     child Abhaya's "the site did not answer" page."""
 
+    model_dir: Path | None = None
+    """Where the text encoder's ONNX file is built and kept; None means `data_dir/models`.
+    Agents on one machine may share one folder (the tests do: the build takes seconds)."""
+
     def __post_init__(self) -> None:
         for port in self.allow_local_ports:
             if not 1 <= port <= 65535:
@@ -54,6 +58,10 @@ class RunConfig:
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_dir if self.model_dir is not None else self.data_dir / "models"
 
     @property
     def ca_dir(self) -> Path:

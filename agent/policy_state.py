@@ -17,7 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from abhaya.filters.policy.compile import CompiledPolicy, compile_policy, load_policy
+from abhaya.filters.policy.compile import (
+    CompiledPolicy,
+    ScorerLoader,
+    compile_policy,
+    load_policy,
+)
 from abhaya.filters.policy.load import PolicyError, parse_policy
 
 log = logging.getLogger(__name__)
@@ -39,11 +44,14 @@ class PolicyState:
         path: Path | None,
         cache_dir: Path | None,
         check: Callable[[CompiledPolicy], None] = lambda compiled: None,
+        scorer: ScorerLoader | None = None,
     ) -> None:
         """`check` is the agent's own validation on top of the policy model's (for example,
-        that the jurisdiction has a page pack); it raises PolicyError to refuse a policy."""
+        that the jurisdiction has a page pack); it raises PolicyError to refuse a policy.
+        `scorer` loads the query model when a policy turns it on."""
         self._path = path
         self._cache_dir = cache_dir
+        self._scorer = scorer
         self._check = check
         self._lock = threading.Lock()  # one reload at a time; readers never take it
         self._current = self._load()
@@ -72,7 +80,9 @@ class PolicyState:
         if path is None:
             raise LookupError("the agent runs on the embedded default policy, which has no file")
         with self._lock:
-            compiled = compile_policy(parse_policy(text, str(path)), path, self._cache_dir)
+            compiled = compile_policy(
+                parse_policy(text, str(path)), path, self._cache_dir, self._scorer
+            )
             self._check(compiled)
             _write_atomically(path, text)
             self._current = compiled
@@ -100,7 +110,7 @@ class PolicyState:
             return ReloadResult(True, f"policy reloaded from {fresh.source}{skipped}{notes}")
 
     def _load(self) -> CompiledPolicy:
-        compiled = load_policy(self._path, self._cache_dir)
+        compiled = load_policy(self._path, self._cache_dir, self._scorer)
         self._check(compiled)
         return compiled
 

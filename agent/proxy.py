@@ -31,6 +31,7 @@ from abhaya.agent.config import RunConfig
 from abhaya.agent.exits import FatalError, ListenError
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
+from abhaya.agent.querymodel import query_model_loader
 from abhaya.agent.services import Services
 from abhaya.agent.store import EventWriter, RetentionPolicy, open_store
 from abhaya.agent.watcher import PolicyWatcher
@@ -98,7 +99,12 @@ class Agent:
         os.chmod(config.cache_dir, 0o700)
         self.ca: CaFiles = ensure_ca(config.ca_dir)
         pages = pages or PageRenderer.load_default()
-        policy = PolicyState(config.policy_path, config.cache_dir, check=_pages_exist_for(pages))
+        policy = PolicyState(
+            config.policy_path,
+            config.cache_dir,
+            check=_pages_exist_for(pages),
+            scorer=query_model_loader(config.models_dir),
+        )
         self.store = open_store(config.data_dir)
         settings = policy.current.policy.events
         # Retention follows the policy in force at start; a reload applies at the next start.

@@ -8,10 +8,17 @@ domains are invented; nothing explicit is needed to test the positive paths.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
+
+# The query model's encoder is built here once (seconds) and shared by every agent and CLI run
+# of the suite, and by later runs: the cache checks itself and is rebuilt when it does not match.
+TEST_MODEL_DIR = Path(tempfile.gettempdir()) / f"abhaya-test-models-{os.getuid()}"
+os.environ["ABHAYA_MODEL_DIR"] = str(TEST_MODEL_DIR)  # for `abhaya run/check` in subprocesses
 
 # A Monday, 10:00 in Asia/Kolkata.
 MONDAY_MORNING = dt.datetime(2026, 11, 30, 4, 30, tzinfo=dt.UTC)

@@ -28,7 +28,7 @@ from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 from abhaya.agent.config import RunConfig
 from abhaya.agent.proxy import Agent
 from abhaya.ui.pages.render import PageRenderer
-from tests.conftest import POLICY, write_policy
+from tests.conftest import POLICY, TEST_MODEL_DIR, write_policy
 
 UPSTREAM_NAMES = [
     "localhost",
@@ -233,7 +233,11 @@ def start_agent(
         data_dir=folder / "data",
         policy_path=write_policy(folder / "policy", policy),
         upstream_ca=upstream.ca_file,
-        **{"allow_local_ports": frozenset({upstream.port}), **settings},
+        **{
+            "allow_local_ports": frozenset({upstream.port}),
+            "model_dir": TEST_MODEL_DIR,
+            **settings,
+        },
     )
     addons = [MapHosts(UPSTREAM_NAMES, upstream.port), *extra]
     return RunningAgent(config, addons, clock=clock, pages=pages).start()

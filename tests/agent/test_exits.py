@@ -15,7 +15,7 @@ from abhaya.agent.proxy import Agent
 from abhaya.agent.store import StoreError
 from abhaya.agent.store.keys import KeyUnavailableError
 from abhaya.filters.policy.load import PolicyError
-from tests.conftest import write_policy
+from tests.conftest import TEST_MODEL_DIR, write_policy
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,7 @@ def test_a_busy_port_stops_the_agent_with_a_temporary_listen_error(tmp_path: Pat
             port=port,
             data_dir=tmp_path / "data",
             policy_path=write_policy(tmp_path / "policy"),
+            model_dir=TEST_MODEL_DIR,
         )
         agent = Agent(config)
         with pytest.raises(ListenError) as caught:
@@ -64,6 +65,7 @@ def test_an_event_writer_that_gives_up_stops_the_agent_loudly(tmp_path: Path) ->
         port=0,
         data_dir=tmp_path / "data",
         policy_path=write_policy(tmp_path / "policy"),
+        model_dir=TEST_MODEL_DIR,
     )
     agent = Agent(config)
 

@@ -22,7 +22,7 @@ from abhaya.agent.addons.destination import NAME_FAILED, Destinations
 from abhaya.agent.config import RunConfig
 from abhaya.agent.store.queries import EventFilter, events_page
 from tests.agent.conftest import RunningAgent, Upstream, start_agent
-from tests.conftest import write_policy
+from tests.conftest import TEST_MODEL_DIR, write_policy
 
 SPELLINGS = ["127.1", "2130706433", "0x7f000001", "0177.0.0.1", "0", "localhost", "127.0.0.1"]
 HOSTS_NAME = "abhaya-edge-test.example"
@@ -122,6 +122,7 @@ def edge(
         policy_path=write_policy(folder / "policy"),
         upstream_ca=upstream.ca_file,
         allow_local_ports=frozenset({allowed.port}),
+        model_dir=TEST_MODEL_DIR,
     )
     agent = RunningAgent(config, [addresses]).start()
     yield agent, addresses

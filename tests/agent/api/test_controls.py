@@ -16,6 +16,7 @@ from abhaya.agent.store import EventKind
 from abhaya.agent.store.queries import EventFilter, events_page
 from tests.agent.api.conftest import ApiAgent, Clock, set_first_pin
 from tests.agent.conftest import UPSTREAM_NAMES, MapHosts, RunningAgent, Upstream
+from tests.conftest import TEST_MODEL_DIR
 
 BLOCKED = "https://casino.example/video"  # gambling, blocked; other tests keep adult unseen
 CSAM_DOMAIN = "https://csam-test.invalid/"
@@ -155,6 +156,7 @@ def test_policy_put_on_the_default_policy_is_refused(tmp_path: Path, upstream: U
         policy_path=None,
         upstream_ca=upstream.ca_file,
         allow_local_ports=frozenset({upstream.port}),
+        model_dir=TEST_MODEL_DIR,
     )
     clock = Clock()
     running = RunningAgent(config, [MapHosts(UPSTREAM_NAMES, upstream.port)], clock=clock)

@@ -1,0 +1,144 @@
+"""The search-query model: the shared text encoder with a small head for csam, self_harm, adult.
+
+The head is a multinomial logistic regression over the encoder's 384-number embedding
+(``models/data/query_head.npz``, trained by ``training/query_head/train.py`` on generated
+queries, never on the validation set).  It is a few kilobytes of numpy, so it lives outside the
+ONNX graph: the encoder stays one file that the chat classifier shares, and a retrained head
+is a new small file with a new sha256 in ``models/manifest.toml`` (``[query-head]``).
+
+It implements `abhaya.filters.querymodel.QueryScorer`; the filters decide what to do with the
+scores.  Queries are scored in the form the rules read them (`abhaya.filters.textnorm`):
+lower case, look-alike letters and leetspeak undone, separators dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import tomllib
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import numpy.typing as npt
+
+from abhaya.filters.querymodel import MODEL_CATEGORIES
+from abhaya.filters.textnorm import normalize
+from abhaya.filters.verdict import Category
+from abhaya.models.textencoder import TextEncoder
+
+__all__ = ["QueryClassifier", "QueryHead", "QueryHeadError", "load_query_model"]
+
+NO_RISK = "none"
+_CACHED_QUERIES = 4096
+
+
+class QueryHeadError(Exception):
+    """The head file is missing, altered, or not the shape the code expects."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueryHead:
+    labels: tuple[str, ...]
+    weights: npt.NDArray[np.float32]  # (labels, dim)
+    bias: npt.NDArray[np.float32]  # (labels,)
+    thresholds: Mapping[Category, float]
+    sha256: str
+
+    @classmethod
+    def load(cls, path: Path, sha256: str) -> QueryHead:
+        """Read the head, refusing a file whose digest is not the manifest's."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise QueryHeadError(f"{path}: cannot read the query head: {exc}") from exc
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != sha256:
+            raise QueryHeadError(f"{path}: sha256 {digest} is not the manifest's {sha256}")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                labels = tuple(str(label) for label in npz["labels"])
+                weights = np.asarray(npz["weights"], dtype=np.float32)
+                bias = np.asarray(npz["bias"], dtype=np.float32)
+                thresholds = np.asarray(npz["thresholds"], dtype=np.float64)
+        except (KeyError, ValueError, OSError) as exc:
+            raise QueryHeadError(f"{path}: not a query head: {exc}") from exc
+        if labels[0] != NO_RISK or weights.shape != (len(labels), weights.shape[1]):
+            raise QueryHeadError(f"{path}: labels {labels} do not fit weights {weights.shape}")
+        if bias.shape != (len(labels),) or thresholds.shape != (len(labels) - 1,):
+            raise QueryHeadError(f"{path}: bias or thresholds of the wrong shape")
+        if sorted(labels[1:]) != sorted(MODEL_CATEGORIES):
+            expected = ", ".join(sorted(MODEL_CATEGORIES))
+            raise QueryHeadError(f"{path}: labels {labels[1:]} are not {expected}")
+        scored = {
+            Category(label): float(t) for label, t in zip(labels[1:], thresholds, strict=True)
+        }
+        return cls(labels, weights, bias, MappingProxyType(scored), digest)
+
+    def probabilities(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Softmax over the labels, one row per embedding."""
+        logits: npt.NDArray[np.float64] = (
+            embeddings.astype(np.float64) @ self.weights.T.astype(np.float64) + self.bias
+        )
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+class QueryClassifier:
+    """Scores search queries; safe to call from several threads (the encoder's session is, and
+    the small cache of recent queries has its own lock: a results page, its suggestions and a
+    reload ask about the same query several times)."""
+
+    def __init__(self, encoder: TextEncoder, head: QueryHead) -> None:
+        self._encoder = encoder
+        self._head = head
+        self._recent: OrderedDict[str, Mapping[Category, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.version = f"{encoder.version}+query-head-{head.sha256[:12]}"
+
+    @property
+    def thresholds(self) -> Mapping[Category, float]:
+        return self._head.thresholds
+
+    def score(self, text: str) -> Mapping[Category, float]:
+        key = normalize(text)
+        with self._lock:
+            found = self._recent.get(key)
+            if found is not None:
+                self._recent.move_to_end(key)
+                return found
+        row = self._head.probabilities(self._encoder.embed([key], kind="query"))[0]
+        found = {
+            Category(label): float(p)
+            for label, p in zip(self._head.labels[1:], row[1:], strict=True)
+        }
+        # csam is sexual material too: the adult score is "sexual, of anyone", so a query the
+        # head finds sexual but cannot place between the two is still judged adult.
+        found[Category.ADULT] += found[Category.CSAM]
+        scores = MappingProxyType(found)
+        with self._lock:
+            self._recent[key] = scores
+            if len(self._recent) > _CACHED_QUERIES:
+                self._recent.popitem(last=False)
+        return scores
+
+
+def head_manifest() -> tuple[Path, str]:
+    """The shipped head's path and its sha256 from ``models/manifest.toml``."""
+    package = resources.files("abhaya.models")
+    manifest = tomllib.loads((package / "manifest.toml").read_text(encoding="utf-8"))
+    entry = manifest["query-head"]
+    return Path(str(package / entry["file"])), str(entry["sha256"])
+
+
+@cache
+def load_query_model(cache_dir: Path) -> QueryClassifier:
+    """The shipped query model, loaded once per process and cache folder (the encoder's ONNX
+    file is built into `cache_dir` the first time)."""
+    path, sha256 = head_manifest()
+    return QueryClassifier(TextEncoder.load(cache_dir), QueryHead.load(path, sha256))

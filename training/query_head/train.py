@@ -1,0 +1,89 @@
+"""Train the search-query head on the generated queries and write ``models/data/query_head.npz``.
+
+    .venv/bin/pip install -e '.[train]'
+    .venv/bin/python training/query_head/train.py [--cache DIR]
+
+It embeds every generated query with the shipped encoder (`abhaya.models.textencoder`), fits a
+multinomial logistic regression (scikit-learn), reports 5-fold cross-validation on the
+generated data, writes the head with its thresholds, and records its sha256 in
+``models/manifest.toml`` (``[query-head]``).  Thresholds are chosen by measuring with
+``abhaya eval queries`` on the validation set; they are never fitted to it here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import LABELS, ROOT, examples  # noqa: E402
+
+from abhaya.filters.textnorm import normalize  # noqa: E402
+from abhaya.models.textencoder import TextEncoder  # noqa: E402
+
+OUT = ROOT / "models" / "data" / "query_head.npz"
+MANIFEST = ROOT / "models" / "manifest.toml"
+THRESHOLDS = {"csam": 0.85, "self_harm": 0.90, "adult": 0.85}
+C = 256.0  # weak regularisation: the embeddings are dense and the generated data is clean
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, help="encoder cache folder (default: a temp one)")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    cache = args.cache or Path(tempfile.mkdtemp(prefix="abhaya-encoder-"))
+    encoder = TextEncoder.load(cache)
+
+    made = examples()
+    texts = [normalize(example.text) for example in made]
+    x = encoder.embed(texts, kind="query")
+    y = np.array([LABELS.index(example.label) for example in made])
+    print(
+        f"{len(made)} queries: "
+        + ", ".join(f"{name} {int((y == i).sum())}" for i, name in enumerate(LABELS))
+    )
+
+    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    folds = StratifiedKFold(5, shuffle=True, random_state=7)
+    predicted = cross_val_predict(model, x, y, cv=folds)
+    for i, label in enumerate(LABELS):
+        mask = y == i
+        print(f"  5-fold {label:9} recall {np.mean(predicted[mask] == i):.3f}")
+
+    model.fit(x, y)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        args.out,
+        labels=np.array(LABELS),
+        weights=model.coef_.astype(np.float32),
+        bias=model.intercept_.astype(np.float32),
+        thresholds=np.array([THRESHOLDS[label] for label in LABELS[1:]]),
+    )
+    digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
+    print(f"wrote {args.out} (sha256 {digest})")
+    if args.out == OUT:
+        _record_in_manifest(digest)
+        print(f"recorded in {MANIFEST} under [query-head]")
+
+
+def _record_in_manifest(digest: str) -> None:
+    """Put the new head's sha256 in the manifest, so the agent loads this head and no other."""
+    text = MANIFEST.read_text(encoding="utf-8")
+    table = re.search(r'(?ms)^\[query-head\]\n.*?^sha256 = "[0-9a-f]{64}"', text)
+    if table is None:
+        raise SystemExit(f"{MANIFEST}: no [query-head] table with a sha256 line")
+    updated = re.sub(r'sha256 = "[0-9a-f]{64}"', f'sha256 = "{digest}"', table.group(0))
+    MANIFEST.write_text(text[: table.start()] + updated + text[table.end() :], encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
