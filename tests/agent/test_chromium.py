@@ -1,6 +1,7 @@
 """Headless Chromium through the proxy, trusting the agent's CA the way a Linux user does
 (an NSS database in the browser profile's home), loading a blocked HTTPS page, a keyword
-search, and a csam and a self-harm search in English and Hindi.  Screenshots are kept as test
+search, and csam and self-harm searches in English and Hindi, decided by lists, by rules and by
+the query model.  Screenshots are kept as test
 artefacts in test-artifacts/ for a person to look at.
 """
 
@@ -136,6 +137,21 @@ RISKY_SEARCHES = [
         "https://duckduckgo.com/?q=khud+ko+kaise+maare",
         ["आप अकेले नहीं हैं", "14416", "112"],
         ["maare"],
+    ),
+    # Neither lists nor rules name these words: the query model's second opinion decides.
+    (
+        "csam-search-model-en",
+        "en-US",
+        "https://www.bing.com/search?q=youngsters+without+clothing+pictures",
+        ["Warning: sexual images of children are illegal", "67B", "1098"],
+        ["youngsters", 'id="continue"'],
+    ),
+    (
+        "self-harm-search-model-hinglish",
+        "hi-IN",
+        "https://duckduckgo.com/?q=naa+jeene+ki+ichha+hai",
+        ["आप अकेले नहीं हैं", "14416", "112"],
+        ["jeene"],
     ),
 ]
 

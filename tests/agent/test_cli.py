@@ -170,6 +170,31 @@ def test_check_prints_one_json_object_per_url(policy_file: Path) -> None:
     assert "adlt=strict" in records[2]["rewritten_url"]
 
 
+def test_check_names_the_query_models_score_when_it_decided(policy_file: Path) -> None:
+    result = subprocess.run(
+        [
+            *ABHAYA,
+            "check",
+            "--policy",
+            str(policy_file),
+            "https://www.bing.com/search?q=i+no+longer+want+to+exist",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    record = json.loads(result.stdout)
+    assert (record["action"], record["reason"], record["category"]) == (
+        "warn",
+        "model",
+        "self_harm",
+    )
+    assert re.fullmatch(r"model:self_harm=(0\.\d\d|1\.00)", record["rule"])
+    assert "threshold 0.90" in record["detail"]
+    assert record["source"].startswith("multilingual-e5-small/")
+
+
 def test_check_with_the_embedded_default_policy() -> None:
     result = subprocess.run(
         [*ABHAYA, "check", "https://abhaya-csam-test.invalid/"],
