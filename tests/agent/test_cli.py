@@ -141,6 +141,22 @@ def test_invalid_policy_at_start_is_a_clear_error(tmp_path: Path, text: str, mes
     assert "Traceback" not in result.stderr
 
 
+def test_a_query_model_that_cannot_be_loaded_stops_the_start(tmp_path: Path) -> None:
+    """The policy turns the model on; with no place to build it the agent does not start on
+    the rules alone (a policy that turns it off would)."""
+    (tmp_path / "a-file").write_text("")
+    result = subprocess.run(
+        [*ABHAYA, "run", "--data-dir", str(tmp_path / "data"), "--listen", "127.0.0.1:0",
+         "--model-dir", str(tmp_path / "a-file" / "models")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 78, result.stderr
+    assert "the query model could not be loaded" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_check_prints_one_json_object_per_url(policy_file: Path) -> None:
     result = subprocess.run(
         [
