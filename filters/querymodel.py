@@ -19,7 +19,10 @@ from typing import Protocol
 
 from abhaya.filters.verdict import Category
 
-__all__ = ["MODEL_CATEGORIES", "ModelMatch", "QueryModel", "QueryScorer"]
+__all__ = ["MIN_WORDS", "MODEL_CATEGORIES", "ModelMatch", "QueryModel", "QueryScorer"]
+
+MIN_WORDS = 2
+"""Shorter queries are not scored (see `QueryModel.judge`)."""
 
 MODEL_CATEGORIES = frozenset({Category.CSAM, Category.SELF_HARM, Category.ADULT})
 """What the query model scores; a threshold for any other category is refused."""
@@ -67,7 +70,11 @@ class QueryModel:
         return cls(scorer, {c: thresholds[c] for c in MODEL_CATEGORIES if c in thresholds})
 
     def judge(self, query: str) -> tuple[ModelMatch, ...]:
-        """The categories scored at or over their thresholds, highest score first."""
+        """The categories scored at or over their thresholds, highest score first; nothing for
+        a query of one word, which says too little for a model trained on ways of asking (and
+        is what autocomplete sends at every keystroke): single risky words are the lists'."""
+        if len(query.split()) < MIN_WORDS:
+            return ()
         scores = self.scorer.score(query)
         found = [
             ModelMatch(category, float(scores[category]), threshold, self.scorer.version)

@@ -64,6 +64,7 @@ def main() -> None:
     from abhaya.filters.decide import decide
     from abhaya.filters.evaluate import search_url
     from abhaya.filters.policy.compile import load_policy
+    from abhaya.filters.querymodel import QueryModel
     from abhaya.filters.verdict import Reason, RequestInfo
     from abhaya.models.querymodel import load_query_model
 
@@ -111,9 +112,9 @@ def main() -> None:
     if args.labelled:
         rows = [json.loads(line) for line in args.labelled.read_text("utf-8").splitlines() if line]
         tally: dict[tuple[str, str], list[int]] = {}
+        judge = QueryModel.with_overrides(model, {}).judge  # as decide() asks it
         for row in rows:
-            scores = model.score(row["q"])
-            flagged = {str(c) for c, t in model.thresholds.items() if scores[c] >= t}
+            flagged = {str(match.category) for match in judge(row["q"])}
             category = row["category"]
             if category == "none":
                 ok = not flagged

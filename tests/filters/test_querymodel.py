@@ -105,6 +105,14 @@ def test_the_model_is_not_asked_when_the_rules_have_spoken(tmp_path: Path, query
     assert verdict.reason is not Reason.MODEL
 
 
+def test_a_one_word_query_is_never_scored(tmp_path: Path) -> None:
+    """One word says too little for the model (and autocomplete sends one at every keystroke);
+    the keyword lists judge single words."""
+    scorer = TableScorer({"private": {Category.CSAM: 0.99}})
+    verdict = decide(_search("  Private "), _compile(tmp_path, scorer).profile(), MONDAY_MORNING)
+    assert verdict.reason is not Reason.MODEL and scorer.asked == []
+
+
 def test_pages_that_are_not_searches_are_never_scored(tmp_path: Path) -> None:
     scorer = TableScorer(TABLE)
     profile = _compile(tmp_path, scorer).profile()
@@ -183,8 +191,8 @@ def test_a_scorer_that_fails_is_not_a_pass(tmp_path: Path) -> None:
 
 
 def test_judge_lists_every_category_over_its_threshold_highest_first() -> None:
-    scorer = TableScorer({"q": {Category.ADULT: 0.85, Category.CSAM: 0.95}})
+    scorer = TableScorer({"two words": {Category.ADULT: 0.85, Category.CSAM: 0.95}})
     model = QueryModel.with_overrides(scorer, {Category.SELF_HARM: 0.005})
-    found = model.judge("q")
+    found = model.judge("two words")
     assert [m.category for m in found] == [Category.CSAM, Category.ADULT, Category.SELF_HARM]
     assert found[0].describe() == "csam score 0.95, threshold 0.80"
