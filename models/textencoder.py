@@ -17,7 +17,7 @@ and the word-table reads are immutable, so `embed` may be called from several wo
 With one intra-op thread each call computes on the thread that made it.
 
 Results depend very slightly on batch composition (activations are quantised per call, padding
-included): the same text alone or in a batch agrees to a cosine of ~0.996.
+included): the same text alone or in a padded batch agrees to a cosine of ~0.997 (min 0.994).
 """
 
 from __future__ import annotations
