@@ -17,8 +17,8 @@ fused operators (`com.microsoft` domain): one `Attention` per layer (Q, K and V 
 weight, quantised to `QAttention`; heads split, masked, soft-maxed and merged inside) and
 `BiasGelu`.  Residual + LayerNorm stay `Add` +
 `LayerNormalization`, which onnxruntime would fuse into `SkipLayerNormalization`; that kernel is
-~5x slower on CPU, so `textencoder` turns the fusion off.  The optimised graph has ~140 operators
-where the hand-written attention left ~300 (measurements in `bench/textenc/README.md`).
+~5x slower on CPU, so `textencoder` turns the fusion off.  The optimised graph runs 135 operators
+where the hand-written attention left 281 (measurements in `bench/textenc/README.md`).
 
 The 250k x 384 word table stays out of the graph: the caller dequantises only the rows a text
 uses from the memory-mapped Q4 table and feeds `embeddings` [B, T, H].  Kept inside, it would add

@@ -89,7 +89,7 @@ def test_several_threads_share_one_session(encoder: TextEncoder) -> None:
 def test_the_graph_runs_fused_operators(encoder_cache: Path, tmp_path: Path) -> None:
     """What onnxruntime runs after its own rewrites: one `QAttention` per layer instead of ~20
     reshapes, transposes and products, int8 matrix products, no slow SkipLayerNormalization.
-    A regression to the unfused graph (~300 operators, ~20% slower) fails here."""
+    A regression to the unfused graph (281 operators, ~20% slower) fails here."""
     model, _ = _entry(encoder_cache)
     stored = Counter(node.op_type for node in onnx.load(model).graph.node)
     assert stored["QAttention"] == 12 and stored["BiasGelu"] == 12
