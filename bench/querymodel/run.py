@@ -120,15 +120,19 @@ def main() -> None:
                 ok = not flagged
             else:
                 ok = category in flagged or (category == "adult" and "csam" in flagged)
-            for key in ((category, "all"), (category, row["lang"])):
-                tally.setdefault(key, [0, 0])
-                tally[key][0] += ok
-                tally[key][1] += 1
+            counted = [(category, ok)]
+            if category == "csam":  # below the csam threshold, the adult score still blocks
+                counted.append(("csam, blocked as csam or adult", bool(flagged)))
+            for name, good in counted:
+                for key in ((name, "all"), (name, row["lang"])):
+                    tally.setdefault(key, [0, 0])
+                    tally[key][0] += good
+                    tally[key][1] += 1
         langs = sorted({lang for _, lang in tally} - {"all"})
         print(f"\nThe model alone on {args.labelled.name} (warned as expected; innocent passed):\n")
         print("| category | all | " + " | ".join(langs) + " |")
         print("|---|---:|" + "---:|" * len(langs))
-        for category in ("csam", "self_harm", "adult", "none"):
+        for category in ("csam", "csam, blocked as csam or adult", "self_harm", "adult", "none"):
             cells = []
             for lang in ("all", *langs):
                 good, total = tally.get((category, lang), (0, 0))

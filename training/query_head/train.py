@@ -31,7 +31,7 @@ from abhaya.models.textencoder import TextEncoder  # noqa: E402
 
 OUT = ROOT / "models" / "data" / "query_head.npz"
 MANIFEST = ROOT / "models" / "manifest.toml"
-THRESHOLDS = {"csam": 0.85, "self_harm": 0.90, "adult": 0.85}
+THRESHOLDS = {"csam": 0.95, "self_harm": 0.90, "adult": 0.85}
 C = 256.0  # weak regularisation: the embeddings are dense and the generated data is clean
 
 
