@@ -333,9 +333,12 @@ def _banner(agent: Agent) -> None:
     host, port = agent.addresses[0]
     shown = bracketed(host)
     api = agent.api.address.base_url if agent.api.address is not None else "not listening"
+    model = policy.book.query_model
+    searches = f"{model.scorer.version}" if model is not None else "off (the policy turns it off)"
     print(
         f"Abhaya is filtering on http://{shown}:{port}\n"
         f"  policy:  {policy.source}\n"
+        f"  search model: {searches}\n"
         f"  events:  {agent.store.path} ({agent.store.key_mode.note})\n"
         f"  control API: {api} (parent PIN needed)\n"
         + ("" if agent.pin_is_set() else _NO_PIN_WARNING)
