@@ -15,8 +15,9 @@ does.  Precedence, first match wins:
    the combination rules over term classes (`abhaya.filters.searchrules`), strongest action
    first.  Protective context (law, reporting, health, ...) without a seeking word holds back
    the keyword lists' hits, zero tolerance included ("... laws in india pocso").  Last, the
-   query model's second opinion (`abhaya.filters.querymodel`), asked only when no keyword, no
-   rule and no protective word spoke; its csam judgement is zero tolerance, decided at step 1.
+   query model's second opinion (`abhaya.filters.querymodel`): asked unless a protective word
+   spoke or csam was found; when a keyword or rule found something else, only its csam
+   judgement counts.  Its csam judgement is zero tolerance, decided at step 1.
 8. safe search: a search engine request missing its safe-search setting -> rewrite.
 9. otherwise allow.
 """
@@ -25,10 +26,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from abhaya.filters.keywords import KeywordHit
 from abhaya.filters.lists.cache import CompiledList
 from abhaya.filters.policy.compile import ProfileRules
 from abhaya.filters.policy.model import CategoryAction
-from abhaya.filters.querymodel import ModelMatch
+from abhaya.filters.querymodel import ModelMatch, QueryModel
 from abhaya.filters.search import extract_query
 from abhaya.filters.searchrules import NO_JUDGEMENT, RuleMatch
 from abhaya.filters.urlnorm import NormalizedUrl, UrlError, parse_url
@@ -69,14 +71,8 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
     if judged.lists_held_by:
         hits = []
     opinion: tuple[ModelMatch, ...] = ()
-    if (
-        search is not None
-        and book.query_model is not None
-        and not hits
-        and not judged.matches
-        and not judged.guarded_by
-    ):
-        opinion = book.query_model.judge(search.query)
+    if search is not None and book.query_model is not None and not judged.guarded_by:
+        opinion = _second_opinion(book.query_model, search.query, hits, judged.matches)
 
     # 1. zero tolerance
     for compiled in book.zero_lists:
@@ -189,6 +185,21 @@ def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> V
                 rewrite=rewrite,
             )
     return ALLOW
+
+
+def _second_opinion(
+    model: QueryModel, query: str, hits: list[KeywordHit], matches: tuple[RuleMatch, ...]
+) -> tuple[ModelMatch, ...]:
+    """What the query model adds to the lists and rules: everything when they found nothing;
+    when they found something short of csam, only a csam judgement (the model may raise
+    "adult" to csam, never lower or replace what the rules said); nothing after a csam."""
+    found = [*(hit.category for hit in hits), *(match.category for match in matches)]
+    if ZERO_TOLERANCE in found:
+        return ()
+    opinion = model.judge(query)
+    if found:
+        return tuple(match for match in opinion if match.category == ZERO_TOLERANCE)
+    return opinion
 
 
 def _custom_block(rule: str, profile: ProfileRules) -> Verdict:

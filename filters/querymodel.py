@@ -1,8 +1,8 @@
 """The search-query model's seam: what `decide()` asks of it and how scores become judgements.
 
 The rules (`abhaya.filters.searchrules`) stay first and explainable; the model is a second
-opinion for the searches they leave undecided: no keyword, no rule, and no protective word the
-rules would have listened to.  `filters/` stays pure and free of onnxruntime: the agent and
+opinion: it has the word on searches they leave undecided, may raise what they found to csam,
+and is not asked where a protective word spoke (see `abhaya.filters.decide`).  `filters/` stays pure and free of onnxruntime: the agent and
 `abhaya check` load a scorer (`abhaya.models.querymodel`) and hand it to the policy compiler,
 so both decide with the same model.
 

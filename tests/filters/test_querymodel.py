@@ -91,18 +91,36 @@ def test_under_the_threshold_the_search_goes_on_to_safe_search(tmp_path: Path) -
 @pytest.mark.parametrize(
     "query",
     [
-        "zanzibar quokka",  # a keyword list spoke
-        "online casino",
-        "12yo nude pics",  # a rule spoke
+        "zanzibar quokka",  # a csam keyword spoke
+        "12yo nude pics",  # a csam rule spoke
         "secret garden photos helpline",  # a protective word the rules listen to
         "cp cerebral palsy photos",
     ],
 )
-def test_the_model_is_not_asked_when_the_rules_have_spoken(tmp_path: Path, query: str) -> None:
+def test_the_model_is_not_asked_after_csam_or_protective_words(tmp_path: Path, query: str) -> None:
     scorer = TableScorer({query: {c: 0.99 for c in MODEL_CATEGORIES}})
     verdict = decide(_search(query), _compile(tmp_path, scorer).profile(), MONDAY_MORNING)
     assert scorer.asked == []
     assert verdict.reason is not Reason.MODEL
+
+
+def test_after_a_keyword_or_rule_short_of_csam_only_the_models_csam_counts(
+    tmp_path: Path,
+) -> None:
+    """The model may raise what the lists found to csam, never replace it with its own adult
+    or self-harm judgement."""
+    scorer = TableScorer(
+        {
+            "online casino for kids": {Category.CSAM: 0.97},
+            "online casino tonight": {Category.ADULT: 0.99, Category.SELF_HARM: 0.99},
+        }
+    )
+    profile = _compile(tmp_path, scorer).profile()
+    raised = decide(_search("online casino for kids"), profile, MONDAY_MORNING)
+    assert (raised.reason, raised.category) == (Reason.MODEL, Category.CSAM)
+    kept = decide(_search("online casino tonight"), profile, MONDAY_MORNING)
+    assert (kept.reason, kept.category) == (Reason.KEYWORD, Category.GAMBLING)
+    assert scorer.asked == ["online casino for kids", "online casino tonight"]
 
 
 def test_a_one_word_query_is_never_scored(tmp_path: Path) -> None:
