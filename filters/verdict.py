@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from abhaya.filters.search import SearchQuery
+
 
 class Action(StrEnum):
     """What the proxy does with a request."""
@@ -160,3 +162,6 @@ class RequestInfo:
 
     url: str
     method: str = "GET"
+    search: SearchQuery | None = None
+    """The search text when the caller found it elsewhere than in the URL (a request body, see
+    `filters.search.extract_body_query`); None reads it from the URL."""
