@@ -79,7 +79,7 @@ class Reason(StrEnum):
     CONTINUE = "continue"  # the child went on past a warning (an override)
     INVALID = "invalid"  # the address could not be understood
     ERROR = "error"  # something in Abhaya failed; the request was blocked to be safe
-    LIMITS = "limits"  # the request was too large to check (URL, headers)
+    LIMITS = "limits"  # the request was too large to check (URL, headers, a search body)
     LOCAL_ADDRESS = "local_address"  # a destination on this computer (the control API)
     MODEL = "model"  # an on-device classifier's score
     HASH_MATCH = "hash_match"  # a known image hash
