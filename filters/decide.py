@@ -20,6 +20,9 @@ does.  Precedence, first match wins:
    judgement counts.  Its csam judgement is zero tolerance, decided at step 1.
 8. safe search: a search engine request missing its safe-search setting -> rewrite.
 9. otherwise allow.
+
+The search text of step 1 and 7 is read from the URL, or given by the caller when the request
+carries it in its body (YouTube's in-page search): the same precedence judges both.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from abhaya.filters.lists.cache import CompiledList
 from abhaya.filters.policy.compile import ProfileRules
 from abhaya.filters.policy.model import CategoryAction
 from abhaya.filters.querymodel import ModelMatch, QueryModel
-from abhaya.filters.search import extract_query
+from abhaya.filters.search import SearchQuery, extract_query
 from abhaya.filters.searchrules import NO_JUDGEMENT, RuleMatch
 from abhaya.filters.urlnorm import NormalizedUrl, UrlError, parse_url
 from abhaya.filters.verdict import (
@@ -59,13 +62,24 @@ def decide(request: RequestInfo, profile: ProfileRules, now: dt.datetime) -> Ver
             rule="url",
             source="urlnorm",
         )
-    return decide_url(url, profile, now)
+    return decide_url(url, profile, now, search=request.search)
 
 
-def decide_url(url: NormalizedUrl, profile: ProfileRules, now: dt.datetime) -> Verdict:
-    """`decide()` for a URL that is already normalised (the proxy's hot path)."""
+def decide_url(
+    url: NormalizedUrl,
+    profile: ProfileRules,
+    now: dt.datetime,
+    *,
+    search: SearchQuery | None = None,
+) -> Verdict:
+    """`decide()` for a URL that is already normalised (the proxy's hot path).
+
+    `search` is the search text found elsewhere than in the URL (a request body); without it,
+    the URL's own search text, if any, is judged.
+    """
     book = profile.book
-    search = extract_query(url.host, url.path, url.query)
+    if search is None:
+        search = extract_query(url.host, url.path, url.query)
     hits = book.keywords.find(search.query) if search else []
     judged = book.search_rules.judge(search.query) if search else NO_JUDGEMENT
     if judged.lists_held_by:

@@ -2,9 +2,10 @@
 
 The rules (`abhaya.filters.searchrules`) stay first and explainable; the model is a second
 opinion: it has the word on searches they leave undecided, may raise what they found to csam,
-and is not asked where a protective word spoke (see `abhaya.filters.decide`).  `filters/` stays pure and free of onnxruntime: the agent and
-`abhaya check` load a scorer (`abhaya.models.querymodel`) and hand it to the policy compiler,
-so both decide with the same model.
+and is not asked where a protective word spoke (see `abhaya.filters.decide`).  `filters/`
+stays pure and free of onnxruntime: the agent and `abhaya check` load a scorer
+(`abhaya.models.querymodel`) and hand it to the policy compiler, so both decide with the same
+model.
 
 A scorer that raises is not caught here: in the proxy the fail-closed pipeline blocks the
 request, in `abhaya check` the error is reported.  An unsure model never passes silently what

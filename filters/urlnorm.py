@@ -24,7 +24,15 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 import idna
 
-__all__ = ["NormalizedUrl", "UrlError", "bracketed", "ip_of", "normalize_host", "parse_url"]
+__all__ = [
+    "NormalizedUrl",
+    "UrlError",
+    "bracketed",
+    "ip_of",
+    "normalize_host",
+    "normalize_path",
+    "parse_url",
+]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -248,7 +256,7 @@ def parse_url(url: str) -> NormalizedUrl:
         scheme=scheme,
         host=norm_host,
         port=port,
-        path=_normalize_path(path),
+        path=normalize_path(path),
         query=query,
         is_ip=":" in norm_host or _ends_in_number(norm_host.rpartition(".")[2]),
     )
@@ -279,7 +287,7 @@ def _split_host_port(hostport: str, scheme: str) -> tuple[str, int]:
     return host, port
 
 
-def _normalize_path(raw: str) -> str:
+def normalize_path(raw: str) -> str:
     """Percent-encoding normalised and dot segments removed; case kept.
 
     Escapes of unreserved characters are decoded (`%7E` -> `~`), other escapes get uppercase hex,

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from abhaya.filters.search import SearchQuery
+
 
 class Action(StrEnum):
     """What the proxy does with a request."""
@@ -77,7 +79,7 @@ class Reason(StrEnum):
     CONTINUE = "continue"  # the child went on past a warning (an override)
     INVALID = "invalid"  # the address could not be understood
     ERROR = "error"  # something in Abhaya failed; the request was blocked to be safe
-    LIMITS = "limits"  # the request was too large to check (URL, headers)
+    LIMITS = "limits"  # the request was too large to check (URL, headers, a search body)
     LOCAL_ADDRESS = "local_address"  # a destination on this computer (the control API)
     MODEL = "model"  # an on-device classifier's score
     HASH_MATCH = "hash_match"  # a known image hash
@@ -160,3 +162,6 @@ class RequestInfo:
 
     url: str
     method: str = "GET"
+    search: SearchQuery | None = None
+    """The search text when the caller found it elsewhere than in the URL (a request body, see
+    `filters.search.extract_body_query`); None reads it from the URL."""

@@ -11,9 +11,11 @@ bottom here:
 4. policy    decides every request (`filters.decide`), applies safe-search rewrites,
              and leaves TLS uninspected for allowed pass-through domains; lets through what
              a parent approved or what a pause allows (never csam, never what could not be
-             checked)
+             checked); a search sent in the body is decided again at `request`
 5. pages     answers block and warn verdicts with a warning page; the server is never contacted
-6. log       records every verdict that is not a plain allow in the event store
+             (at `request` too, for a verdict made there on a body search)
+6. log       records every verdict that is not a plain allow in the event store (a body
+             search at `request`, once, with its final verdict)
    (extra)   addons a caller adds (tests map names to their local upstream at
              `server_connect`; the destination check below must see where a connection
              really goes)

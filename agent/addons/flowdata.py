@@ -13,6 +13,9 @@ from abhaya.ui.pages.render import PageContext
 
 VERDICT_KEY = "abhaya.verdict"
 """`flow.metadata` key of the request's `Verdict`: written by policy, read by pages and log."""
+BODY_SEARCH_KEY = "abhaya.body_search"
+"""`flow.metadata` mark: the request's search text is in its body, so policy decides it again at
+`request`; pages and log answer and record it at that hook (see `decided_on_body`)."""
 FAILURE_KEY = "abhaya.failure"
 """`flow.metadata` key of the first error an Abhaya addon met on this flow (see failclosed)."""
 
@@ -24,6 +27,17 @@ def verdict_of(flow: http.HTTPFlow) -> Verdict | None:
 
 def set_verdict(flow: http.HTTPFlow, verdict: Verdict) -> None:
     flow.metadata[VERDICT_KEY] = verdict
+
+
+def mark_decided_on_body(flow: http.HTTPFlow) -> None:
+    flow.metadata[BODY_SEARCH_KEY] = True
+
+
+def decided_on_body(flow: http.HTTPFlow) -> bool:
+    """Whether the flow's final verdict is made at `request`, on the search in its body: the
+    only flows the addons after policy act on at that hook (the others are answered and
+    recorded at `requestheaders`).  Its verdict at `requestheaders` lets it through."""
+    return flow.metadata.get(BODY_SEARCH_KEY) is True
 
 
 def mark_failed(flow: http.HTTPFlow, where: str) -> None:

@@ -3,7 +3,8 @@
 Each one becomes an event in the encrypted store (through the writer thread, so the proxy never
 waits on the disk) and a one-line entry in the agent's log.  URLs are stored without their
 query string unless the policy's `[events] keep_query` asks for it; the agent log gets the
-domain only, never the path or the search text.
+domain only, never the path or the search text.  A search sent in a request body is recorded
+at `request`, once, with the verdict made on its text (see the policy addon).
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ import logging
 
 from mitmproxy import http
 
-from abhaya.agent.addons.flowdata import attribution_of, profile_of, request_url, verdict_of
+from abhaya.agent.addons.flowdata import (
+    attribution_of,
+    decided_on_body,
+    profile_of,
+    request_url,
+    verdict_of,
+)
 from abhaya.agent.services import Services
 from abhaya.agent.store import Event, EventKind, url_without_query
 from abhaya.filters.verdict import Action
@@ -26,7 +33,16 @@ class VerdictLog:
 
     async def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Runs after the pages addon answered (or let through) the request; the event names
-        the process behind the connection, found off the event loop."""
+        the process behind the connection, found off the event loop.  A flow decided on its
+        body waits for `request`, so that it is recorded once, with its final verdict."""
+        if not decided_on_body(flow):
+            await self._record(flow)
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        if decided_on_body(flow):
+            await self._record(flow)
+
+    async def _record(self, flow: http.HTTPFlow) -> None:
         verdict = verdict_of(flow)
         if verdict is None:
             return

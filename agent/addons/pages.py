@@ -1,7 +1,9 @@
 """Answers block and warn verdicts with a warning page, in place of the site.
 
 The response is made by the proxy itself, at `requestheaders`, so the blocked server is never
-contacted (the proxy runs with the lazy connection strategy), for HTTPS as for HTTP.
+contacted (the proxy runs with the lazy connection strategy), for HTTPS as for HTTP.  A search
+sent in a request body is decided on its text at `request` (see the policy addon), and answered
+there, still before any connection upstream.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from mitmproxy import http
 
 from abhaya.agent.addons.ask import ASK_PATH, FORM_LIFETIME, TOKEN_PURPOSE, form_target
 from abhaya.agent.addons.flowdata import (
+    decided_on_body,
     host_key,
     page_topic,
     profile_of,
@@ -36,6 +39,16 @@ class WarningPages:
         self._services = services
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
+        self._answer(flow)
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        """Runs after policy judged a body search on its text; other flows were answered (or
+        let through) at `requestheaders`."""
+        if decided_on_body(flow):
+            self._answer(flow)
+
+    def _answer(self, flow: http.HTTPFlow) -> None:
+        """A warning page for a block or warn verdict not answered yet."""
         verdict = verdict_of(flow)
         if verdict is None or verdict.action not in _STATUS or flow.response is not None:
             return

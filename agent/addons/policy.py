@@ -4,6 +4,12 @@ Decisions are made at `requestheaders`, the first moment the URL is known: a req
 is streamed goes upstream before the `request` hook, so deciding later could let a blocked
 server see it.  The decision code is shared with `abhaya check`; this addon only translates
 between mitmproxy flows and `filters` types.
+
+A search sent in a request body (a `[[body]]` rule of `filters/data/search_engines.toml`:
+YouTube's in-page search) is decided twice: by its address at `requestheaders`, and, when that
+lets it through, again at `request` with the text read from the body, through the same
+precedence and the same overrides.  A body that could be streamed past the `request` hook is
+not waited for: such a request is blocked at `requestheaders` (`bodyread.cannot_wait_for`).
 """
 
 from __future__ import annotations
@@ -15,11 +21,26 @@ from urllib.parse import urlsplit
 
 from mitmproxy import http, tls
 
-from abhaya.agent.addons.flowdata import host_key, profile_of, request_url, set_verdict, verdict_of
+from abhaya.agent.addons.bodyread import UnreadableBody, cannot_wait_for, read_body
+from abhaya.agent.addons.flowdata import (
+    host_key,
+    mark_decided_on_body,
+    profile_of,
+    request_url,
+    set_verdict,
+    verdict_of,
+)
 from abhaya.agent.grants import TOKEN_PARAM
 from abhaya.agent.services import Services
 from abhaya.filters.decide import decide
 from abhaya.filters.policy.compile import CompiledPolicy, ProfileRules
+from abhaya.filters.search import (
+    MAX_BODY_QUERY_CHARS,
+    BodyRule,
+    SearchQuery,
+    body_search_rule,
+    extract_body_query,
+)
 from abhaya.filters.verdict import (
     NEVER_OVERRIDDEN,
     Action,
@@ -32,6 +53,10 @@ from abhaya.filters.verdict import (
 )
 
 log = logging.getLogger(__name__)
+
+_BODY_RULE = "abhaya.policy.body_rule"
+"""`flow.metadata` key: the `BodyRule` whose search this request's body holds, left at
+`requestheaders` for `request` (this addon's own)."""
 
 _SEVERITY = {
     Action.ALLOW: 0,
@@ -78,29 +103,102 @@ class PolicyAddon:
             cleaned = grants.redeem(request.path, profile.name, request.host, now)
             if cleaned is not None:
                 request.path = cleaned
-        url = request_url(request)
-        verdict = self._decide(url, profile, now)
-        # The Host header can name another site than the connection's target (domain
-        # fronting); decide both and keep the stricter verdict.
-        claimed = request_url(request, by_host_header=True)
-        if claimed != url:
-            other = self._decide(claimed, profile, now)
-            if _SEVERITY[other.action] > _SEVERITY[verdict.action]:
-                verdict = other
-        if (
-            verdict.action is Action.WARN
-            and verdict.category is not None
-            and allows_continue(compiled, verdict.category)
-            and grants.granted(profile.name, request.host, verdict.category, now)
-        ):
-            verdict = overridden(verdict, Reason.CONTINUE, "continue", "continued past a warning")
-        verdict = self._override(verdict, profile.name, host_key(request.host), now)
+        verdict = self._decide_both(request, profile, now)
+        verdict = self._overrides(verdict, compiled, profile, request, now)
+        if not verdict.stops:
+            verdict = self._expect_body(flow, verdict)
         set_verdict(flow, verdict)
         if verdict.action is Action.REWRITE and verdict.rewrite is not None:
             query = urlsplit(verdict.rewrite.url).query
             request.path = request.path.partition("?")[0] + (f"?{query}" if query else "")
             for name, value in verdict.rewrite.set_headers:
                 request.headers[name] = value
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        """Decide a body search again with its text, now that the whole body has arrived.
+
+        Runs before mitmproxy connects upstream.  Only for a request `requestheaders` let
+        through and marked as decided on its body (pages and log answer and record it at this
+        hook); a verdict that stops it, after the same overrides as the address's, replaces
+        the one made on the address.  A body with no search text in it leaves that verdict.
+        """
+        rule = flow.metadata.pop(_BODY_RULE, None)
+        verdict = verdict_of(flow)
+        if not isinstance(rule, BodyRule) or verdict is None or verdict.stops:
+            return
+        if flow.response is not None:
+            return
+        request = flow.request
+        try:
+            search = extract_body_query(rule, read_body(request))
+        except UnreadableBody as err:
+            set_verdict(flow, _unread(rule, f"the {rule.name} search body {err}"))
+            return
+        if search is None:
+            return
+        if search.clipped:
+            detail = f"the {rule.name} search is longer than {MAX_BODY_QUERY_CHARS} characters"
+            set_verdict(flow, _too_large(rule, detail))
+            return
+        compiled = self._services.policy.current
+        profile = profile_of(flow, compiled)
+        now = self._services.clock()
+        judged = self._decide_both(request, profile, now, search)
+        judged = self._overrides(judged, compiled, profile, request, now)
+        if judged.stops:
+            set_verdict(flow, judged)
+
+    def _decide_both(
+        self,
+        request: http.Request,
+        profile: ProfileRules,
+        now: dt.datetime,
+        search: SearchQuery | None = None,
+    ) -> Verdict:
+        """The request decided by its target and, when the Host header names another site
+        (domain fronting), by that too: the stricter verdict."""
+        url = request_url(request)
+        verdict = self._decide(url, profile, now, search)
+        claimed = request_url(request, by_host_header=True)
+        if claimed != url:
+            other = self._decide(claimed, profile, now, search)
+            if _SEVERITY[other.action] > _SEVERITY[verdict.action]:
+                verdict = other
+        return verdict
+
+    def _overrides(
+        self,
+        verdict: Verdict,
+        compiled: CompiledPolicy,
+        profile: ProfileRules,
+        request: http.Request,
+        now: dt.datetime,
+    ) -> Verdict:
+        """A "continue anyway" grant for a warning, then a parent's approval or a pause."""
+        if (
+            verdict.action is Action.WARN
+            and verdict.category is not None
+            and allows_continue(compiled, verdict.category)
+            and self._services.grants.granted(profile.name, request.host, verdict.category, now)
+        ):
+            verdict = overridden(verdict, Reason.CONTINUE, "continue", "continued past a warning")
+        return self._override(verdict, profile.name, host_key(request.host), now)
+
+    def _expect_body(self, flow: http.HTTPFlow, verdict: Verdict) -> Verdict:
+        """For a body search, wait for the body (`request` decides again), or block a body
+        that cannot be waited for: it would reach the site unread."""
+        request = flow.request
+        rule = body_search_rule(request.host, request.path, request.method)
+        if rule is None and request.pretty_host != request.host:
+            rule = body_search_rule(request.pretty_host, request.path, request.method)
+        if rule is None:
+            return verdict
+        problem = cannot_wait_for(request)
+        if problem is not None:
+            return _too_large(rule, f"the {rule.name} search body {problem}: it cannot be checked")
+        flow.metadata[_BODY_RULE] = rule
+        mark_decided_on_body(flow)
+        return verdict
 
     def _override(self, verdict: Verdict, profile: str, host: str, now: dt.datetime) -> Verdict:
         """A parent's approval for this host, or a pause, lets a stopped request through.
@@ -130,13 +228,27 @@ class PolicyAddon:
             )
         return verdict
 
-    def _decide(self, url: str, profile: ProfileRules, now: dt.datetime) -> Verdict:
+    def _decide(
+        self, url: str, profile: ProfileRules, now: dt.datetime, search: SearchQuery | None = None
+    ) -> Verdict:
         """`decide()`, failing closed: an unexpected error blocks rather than lets through."""
         try:
-            return decide(RequestInfo(url), profile, now)
+            return decide(RequestInfo(url, search=search), profile, now)
         except Exception:  # noqa: BLE001 - a bug must not turn into an open door
             log.exception("decision failed; blocking the request")
             return error_verdict("the request could not be checked")
+
+
+def _too_large(rule: BodyRule, detail: str) -> Verdict:
+    return Verdict(
+        Action.BLOCK, Reason.LIMITS, detail=detail, rule=f"body:{rule.name}", source="policy"
+    )
+
+
+def _unread(rule: BodyRule, detail: str) -> Verdict:
+    return Verdict(
+        Action.BLOCK, Reason.ERROR, detail=detail, rule=f"body:{rule.name}", source="policy"
+    )
 
 
 def overridable(verdict: Verdict) -> bool:

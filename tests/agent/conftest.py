@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import socket
 import ssl
@@ -56,7 +57,8 @@ def pattern_bytes(size: int) -> bytes:
 
 @dataclass
 class Upstream:
-    """An HTTPS server that echoes each request as JSON and remembers the Host headers seen."""
+    """An HTTPS server that echoes each request as JSON (path, headers, the body's length and
+    SHA-256) and remembers the Host headers seen."""
 
     port: int
     ca: trustme.CA
@@ -71,9 +73,14 @@ def _handler(seen: list[str]) -> type[BaseHTTPRequestHandler]:
             if self.path.startswith(BYTES_PATH):
                 self._send_bytes(int(self.path.removeprefix(BYTES_PATH)))
                 return
-            received = len(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             body = json.dumps(
-                {"path": self.path, "headers": dict(self.headers), "received": received}
+                {
+                    "path": self.path,
+                    "headers": dict(self.headers),
+                    "received": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                }
             ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

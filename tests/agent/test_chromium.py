@@ -7,6 +7,7 @@ artefacts in test-artifacts/ for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.conftest import RunningAgent
+from abhaya.agent.store.queries import EventFilter, events_page
+from tests.agent.conftest import RunningAgent, Upstream
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(os.environ.get("ABHAYA_TEST_ARTIFACTS", "test-artifacts"))
@@ -188,3 +190,30 @@ def render_and_keep(
     assert result.returncode == 0, result.stderr[-2000:]
     assert shot.stat().st_size > 10_000  # a rendered page, not an empty frame
     return dom.stdout
+
+
+def test_a_search_a_page_script_posts_is_judged_on_its_body(
+    running: RunningAgent, browser_home: Path, upstream: Upstream
+) -> None:
+    """As YouTube's page script does: a fetch() POST with the search in a JSON body.  Chromium
+    declares the body's length (over HTTP/2 too), so the proxy waits for the body and reads it:
+    the csam search is blocked before the site, the innocent one goes on."""
+    script = (
+        "const send = (q) => fetch('https://www.youtube.com/youtubei/v1/search?prettyPrint=false',"
+        " {method: 'POST', mode: 'no-cors', body: JSON.stringify({context: {}, query: q})});"
+        "send('zanzibar quokka').then(() => send('rain songs'))"
+        ".then(() => document.body.append('both ' + 'sent'), (e) => document.body.append('' + e));"
+    )
+    page = browser_home / "search.html"
+    page.write_text(f"<body><script>{script}</script>", encoding="utf-8")
+    before = len(upstream.hosts_seen)
+    dom = chromium(browser_home, running.proxy_url, "--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "both sent" in dom.stdout, dom.stdout[-2000:]
+    assert upstream.hosts_seen[before:] == ["www.youtube.com"]  # the innocent search only
+    assert running.agent.services.events.flush(20)
+    with contextlib.closing(running.agent.store.connect(read_only=True)) as conn:
+        page_of_events = events_page(conn, EventFilter(text="youtubei"), limit=10)
+    judged = [(item.event.category, item.event.reason) for item in page_of_events.events]
+    assert ("csam", "keyword") in judged, judged
+    assert ("", "limits") not in judged, judged  # the body was waited for, not refused

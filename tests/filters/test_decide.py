@@ -9,6 +9,7 @@ import pytest
 
 from abhaya.filters.decide import decide
 from abhaya.filters.policy.compile import CompiledPolicy, load_policy
+from abhaya.filters.search import SearchQuery
 from abhaya.filters.verdict import Action, Category, Reason, RequestInfo
 from tests.conftest import MONDAY_MORNING
 
@@ -345,3 +346,58 @@ def test_hostile_urls_are_decided(
 ) -> None:
     verdict = decide(RequestInfo(url), compiled.profile(), MONDAY_MORNING)
     assert (verdict.action, verdict.reason, verdict.category) == (action, reason, category)
+
+
+BODY_SEARCH = "https://www.youtube.com/youtubei/v1/search?prettyPrint=false"
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "action", "reason", "category"),
+    [
+        # the same precedence as a URL search: zero tolerance beats the allow list ...
+        (
+            "https://www.google.com/youtubei/v1/search",
+            "Zanzibar QU0KKA",
+            Action.BLOCK,
+            Reason.KEYWORD,
+            Category.CSAM,
+        ),
+        (BODY_SEARCH, "zanzibar quokka videos", Action.BLOCK, Reason.KEYWORD, Category.CSAM),
+        # ... the keyword lists and the combination rules judge the given text ...
+        (BODY_SEARCH, "online casino", Action.BLOCK, Reason.KEYWORD, Category.GAMBLING),
+        (BODY_SEARCH, "12yo nude pics", Action.BLOCK, Reason.SEARCH_RULE, Category.CSAM),
+        # ... and protective context lets a search about the law pass (safe search still holds)
+        (
+            BODY_SEARCH,
+            "zanzibar quokka laws in india pocso",
+            Action.REWRITE,
+            Reason.SAFE_SEARCH,
+            None,
+        ),
+        (BODY_SEARCH, "rain songs", Action.REWRITE, Reason.SAFE_SEARCH, None),
+        # an allow-listed host with an innocent search stays allowed
+        ("https://www.google.com/x", "rain songs", Action.ALLOW, Reason.ALLOW_LIST, None),
+    ],
+)
+def test_a_search_given_by_the_caller_is_judged_like_one_in_the_url(
+    compiled: CompiledPolicy,
+    url: str,
+    query: str,
+    action: Action,
+    reason: Reason,
+    category: Category | None,
+) -> None:
+    verdict = decide(
+        RequestInfo(url, "POST", search=SearchQuery("youtube", query)),
+        compiled.profile(),
+        MONDAY_MORNING,
+    )
+    assert (verdict.action, verdict.reason, verdict.category) == (action, reason, category)
+    if verdict.stops:
+        assert verdict.query == query
+
+
+def test_without_a_given_search_the_url_is_read(compiled: CompiledPolicy) -> None:
+    """The body search's address alone holds no search text: only safe search applies."""
+    verdict = decide(RequestInfo(BODY_SEARCH, "POST"), compiled.profile(), MONDAY_MORNING)
+    assert (verdict.action, verdict.reason) == (Action.REWRITE, Reason.SAFE_SEARCH)

@@ -1,17 +1,24 @@
-"""Search-text extraction for each engine, the generic rule, and hostile query strings."""
+"""Search-text extraction for each engine, the generic rule, and hostile query strings; the
+body rules and hostile request bodies."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from importlib import resources
 
 import pytest
 
 from abhaya.filters.search import (
+    MAX_BODY_BYTES,
+    MAX_BODY_QUERY_CHARS,
+    BodyRule,
     HostPatterns,
     PathPatterns,
     SearchQuery,
     SearchRulesError,
+    body_search_rule,
+    extract_body_query,
     extract_query,
     parse_rules,
 )
@@ -279,3 +286,136 @@ def test_path_patterns(patterns: list[str], path: str, matches: bool) -> None:
 def test_malformed_rules_name_the_file(text: str, message: str) -> None:
     with pytest.raises(SearchRulesError, match=f"rules.toml: .*{message}"):
         parse_rules(text, "rules.toml")
+
+
+BODY_RULE_TABLE = [
+    # YouTube's in-page search, on the site and on YouTube Music
+    ("www.youtube.com", "/youtubei/v1/search?prettyPrint=false", "POST", "youtube"),
+    ("music.youtube.com", "/youtubei/v1/search", "POST", "youtube"),
+    ("WWW.YouTube.COM.", "/youtubei/v1/search", "post", "youtube"),
+    # every spelling of the path that a server reads as the same one
+    ("www.youtube.com", "/youtubei/v1/%73earch", "POST", "youtube"),
+    ("www.youtube.com", "/youtubei/v2/../v1/./search", "POST", "youtube"),
+    ("m.youtube.com", "/YouTubei/v1/Search", "POST", "youtube"),
+    # not that search: another method, path or host
+    ("www.youtube.com", "/youtubei/v1/search", "GET", None),
+    ("www.youtube.com", "/youtubei/v1/browse", "POST", None),
+    ("www.youtube.com", "/youtubei/v1/searchx", "POST", None),
+    ("www.youtube.com", "/results?search_query=rain", "POST", None),
+    ("youtube.com.example", "/youtubei/v1/search", "POST", None),
+    ("notyoutube.com", "/youtubei/v1/search", "POST", None),
+    ("www.bing.com", "/youtubei/v1/search", "POST", None),
+    ("", "", "", None),
+]
+
+
+@pytest.mark.parametrize(("host", "path", "method", "name"), BODY_RULE_TABLE)
+def test_body_search_rule(host: str, path: str, method: str, name: str | None) -> None:
+    rule = body_search_rule(host, path, method)
+    assert (rule.name if rule else None) == name
+
+
+def test_every_body_rule_in_the_data_file_has_a_table_row() -> None:
+    data = resources.files("abhaya.filters").joinpath("data/search_engines.toml")
+    names = {body["name"] for body in tomllib.loads(data.read_text("utf-8"))["body"]}
+    tested = {row[3] for row in BODY_RULE_TABLE}
+    assert names and names <= tested, f"body rules without an example: {sorted(names - tested)}"
+
+
+def youtube_body(**fields: object) -> bytes:
+    """A body shaped like the one YouTube's page script posts (generated, trimmed)."""
+    context = {"client": {"clientName": "WEB", "clientVersion": "2.20261101.00.00", "hl": "en"}}
+    return json.dumps({"context": context, **fields}).encode()
+
+
+@pytest.fixture(scope="module")
+def youtube() -> BodyRule:
+    rule = body_search_rule("www.youtube.com", "/youtubei/v1/search", "POST")
+    assert rule is not None
+    return rule
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (youtube_body(query="rain songs"), "rain songs"),
+        (youtube_body(query="  मौसम \n"), "मौसम"),
+        (rb'{"query": "\u092e\u094c\u0938\u092e"}', "मौसम"),  # JSON escapes
+        (b'\xef\xbb\xbf{"query": "rain"}', "rain"),  # a byte-order mark
+        (b'{"query": "\xff\xferain"}', "\ufffd\ufffdrain"),  # not UTF-8: read leniently
+        (b'{"query": "snow", "query": "rain"}', "snow rain"),  # the server may read either
+        (b'{"query": "", "query": "rain"}', "rain"),
+        # no search in it
+        (youtube_body(continuation="4qmFsgKrCBIYVUN"), None),
+        (youtube_body(query=""), None),
+        (youtube_body(query="   "), None),
+        (youtube_body(query=None), None),
+        (youtube_body(query=12), None),
+        (youtube_body(query=["rain"]), None),
+        (youtube_body(query={"text": "rain"}), None),
+        (json.dumps({"context": {"query": "rain"}}).encode(), None),  # top-level keys only
+        (b'["query", "rain"]', None),
+        (b'"rain"', None),
+        (b"query=rain", None),
+        (b"", None),
+        (b"\x00" * 64, None),
+        (b"\x1f\x8b\x08\x00", None),  # compressed bytes, unread here
+        (b'{"query": "rain"', None),  # cut short
+        (b"[" * 200_000, None),  # nesting too deep for the parser
+        (b'{"query": "rain", "n": ' + b"9" * 10_000 + b"}", None),  # a number too long
+    ],
+)
+def test_extract_body_query(youtube: BodyRule, body: bytes, expected: str | None) -> None:
+    result = extract_body_query(youtube, body)
+    assert (result.query if result else None) == expected
+    assert result is None or (result.engine, result.clipped) == ("youtube", False)
+
+
+def test_a_very_long_body_query_is_cut_and_says_so(youtube: BodyRule) -> None:
+    result = extract_body_query(youtube, youtube_body(query="a" * 65_536))
+    assert result is not None
+    assert result.clipped and result.query == "a" * MAX_BODY_QUERY_CHARS
+
+
+def test_a_body_over_the_limit_is_not_parsed(youtube: BodyRule) -> None:
+    padded = youtube_body(query="rain", padding="x" * MAX_BODY_BYTES)
+    assert extract_body_query(youtube, padded) is None
+    assert extract_body_query(youtube, padded[: MAX_BODY_BYTES - 1]) is None  # not JSON now
+    fits = youtube_body(query="rain", padding="x" * (MAX_BODY_BYTES - 200))
+    assert len(fits) <= MAX_BODY_BYTES
+    assert extract_body_query(youtube, fits) == SearchQuery("youtube", "rain")
+
+
+BODY_RULE = "[[body]]\nname='x'\nhosts=['x.example']\npaths=['/api/search']\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (BODY_RULE + "methods=['POST']\nevidence='observed'\n", "body.0.json_field: Field"),
+        (BODY_RULE + "methods=['GET']\njson_field='q'\nevidence='observed'\n", "methods.0"),
+        (BODY_RULE + "methods=[]\njson_field='q'\nevidence='observed'\n", "methods"),
+        (BODY_RULE + "methods=['POST']\njson_field=''\nevidence='observed'\n", "json_field"),
+        (BODY_RULE + "methods=['POST']\njson_field='q'\nevidence='seen'\n", "evidence"),
+        (BODY_RULE + "methods=['POST']\njson_field='q'\nevidence='observed'\nx=1\n", "x: Extra"),
+        (
+            "[[body]]\nname='x'\nhosts=['bad host']\npaths=['/s']\nmethods=['POST']\n"
+            "json_field='q'\nevidence='observed'\n",
+            "bad host pattern",
+        ),
+        (
+            "[[body]]\nname='x'\nhosts=['x.example']\npaths=['api']\nmethods=['POST']\n"
+            "json_field='q'\nevidence='observed'\n",
+            "bad path pattern",
+        ),
+    ],
+)
+def test_malformed_body_rules_name_the_file(text: str, message: str) -> None:
+    whole = "engine = []\n" + text + "[generic]\nparams=['q']\n"
+    with pytest.raises(SearchRulesError, match=f"rules.toml: .*{message}"):
+        parse_rules(whole, "rules.toml")
+
+
+def test_a_file_without_body_rules_reads_no_bodies() -> None:
+    rules = parse_rules("engine = []\n[generic]\nparams=['q']\n", "rules.toml")
+    assert rules.bodies == () and rules.body_methods == frozenset()

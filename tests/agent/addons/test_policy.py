@@ -1,15 +1,22 @@
 """The policy addon on a real proxy: safe search, Host-header fronting, pass-through TLS,
-"continue anyway", and the query model's judgements (the real model, as the agent loads it)."""
+"continue anyway", the query model's judgements (the real model, as the agent loads it), and
+searches sent in a request body (YouTube's in-page search)."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import gzip
+import hashlib
 import html
+import json
 import re
 import ssl
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from abhaya.agent.store import EventKind
 from abhaya.agent.store.events import Event
@@ -86,6 +93,177 @@ def test_a_search_only_the_query_model_recognises_is_blocked_and_recorded(
     assert (event.category, event.action) == ("csam", "block")
     assert re.fullmatch(r"model:csam=0\.\d\d|model:csam=1\.00", event.rule)
     assert "youngsters" not in event.url  # nor stored (keep_query is off)
+
+
+# A search typed on an open YouTube page: the page's script posts it as JSON.
+YOUTUBE_SEARCH = "https://www.youtube.com/youtubei/v1/search?prettyPrint=false"
+
+
+def _youtube_body(query: str, padding: int = 0) -> bytes:
+    context = {"client": {"clientName": "WEB", "clientVersion": "2.20261101.00.00"}}
+    fields: dict[str, object] = {"context": context, "query": query}
+    if padding:
+        fields["padding"] = "x" * padding
+    return json.dumps(fields).encode()
+
+
+def _post_search(
+    agent: RunningAgent, upstream: Upstream, body: bytes | Iterator[bytes], **headers: str
+) -> tuple[httpx.Response, list[str], list[Event]]:
+    """POST a search body; the answer, the hosts the upstream saw and the new YouTube events."""
+    events_before = len(_verdict_events(agent, "www.youtube.com"))
+    seen_before = len(upstream.hosts_seen)
+    with agent.client() as client:
+        response = client.post(
+            YOUTUBE_SEARCH,
+            content=body,
+            headers={"Content-Type": "application/json", **headers},
+        )
+    events = _verdict_events(agent, "www.youtube.com")
+    # events_page lists the newest first
+    return response, upstream.hosts_seen[seen_before:], events[: len(events) - events_before]
+
+
+def test_a_csam_search_in_a_youtube_body_is_blocked_before_the_site(
+    running: RunningAgent, upstream: Upstream
+) -> None:
+    response, seen, events = _post_search(running, upstream, _youtube_body("zanzibar quokka"))
+    assert response.status_code == 403
+    assert "Warning: sexual images of children are illegal" in response.text
+    assert "quokka" not in response.text  # the query is never shown back
+    assert seen == []  # the search never reached YouTube
+    (event,) = events  # recorded once, with the verdict made on the body
+    assert (event.category, event.action, event.reason) == ("csam", "block", "keyword")
+    assert event.rule == "keyword:zanzibar quokka"
+    assert event.url == "https://www.youtube.com/youtubei/v1/search"  # no query kept
+
+
+def test_an_innocent_youtube_body_search_arrives_unchanged(
+    running: RunningAgent, upstream: Upstream
+) -> None:
+    body = _youtube_body("rain songs for kids")
+    response, seen, events = _post_search(running, upstream, body)
+    assert response.status_code == 200
+    echoed = response.json()
+    assert echoed["path"] == "/youtubei/v1/search?prettyPrint=false"
+    assert (echoed["received"], echoed["sha256"]) == (len(body), hashlib.sha256(body).hexdigest())
+    headers = {name.lower(): value for name, value in echoed["headers"].items()}
+    assert headers["youtube-restrict"] == "Strict"  # the address's safe search still applies
+    assert seen == ["www.youtube.com"]
+    (event,) = events  # the safe-search rewrite, recorded once
+    assert (event.action, event.reason) == ("rewrite", "safe_search")
+
+
+def test_a_self_harm_body_search_is_judged_by_the_query_model(
+    running: RunningAgent, upstream: Upstream
+) -> None:
+    """No keyword or rule names these words: the model's second opinion decides, as for a URL."""
+    response, seen, events = _post_search(
+        running, upstream, _youtube_body("i no longer want to exist")
+    )
+    assert response.status_code == 403
+    assert "You are not alone" in response.text
+    assert seen == []
+    (event,) = events
+    assert (event.category, event.action, event.reason) == ("self_harm", "warn", "model")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b"query=zanzibar+quokka", {}),  # not JSON: no search the rule knows
+        (json.dumps({"context": {}, "continuation": "4qmFsgKr"}).encode(), {}),  # next page
+    ],
+)
+def test_a_body_without_a_search_passes_on_its_address(
+    running: RunningAgent, upstream: Upstream, body: bytes, headers: dict[str, str]
+) -> None:
+    response, seen, _ = _post_search(running, upstream, body, **headers)
+    assert response.status_code == 200
+    assert response.json()["sha256"] == hashlib.sha256(body).hexdigest()
+    assert seen == ["www.youtube.com"]
+
+
+def test_a_compressed_body_search_is_read(running: RunningAgent, upstream: Upstream) -> None:
+    body = gzip.compress(_youtube_body("zanzibar quokka"))
+    response, seen, events = _post_search(running, upstream, body, **{"Content-Encoding": "gzip"})
+    assert response.status_code == 403
+    assert seen == []
+    assert [(e.category, e.reason) for e in events] == [("csam", "keyword")]
+
+
+def _chunks(body: bytes) -> Iterator[bytes]:
+    yield body[:10]
+    yield body[10:]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "reason", "detail"),
+    [
+        # past the proxy's streaming threshold (1 MiB): it would be sent on unread
+        (
+            _youtube_body("zanzibar quokka", padding=1_200_000),
+            {},
+            "limits",
+            "larger than the proxy holds back",
+        ),
+        # held back, but more than a search box sends
+        (
+            _youtube_body("rain", padding=300_000),
+            {},
+            "limits",
+            "larger than 256 kB",
+        ),
+        # no declared length: mitmproxy would start streaming it once it passed 1 MiB
+        (_chunks(_youtube_body("rain")), {}, "limits", "does not declare its length"),
+        # an encoding that cannot be inflated within bounds here
+        (b"\x8b\x08\x80rain", {"Content-Encoding": "br"}, "error", "encoded as 'br'"),
+        (b"not gzip", {"Content-Encoding": "gzip"}, "error", "not valid gzip"),
+    ],
+)
+def test_a_body_search_that_cannot_be_read_is_blocked(
+    running: RunningAgent,
+    upstream: Upstream,
+    body: bytes | Iterator[bytes],
+    headers: dict[str, str],
+    reason: str,
+    detail: str,
+) -> None:
+    response, seen, events = _post_search(running, upstream, body, **headers)
+    assert response.status_code == 403
+    assert seen == []
+    (event,) = events
+    assert (event.action, event.reason, event.rule) == ("block", reason, "body:youtube")
+    assert detail in event.detail
+
+
+def test_a_get_to_the_search_path_is_decided_by_its_address(
+    running: RunningAgent, upstream: Upstream
+) -> None:
+    with running.client() as client:
+        response = client.get(YOUTUBE_SEARCH + "&query=rain")
+    assert response.status_code == 200
+    assert response.json()["path"] == "/youtubei/v1/search?prettyPrint=false&query=rain"
+
+
+# Tests with an agent of their own come last: the module's `running` agent is not used after
+# another agent has run in this process (mitmproxy keeps the current master in a global).
+
+
+def test_a_pause_lets_a_body_search_through_but_never_csam(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    """The body's verdict gets the same overrides as the address's."""
+    agent = start_agent(tmp_path, upstream)
+    try:
+        services = agent.agent.services
+        services.pause.pause(services.clock() + dt.timedelta(minutes=30))
+        gambling, seen, events = _post_search(agent, upstream, _youtube_body("online casino"))
+        assert gambling.status_code == 200 and seen == ["www.youtube.com"]
+        csam, seen, _ = _post_search(agent, upstream, _youtube_body("zanzibar quokka"))
+        assert csam.status_code == 403 and seen == []
+    finally:
+        agent.stop()
 
 
 def test_a_threshold_in_the_policy_turns_any_search_into_a_model_judgement(
