@@ -273,35 +273,34 @@ def _keyword_verdict(
     category: Category, term: str, source: str, query: str, profile: ProfileRules
 ) -> Verdict:
     detail = f"search for a term on the {category} keyword list"
-    verdict = _category_verdict(
-        category, profile, Reason.KEYWORD, detail, f"keyword:{term}", source, query
+    return _search_verdict(
+        category, Reason.KEYWORD, detail, f"keyword:{term}", source, query, profile
     )
-    return verdict if verdict is not None else ALLOW
 
 
 def _rule_verdict(match: RuleMatch, query: str, profile: ProfileRules) -> Verdict:
     detail = f"search matched the {match.rule} rule ({match.describe()})"
-    verdict = _category_verdict(
-        match.category,
-        profile,
-        Reason.SEARCH_RULE,
-        detail,
-        f"rule:{match.rule}",
-        match.source,
-        query,
+    rule = f"rule:{match.rule}"
+    return _search_verdict(
+        match.category, Reason.SEARCH_RULE, detail, rule, match.source, query, profile
     )
-    return verdict if verdict is not None else ALLOW
 
 
 def _model_verdict(match: ModelMatch, query: str, profile: ProfileRules) -> Verdict:
     detail = f"the query model judged this search {match.category} ({match.describe()})"
-    verdict = _category_verdict(
-        match.category,
-        profile,
-        Reason.MODEL,
-        detail,
-        f"model:{match.category}={match.score:.2f}",
-        match.model,
-        query,
-    )
+    rule = f"model:{match.category}={match.score:.2f}"
+    return _search_verdict(match.category, Reason.MODEL, detail, rule, match.model, query, profile)
+
+
+def _search_verdict(
+    category: Category,
+    reason: Reason,
+    detail: str,
+    rule: str,
+    source: str,
+    query: str,
+    profile: ProfileRules,
+) -> Verdict:
+    """A search judgement as this profile's verdict; an allow when the category is off."""
+    verdict = _category_verdict(category, profile, reason, detail, rule, source, query)
     return verdict if verdict is not None else ALLOW
