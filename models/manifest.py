@@ -15,7 +15,15 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ModelVerificationError", "Source", "default_manifest", "file_sha256", "verified_source"]
+__all__ = [
+    "ModelVerificationError",
+    "Source",
+    "default_manifest",
+    "file_sha256",
+    "shipped_file",
+    "verified_bytes",
+    "verified_source",
+]
 
 _CHUNK = 1 << 20
 
@@ -88,3 +96,26 @@ def verified_source(manifest: Path, table: str) -> tuple[Source, Path]:
             f"{path}: SHA-256 {actual} differs from the manifest's {source.sha256}"
         )
     return source, path
+
+
+def shipped_file(table: str, manifest: Path | None = None) -> tuple[Path, str]:
+    """A file of this package named by a manifest table (``file``, relative to the package)
+    and the SHA-256 it must have: the trained heads, which live in the repository."""
+    path = manifest or default_manifest()
+    try:
+        entry = tomllib.loads(path.read_text(encoding="utf-8"))[table]
+        return path.parent / str(entry["file"]), str(entry["sha256"])
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError) as error:
+        raise ModelVerificationError(f"{path}: no usable [{table}] entry ({error!r})") from None
+
+
+def verified_bytes(path: Path, sha256: str, error: type[Exception]) -> bytes:
+    """The file's bytes, or `error` when it cannot be read or its SHA-256 is not `sha256`."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc}") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256:
+        raise error(f"{path}: sha256 {digest} is not the manifest's {sha256}")
+    return data

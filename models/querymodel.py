@@ -13,14 +13,12 @@ lower case, look-alike letters and leetspeak undone, separators dropped.
 
 from __future__ import annotations
 
-import hashlib
+import io
 import threading
-import tomllib
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
@@ -30,6 +28,7 @@ import numpy.typing as npt
 from abhaya.filters.querymodel import MODEL_CATEGORIES
 from abhaya.filters.textnorm import normalize
 from abhaya.filters.verdict import Category
+from abhaya.models.manifest import shipped_file, verified_bytes
 from abhaya.models.textencoder import TextEncoder
 
 __all__ = ["QueryClassifier", "QueryHead", "QueryHeadError", "load_query_model"]
@@ -53,15 +52,11 @@ class QueryHead:
     @classmethod
     def load(cls, path: Path, sha256: str) -> QueryHead:
         """Read the head, refusing a file whose digest is not the manifest's."""
+        data = verified_bytes(
+            path, sha256, QueryHeadError
+        )  # checked bytes are used
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise QueryHeadError(f"{path}: cannot read the query head: {exc}") from exc
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != sha256:
-            raise QueryHeadError(f"{path}: sha256 {digest} is not the manifest's {sha256}")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 labels = tuple(str(label) for label in npz["labels"])
                 weights = np.asarray(npz["weights"], dtype=np.float32)
                 bias = np.asarray(npz["bias"], dtype=np.float32)
@@ -78,7 +73,7 @@ class QueryHead:
         scored = {
             Category(label): float(t) for label, t in zip(labels[1:], thresholds, strict=True)
         }
-        return cls(labels, weights, bias, MappingProxyType(scored), digest)
+        return cls(labels, weights, bias, MappingProxyType(scored), sha256)
 
     def probabilities(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """Softmax over the labels, one row per embedding."""
@@ -130,10 +125,7 @@ class QueryClassifier:
 
 def head_manifest() -> tuple[Path, str]:
     """The shipped head's path and its sha256 from ``models/manifest.toml``."""
-    package = resources.files("abhaya.models")
-    manifest = tomllib.loads((package / "manifest.toml").read_text(encoding="utf-8"))
-    entry = manifest["query-head"]
-    return Path(str(package / entry["file"])), str(entry["sha256"])
+    return shipped_file("query-head")
 
 
 @cache

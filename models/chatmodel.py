@@ -1,0 +1,154 @@
+"""The chat-message model: the shared text encoder with one logistic head per risk label.
+
+A message can carry several risks at once ("don't tell your parents, send a pic"), so each of
+the eleven labels has its own yes/no head (one-vs-rest logistic regression over the encoder's
+384-number embedding) and its own threshold, tuned on the validation set; the heads are trained
+by ``training/chat/train.py`` on this project's own generated messages and kept in
+``models/data/chat_head.npz``, pinned by SHA-256 in ``models/manifest.toml`` (``[chat-head]``).
+
+Messages are read as the search matcher folds text (`abhaya.filters.unicodefold`): look-alike
+letters from other scripts, styled and fullwidth letters, zero-width characters and case are
+undone, punctuation becomes space; digits and words are kept as written, since "r u alone" and
+a phone number are exactly what the model must see.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import numpy.typing as npt
+
+from abhaya.filters.unicodefold import fold
+from abhaya.models.manifest import shipped_file, verified_bytes
+from abhaya.models.textencoder import TextEncoder
+
+__all__ = [
+    "CHAT_LABELS",
+    "ChatClassifier",
+    "ChatHead",
+    "ChatHeadError",
+    "MessageScores",
+    "chat_text",
+    "load_chat_model",
+]
+
+CHAT_LABELS = (
+    "personal_info",
+    "secrecy",
+    "meeting",
+    "image_request",
+    "platform_move",
+    "gifts",
+    "sexual",
+    "isolation",
+    "sextortion",
+    "bullying",
+    "self_harm",
+)
+"""The message labels of the chat validation set's README, in its order."""
+
+MAX_MESSAGE_CHARS = 2000
+"""Longer messages are cut: a chat message that long is a paste, and the encoder reads at most
+512 tokens anyway."""
+
+
+class ChatHeadError(Exception):
+    """The head file is missing, altered, or not the shape the code expects."""
+
+
+def chat_text(text: str) -> str:
+    """A message as the model reads it (see the module docstring)."""
+    folded, _ = fold(text[:MAX_MESSAGE_CHARS])
+    return folded.decode("utf-8", "replace").strip()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageScores:
+    """A score in 0..1 per label, and the labels at or over their thresholds."""
+
+    scores: Mapping[str, float]
+    flagged: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatHead:
+    labels: tuple[str, ...]
+    weights: npt.NDArray[np.float64]  # (labels, dim)
+    bias: npt.NDArray[np.float64]  # (labels,)
+    thresholds: Mapping[str, float]
+    sha256: str
+
+    @classmethod
+    def load(cls, path: Path, sha256: str) -> ChatHead:
+        """Read the head, refusing a file whose digest is not the manifest's."""
+        data = verified_bytes(
+            path, sha256, ChatHeadError
+        )  # checked bytes are used
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                labels = tuple(str(label) for label in npz["labels"])
+                weights = np.asarray(npz["weights"], dtype=np.float64)
+                bias = np.asarray(npz["bias"], dtype=np.float64)
+                thresholds = np.asarray(npz["thresholds"], dtype=np.float64)
+        except (KeyError, ValueError, OSError) as exc:
+            raise ChatHeadError(f"{path}: not a chat head: {exc}") from exc
+        if labels != CHAT_LABELS:
+            raise ChatHeadError(f"{path}: labels {labels} are not {CHAT_LABELS}")
+        count = len(labels)
+        if weights.ndim != 2 or weights.shape[0] != count:
+            raise ChatHeadError(f"{path}: weights {weights.shape} do not fit {count} labels")
+        if bias.shape != (count,) or thresholds.shape != (count,):
+            raise ChatHeadError(f"{path}: bias or thresholds of the wrong shape")
+        limits = MappingProxyType(dict(zip(labels, map(float, thresholds), strict=True)))
+        return cls(labels, weights, bias, limits, sha256)
+
+    def probabilities(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """One independent probability per label, one row per embedding."""
+        logits = embeddings.astype(np.float64) @ self.weights.T + self.bias
+        return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float64)
+
+
+class ChatClassifier:
+    """Scores chat messages; safe to call from several threads (the encoder is, and the head
+    is read-only)."""
+
+    def __init__(self, encoder: TextEncoder, head: ChatHead) -> None:
+        self._encoder = encoder
+        self._head = head
+        self.version = f"{encoder.version}+chat-head-{head.sha256[:12]}"
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        return self._head.thresholds
+
+    def classify(
+        self, texts: Sequence[str], thresholds: Mapping[str, float] | None = None
+    ) -> list[MessageScores]:
+        """Scores for each message (in one batch); `thresholds` override the tuned ones."""
+        if isinstance(texts, str):
+            raise TypeError("classify takes a sequence of messages, not one string")
+        if not texts:
+            return []
+        limits = {**self._head.thresholds, **(thresholds or {})}
+        rows = self._head.probabilities(
+            self._encoder.embed([chat_text(text) for text in texts], kind="query")
+        )
+        out = []
+        for row in rows:
+            scores = dict(zip(self._head.labels, map(float, row), strict=True))
+            flagged = tuple(label for label in self._head.labels if scores[label] >= limits[label])
+            out.append(MessageScores(MappingProxyType(scores), flagged))
+        return out
+
+
+@cache
+def load_chat_model(cache_dir: Path) -> ChatClassifier:
+    """The shipped chat model, loaded once per process and cache folder."""
+    path, sha256 = shipped_file("chat-head")
+    return ChatClassifier(TextEncoder.load(cache_dir), ChatHead.load(path, sha256))
