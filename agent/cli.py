@@ -45,7 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args)
         if args.command == "eval":
-            return _eval(args)
+            return _eval_chat(args) if args.kind == "chat" else _eval(args)
+        if args.command == "classify-text":
+            from abhaya.agent.textcommands import classify_text
+
+            return classify_text(args.text, args.json, _models_folder(args))
         if args.command == "reset-pin":
             return _reset_pin(args)
         return _parent_command(args)
@@ -205,6 +209,21 @@ def _parser() -> argparse.ArgumentParser:
     queries.add_argument("--profile", metavar="NAME", help="decide with this profile")
     queries.add_argument("--data-dir", type=Path, metavar="DIR")
     queries.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
+    chat = eval_kinds.add_parser(
+        "chat", help="score each message of a labelled JSON-lines file with the chat model"
+    )
+    chat.add_argument("file", type=Path, metavar="FILE.jsonl")
+    chat.add_argument("--json", action="store_true", help="one JSON object for scripts")
+    chat.add_argument("--data-dir", type=Path, metavar="DIR")
+    chat.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
+
+    classify = commands.add_parser(
+        "classify-text", help="score chat messages for risks; - reads one message a line"
+    )
+    classify.add_argument("text", metavar="TEXT|-")
+    classify.add_argument("--json", action="store_true", help="one JSON object a message")
+    classify.add_argument("--data-dir", type=Path, metavar="DIR")
+    classify.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
 
     pin_note = " (asks for the parent PIN; from standard input when it is not a terminal)"
     status = commands.add_parser("status", help="show the running agent's state" + pin_note)
@@ -444,15 +463,24 @@ def _model_dir(args: argparse.Namespace) -> Path | None:
     return Path(chosen).expanduser().absolute() if chosen else None
 
 
+def _models_folder(args: argparse.Namespace) -> Path:
+    """Where `check`, `eval` and `classify-text` keep the built encoder: the model folder, or
+    the data folder's (built there the first time, which takes seconds)."""
+    folder = _model_dir(args)
+    return folder or (args.data_dir or default_data_dir()).expanduser() / "models"
+
+
 def _models(args: argparse.Namespace) -> ScorerLoader:
-    """The query model for `check` and `eval`: the same one the agent runs, its encoder built
-    the first time (seconds) into the model folder or the data folder's."""
+    """The query model for `check` and `eval queries`: the same one the agent runs."""
     from abhaya.agent.querymodel import query_model_loader
 
-    folder = _model_dir(args)
-    if folder is None:
-        folder = (args.data_dir or default_data_dir()).expanduser() / "models"
-    return query_model_loader(folder)
+    return query_model_loader(_models_folder(args))
+
+
+def _eval_chat(args: argparse.Namespace) -> int:
+    from abhaya.agent.textcommands import eval_chat
+
+    return eval_chat(args.file, args.json, _models_folder(args))
 
 
 def _report_problems(compiled: CompiledPolicy) -> None:

@@ -87,9 +87,7 @@ class ChatHead:
     @classmethod
     def load(cls, path: Path, sha256: str) -> ChatHead:
         """Read the head, refusing a file whose digest is not the manifest's."""
-        data = verified_bytes(
-            path, sha256, ChatHeadError
-        )  # checked bytes are used
+        data = verified_bytes(path, sha256, ChatHeadError)  # checked bytes are used
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 labels = tuple(str(label) for label in npz["labels"])

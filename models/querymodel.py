@@ -52,9 +52,7 @@ class QueryHead:
     @classmethod
     def load(cls, path: Path, sha256: str) -> QueryHead:
         """Read the head, refusing a file whose digest is not the manifest's."""
-        data = verified_bytes(
-            path, sha256, QueryHeadError
-        )  # checked bytes are used
+        data = verified_bytes(path, sha256, QueryHeadError)  # checked bytes are used
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 labels = tuple(str(label) for label in npz["labels"])

@@ -1,0 +1,81 @@
+"""`abhaya classify-text` and `abhaya eval chat`: the chat-message model from the command line.
+
+Both load the same model the agent will run (`abhaya.models.chatmodel`), its encoder built into
+the model folder the first time.  Their output is a contract for scripts: `classify-text
+--json` writes one JSON object a line, ``{"labels": {...}, "flagged": [...], "ms": 2.1}``, in
+the order of the input lines, each as soon as it is scored (so a pipe sees answers as it feeds
+messages).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from abhaya.models.chateval import MessageFileError, evaluate, parse_messages
+from abhaya.models.chatmodel import ChatClassifier, ChatHeadError, load_chat_model
+from abhaya.models.manifest import ModelVerificationError
+
+EXIT_USAGE = 2
+
+
+def classify_text(
+    text: str, as_json: bool, models: Path, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> int:
+    """Score `text`, or with ``-`` every line of standard input (blank lines are skipped)."""
+    model = _load(models)
+    if model is None:
+        return EXIT_USAGE
+    lines = (line.rstrip("\r\n") for line in stdin) if text == "-" else iter([text])
+    for line in lines:
+        if not line.strip():
+            continue
+        start = time.perf_counter()
+        (scored,) = model.classify([line])
+        elapsed = (time.perf_counter() - start) * 1000
+        if as_json:
+            record = {
+                "labels": {label: round(score, 4) for label, score in scored.scores.items()},
+                "flagged": list(scored.flagged),
+                "ms": round(elapsed, 2),
+            }
+            stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            top = sorted(scored.scores.items(), key=lambda item: -item[1])[:3]
+            shown = ", ".join(f"{label} {score:.2f}" for label, score in top)
+            flagged = ", ".join(scored.flagged) or "nothing"
+            stdout.write(f"flagged: {flagged}  (highest: {shown})\n")
+        stdout.flush()
+    return 0
+
+
+def eval_chat(file: Path, as_json: bool, models: Path) -> int:
+    """Measure the model on a labelled message file (the chat validation set's format)."""
+    try:
+        messages = parse_messages(file.read_text(encoding="utf-8"), str(file))
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"abhaya: cannot read {file}: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except MessageFileError as err:
+        print(f"abhaya: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    model = _load(models)
+    if model is None:
+        return EXIT_USAGE
+    report = evaluate(messages, lambda texts: [frozenset(s.flagged) for s in model.classify(texts)])
+    if as_json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=1))
+    else:
+        print(report.table())
+    return 0
+
+
+def _load(models: Path) -> ChatClassifier | None:
+    try:
+        return load_chat_model(models)
+    except (ModelVerificationError, ChatHeadError, OSError) as err:
+        print(f"abhaya: the chat model could not be loaded: {err}", file=sys.stderr)
+        return None

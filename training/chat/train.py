@@ -1,0 +1,94 @@
+"""Train the chat-message heads on the generated messages and write ``models/data/chat_head.npz``.
+
+    .venv/bin/pip install -e '.[train]'
+    .venv/bin/python training/chat/train.py [--cache DIR]
+
+It embeds every generated message with the shipped encoder, as the agent reads it
+(`abhaya.models.chatmodel.chat_text`), fits one logistic regression per label (scikit-learn;
+one-vs-rest, since a message can carry several risks), reports 5-fold cross-validation on the
+generated data, writes the heads with their thresholds and records the file's SHA-256 in
+``models/manifest.toml`` (``[chat-head]``).  Thresholds are chosen by measuring with
+``abhaya eval chat`` on the validation set; they are never fitted to it here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import examples  # noqa: E402
+
+from abhaya.models.chatmodel import CHAT_LABELS, chat_text  # noqa: E402
+from abhaya.models.textencoder import TextEncoder  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "models" / "data" / "chat_head.npz"
+MANIFEST = ROOT / "models" / "manifest.toml"
+THRESHOLDS = dict.fromkeys(CHAT_LABELS, 0.5)
+C = 16.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, help="encoder cache folder (default: a temp one)")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    encoder = TextEncoder.load(args.cache or Path(tempfile.mkdtemp(prefix="abhaya-encoder-")))
+
+    made = examples()
+    x = encoder.embed([chat_text(example.text) for example in made], kind="query")
+    y = np.array([[label in example.labels for label in CHAT_LABELS] for example in made])
+    benign = int((~y.any(axis=1)).sum())
+    print(f"{len(made)} messages, {benign} benign; " + ", ".join(
+        f"{label} {int(y[:, i].sum())}" for i, label in enumerate(CHAT_LABELS)
+    ))  # fmt: skip
+
+    weights, bias = [], []
+    folds = StratifiedKFold(5, shuffle=True, random_state=7)
+    for i, label in enumerate(CHAT_LABELS):
+        model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+        predicted = cross_val_predict(model, x, y[:, i], cv=folds)
+        true_pos = int((predicted & y[:, i]).sum())
+        precision = true_pos / max(int(predicted.sum()), 1)
+        recall = true_pos / max(int(y[:, i].sum()), 1)
+        print(f"  5-fold {label:14} precision {precision:.3f} recall {recall:.3f}")
+        model.fit(x, y[:, i])
+        weights.append(model.coef_[0])
+        bias.append(model.intercept_[0])
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        args.out,
+        labels=np.array(CHAT_LABELS),
+        weights=np.array(weights, dtype=np.float32),
+        bias=np.array(bias, dtype=np.float32),
+        thresholds=np.array([THRESHOLDS[label] for label in CHAT_LABELS]),
+    )
+    digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
+    print(f"wrote {args.out} (sha256 {digest})")
+    if args.out == OUT:
+        _record_in_manifest(digest)
+        print(f"recorded in {MANIFEST} under [chat-head]")
+
+
+def _record_in_manifest(digest: str) -> None:
+    """Put the new heads' SHA-256 in the manifest, so the agent loads these and no others."""
+    text = MANIFEST.read_text(encoding="utf-8")
+    table = re.search(r'(?ms)^\[chat-head\]\n.*?^sha256 = "[0-9a-f]{64}"', text)
+    if table is None:
+        raise SystemExit(f"{MANIFEST}: no [chat-head] table with a sha256 line")
+    updated = re.sub(r'sha256 = "[0-9a-f]{64}"', f'sha256 = "{digest}"', table.group(0))
+    MANIFEST.write_text(text[: table.start()] + updated + text[table.end() :], encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
