@@ -167,6 +167,11 @@ def age_phrase(rng: random.Random, lang: str) -> str:
     return str(age)
 
 
+def _ends_in_emoji(text: str) -> bool:
+    last = ord(text[-1]) if text else 0
+    return last >= 0x2190 and not 0x0900 <= last <= 0x097F
+
+
 def casual(text: str, lang: str, rng: random.Random) -> str:
     """Type the message the way a child would: short forms, case, punctuation, an emoji."""
     table = _SHORT_EN if lang == "en" else _SHORT_HI_LATN if lang == "hi-Latn" else {}
@@ -188,7 +193,7 @@ def casual(text: str, lang: str, rng: random.Random) -> str:
         text = text.rstrip("?.!। ")
     elif roll < 0.27 and text.endswith("?"):
         text += "??"
-    if rng.random() < 0.1:
+    if rng.random() < 0.1 and not _ends_in_emoji(text):
         text = f"{text} {rng.choice(EMOJI)}"
     return text
 
@@ -203,6 +208,8 @@ def expand(template: Template, words: dict[str, dict[str, list[str]]], rng: rand
         return rng.choice(words[name][template.lang])
 
     text = _SLOT.sub(fill, text)
+    # An empty [a|] at the end leaves a dangling comma; an empty one inside, a doubled one.
+    text = re.sub(r",\s*,", ",", re.sub(r"[\s,]+$", "", text))
     text = casual(text, template.lang, rng)
     text = re.sub(r"\s+", " ", text).strip()
     return re.sub(r" ([,?.!।])", r"\1", text)
