@@ -5,6 +5,7 @@ finds the generated message with the highest token Jaccard (sets of lower-cased 
 prints the closest pairs, so a template that reproduces a line can be rewritten.
 
     python training/chat/leak_check.py ../shared/data/chat/messages_dev.jsonl [--top 20]
+    python training/chat/leak_check.py ../shared/data/chat/conversations_dev.jsonl
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import examples  # noqa: E402
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+# Words are runs between spaces and punctuation: \w would split Devanagari at its vowel signs.
+_TOKEN = re.compile(r"[^\s.,!?;:।\"'()]+")
 
 
 def tokens(text: str) -> frozenset[str]:
@@ -32,7 +34,7 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("validation", type=Path)
+    parser.add_argument("validation", type=Path, help="messages or conversations JSON lines")
     parser.add_argument("--top", type=int, default=20, help="closest pairs to print")
     args = parser.parse_args(argv)
     made = [(tokens(e.text), e.text) for e in examples()]
@@ -40,10 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     for raw in args.validation.read_text(encoding="utf-8").splitlines():
         if not raw.strip():
             continue
-        text = json.loads(raw)["text"]
-        mine = tokens(text)
-        score, closest = max((jaccard(mine, theirs), own) for theirs, own in made)
-        pairs.append((score, text, closest))
+        record = json.loads(raw)
+        # messages_dev.jsonl has one text a line; conversations_dev.jsonl a list of messages.
+        texts = (
+            [m["text"] for m in record["messages"]] if "messages" in record else [record["text"]]
+        )
+        for text in texts:
+            mine = tokens(text)
+            score, closest = max((jaccard(mine, theirs), own) for theirs, own in made)
+            pairs.append((score, text, closest))
     pairs.sort(reverse=True)
     for score, text, closest in pairs[: args.top]:
         print(f"{score:.2f}\tvalidation: {text}\n\tgenerated:  {closest}")
