@@ -8,13 +8,14 @@ by ``training/chat/train.py`` on this project's own generated messages and kept 
 
 Messages are read as the search matcher folds text (`abhaya.filters.unicodefold`): look-alike
 letters from other scripts, styled and fullwidth letters, zero-width characters and case are
-undone, punctuation becomes space; digits and words are kept as written, since "r u alone" and
-a phone number are exactly what the model must see.
+undone, punctuation and emoji become space; digits and words are kept as written, since "r u
+alone" and a phone number are exactly what the model must see.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -65,7 +66,12 @@ class ChatHeadError(Exception):
 def chat_text(text: str) -> str:
     """A message as the model reads it (see the module docstring)."""
     folded, _ = fold(text[:MAX_MESSAGE_CHARS])
-    return folded.decode("utf-8", "replace").strip()
+    return " ".join(_SEPARATORS.split(folded.decode("utf-8", "replace"))).strip()
+
+
+# What `fold` leaves for the leetspeak reader ("!", "$", "@") is punctuation to the model;
+# Devanagari signs are not word characters to `re` and are kept explicitly.
+_SEPARATORS = re.compile(r"[^\w\u0900-\u097f]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +140,10 @@ class ChatClassifier:
         if not texts:
             return []
         limits = {**self._head.thresholds, **(thresholds or {})}
-        rows = self._head.probabilities(
-            self._encoder.embed([chat_text(text) for text in texts], kind="query")
-        )
+        # One message a run: int8 activations are quantised per run, so a message in a batch
+        # would score slightly differently than alone, and the agent sees messages alone.
+        embedded = [self._encoder.embed([chat_text(text)], kind="query")[0] for text in texts]
+        rows = self._head.probabilities(np.stack(embedded))
         out = []
         for row in rows:
             scores = dict(zip(self._head.labels, map(float, row), strict=True))

@@ -442,3 +442,66 @@ def test_eval_queries_refuses_a_bad_file_with_its_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert f"{queries}:2: not JSON" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_classify_text_reads_a_message_a_line_and_answers_a_json_object_a_line() -> None:
+    """The contract scripts rely on: in order, one object per non-blank line, scores 0..1."""
+    messages = "add me on telegram we can talk there\n\nwhat did you get in maths?\n"
+    result = subprocess.run(
+        [*ABHAYA, "classify-text", "--json", "-"],
+        input=messages,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 2
+    for record in records:
+        assert set(record) == {"labels", "flagged", "ms"}
+        assert len(record["labels"]) == 11
+        assert all(0 <= score <= 1 for score in record["labels"].values())
+        assert record["ms"] > 0
+    assert "platform_move" in records[0]["flagged"]
+    assert records[1]["flagged"] == []
+    plain = subprocess.run(
+        [*ABHAYA, "classify-text", "add me on telegram we can talk there"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert plain.stdout.startswith("flagged: platform_move")
+
+
+def test_eval_chat_measures_a_labelled_file_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    good = tmp_path / "messages.jsonl"
+    good.write_text(
+        "\n".join(
+            json.dumps({"id": f"t{n}", "text": text, "lang": "en", "labels": labels})
+            for n, (text, labels) in enumerate(
+                [
+                    ("add me on telegram we can talk there", ["platform_move"]),
+                    ("what did you get in maths?", []),
+                ]
+            )
+        )
+    )
+    result = subprocess.run(
+        [*ABHAYA, "eval", "chat", str(good), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    report = json.loads(result.stdout)
+    assert report["all"]["risky_recall"] == {"flagged": 1, "total": 1}
+    assert report["all"]["benign_false_positives"] == {"flagged": 0, "total": 1}
+    assert report["all"]["labels"]["platform_move"]["f1"] == 1.0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "text": "hi", "lang": "en", "labels": ["rude"]}\n')
+    refused = subprocess.run(
+        [*ABHAYA, "eval", "chat", str(bad)], capture_output=True, text=True, timeout=120
+    )
+    assert refused.returncode == 2
+    assert "bad.jsonl:1" in refused.stderr and "unknown label rude" in refused.stderr

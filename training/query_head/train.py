@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -23,14 +22,14 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 from generate import LABELS, ROOT, examples  # noqa: E402
+from manifest_record import record_in_manifest  # noqa: E402
 
 from abhaya.filters.textnorm import normalize  # noqa: E402
 from abhaya.models.textencoder import TextEncoder  # noqa: E402
 
 OUT = ROOT / "models" / "data" / "query_head.npz"
-MANIFEST = ROOT / "models" / "manifest.toml"
 THRESHOLDS = {"csam": 0.95, "self_harm": 0.90, "adult": 0.85}
 C = 256.0  # weak regularisation: the embeddings are dense and the generated data is clean
 
@@ -45,7 +44,8 @@ def main() -> None:
 
     made = examples()
     texts = [normalize(example.text) for example in made]
-    x = encoder.embed(texts, kind="query")
+    # One text a run, as the agent embeds them (int8 activations are quantised per run).
+    x = np.stack([encoder.embed([text], kind="query")[0] for text in texts])
     y = np.array([LABELS.index(example.label) for example in made])
     print(
         f"{len(made)} queries: "
@@ -71,18 +71,7 @@ def main() -> None:
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
     print(f"wrote {args.out} (sha256 {digest})")
     if args.out == OUT:
-        _record_in_manifest(digest)
-        print(f"recorded in {MANIFEST} under [query-head]")
-
-
-def _record_in_manifest(digest: str) -> None:
-    """Put the new head's sha256 in the manifest, so the agent loads this head and no other."""
-    text = MANIFEST.read_text(encoding="utf-8")
-    table = re.search(r'(?ms)^\[query-head\]\n.*?^sha256 = "[0-9a-f]{64}"', text)
-    if table is None:
-        raise SystemExit(f"{MANIFEST}: no [query-head] table with a sha256 line")
-    updated = re.sub(r'sha256 = "[0-9a-f]{64}"', f'sha256 = "{digest}"', table.group(0))
-    MANIFEST.write_text(text[: table.start()] + updated + text[table.end() :], encoding="utf-8")
+        record_in_manifest("query-head", digest)
 
 
 if __name__ == "__main__":
