@@ -123,6 +123,10 @@ class ChatClassifier:
     is read-only)."""
 
     def __init__(self, encoder: TextEncoder, head: ChatHead) -> None:
+        if head.weights.shape[1] != encoder.dim:
+            raise ChatHeadError(
+                f"the heads read {head.weights.shape[1]} numbers, not {encoder.dim}"
+            )
         self._encoder = encoder
         self._head = head
         self.version = f"{encoder.version}+chat-head-{head.sha256[:12]}"

@@ -88,6 +88,10 @@ class QueryClassifier:
     reload ask about the same query several times)."""
 
     def __init__(self, encoder: TextEncoder, head: QueryHead) -> None:
+        if head.weights.shape[1] != encoder.dim:
+            raise QueryHeadError(
+                f"the head reads {head.weights.shape[1]} numbers, not {encoder.dim}"
+            )
         self._encoder = encoder
         self._head = head
         self._recent: OrderedDict[str, Mapping[Category, float]] = OrderedDict()
@@ -106,14 +110,14 @@ class QueryClassifier:
                 self._recent.move_to_end(key)
                 return found
         row = self._head.probabilities(self._encoder.embed([key], kind="query"))[0]
-        found = {
+        probability = {
             Category(label): float(p)
             for label, p in zip(self._head.labels[1:], row[1:], strict=True)
         }
         # csam is sexual material too: the adult score is "sexual, of anyone", so a query the
         # head finds sexual but cannot place between the two is still judged adult.
-        found[Category.ADULT] += found[Category.CSAM]
-        scores = MappingProxyType(found)
+        probability[Category.ADULT] += probability[Category.CSAM]
+        scores = MappingProxyType(probability)
         with self._lock:
             self._recent[key] = scores
             if len(self._recent) > _CACHED_QUERIES:

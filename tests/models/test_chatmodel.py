@@ -85,11 +85,11 @@ def test_messages_are_read_as_the_matcher_folds_them() -> None:
     assert chat_text("तुम कहाँ रहते हो?") == "तुम कहाँ रहते हो"
 
 
-def _save(path: Path, labels: tuple[str, ...], rows: int) -> str:
+def _save(path: Path, labels: tuple[str, ...], rows: int, width: int = 384) -> str:
     np.savez(
         path,
         labels=np.array(labels),
-        weights=np.zeros((rows, 384), dtype=np.float32),
+        weights=np.zeros((rows, width), dtype=np.float32),
         bias=np.zeros(rows, dtype=np.float32),
         thresholds=np.full(rows, 0.5),
     )
@@ -107,3 +107,10 @@ def test_a_head_not_the_manifests_or_of_the_wrong_shape_is_refused(tmp_path: Pat
         ChatHead.load(bad, _save(bad, CHAT_LABELS[:-1], 10))
     with pytest.raises(ChatHeadError, match="do not fit"):
         ChatHead.load(bad, _save(bad, CHAT_LABELS, 12))
+
+
+def test_heads_for_another_encoder_are_refused(encoder: TextEncoder, tmp_path: Path) -> None:
+    path = tmp_path / "wide.npz"
+    head = ChatHead.load(path, _save(path, CHAT_LABELS, len(CHAT_LABELS), width=768))
+    with pytest.raises(ChatHeadError, match="read 768 numbers, not 384"):
+        ChatClassifier(encoder, head)

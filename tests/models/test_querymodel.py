@@ -125,12 +125,12 @@ def test_a_head_that_is_not_the_manifests_is_refused(tmp_path: Path) -> None:
         QueryHead.load(tmp_path / "missing.npz", sha256)
 
 
-def _save_head(path: Path, labels: list[str], rows: int) -> str:
+def _save_head(path: Path, labels: list[str], rows: int, width: int = 384) -> str:
     """Write a head file of the given labels and weight rows; returns its sha256."""
     np.savez(
         path,
         labels=np.array(labels),
-        weights=np.zeros((rows, 384), dtype=np.float32),
+        weights=np.zeros((rows, width), dtype=np.float32),
         bias=np.zeros(rows, dtype=np.float32),
         thresholds=np.array([0.5] * (len(labels) - 1)),
     )
@@ -147,3 +147,10 @@ def test_a_head_of_the_wrong_shape_is_refused_even_with_its_own_digest(tmp_path:
     text.write_text("not a zip")
     with pytest.raises(QueryHeadError, match="not a query head"):
         QueryHead.load(text, hashlib.sha256(text.read_bytes()).hexdigest())
+
+
+def test_a_head_for_another_encoder_is_refused(encoder: TextEncoder, tmp_path: Path) -> None:
+    path = tmp_path / "wide.npz"
+    head = QueryHead.load(path, _save_head(path, ["none", "csam", "self_harm", "adult"], 4, 768))
+    with pytest.raises(QueryHeadError, match="reads 768 numbers, not 384"):
+        QueryClassifier(encoder, head)
