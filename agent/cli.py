@@ -45,10 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args)
         if args.command == "eval":
-            return _eval_chat(args) if args.kind == "chat" else _eval(args)
-        if args.command == "classify-text":
-            from abhaya.agent.textcommands import classify_text
+            return _eval(args) if args.kind == "queries" else _eval_chat(args)
+        if args.command in ("classify-text", "classify-chat"):
+            from abhaya.agent.textcommands import classify_chat, classify_text
 
+            if args.command == "classify-chat":
+                return classify_chat(_models_folder(args))
             return classify_text(args.text, args.json, _models_folder(args))
         if args.command == "reset-pin":
             return _reset_pin(args)
@@ -216,6 +218,22 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="one JSON object for scripts")
     chat.add_argument("--data-dir", type=Path, metavar="DIR")
     chat.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
+
+    conversations = eval_kinds.add_parser(
+        "conversations", help="judge each labelled conversation with the chat model and tracker"
+    )
+    conversations.add_argument("file", type=Path, metavar="FILE.jsonl")
+    conversations.add_argument("--json", action="store_true", help="one JSON object for scripts")
+    conversations.add_argument("--data-dir", type=Path, metavar="DIR")
+    conversations.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
+
+    classify_chat = commands.add_parser(
+        "classify-chat", help="judge conversations, one JSON object a line on standard input"
+    )
+    classify_chat.add_argument("input", choices=["-"], metavar="-")
+    classify_chat.add_argument("--json", action="store_true", help="(the output is always JSON)")
+    classify_chat.add_argument("--data-dir", type=Path, metavar="DIR")
+    classify_chat.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
 
     classify = commands.add_parser(
         "classify-text", help="score chat messages for risks; - reads one message a line"
@@ -478,9 +496,10 @@ def _models(args: argparse.Namespace) -> ScorerLoader:
 
 
 def _eval_chat(args: argparse.Namespace) -> int:
-    from abhaya.agent.textcommands import eval_chat
+    from abhaya.agent.textcommands import eval_chat, eval_conversations
 
-    return eval_chat(args.file, args.json, _models_folder(args))
+    command = eval_chat if args.kind == "chat" else eval_conversations
+    return command(args.file, args.json, _models_folder(args))
 
 
 def _report_problems(compiled: CompiledPolicy) -> None:

@@ -1,10 +1,12 @@
-"""`abhaya classify-text` and `abhaya eval chat`: the chat-message model from the command line.
+"""`abhaya classify-text`, `classify-chat`, `eval chat` and `eval conversations`: the chat
+model from the command line.
 
 Both load the same model the agent will run (`abhaya.models.chatmodel`), its encoder built into
 the model folder the first time.  Their output is a contract for scripts: `classify-text
 --json` writes one JSON object a line, ``{"labels": {...}, "flagged": [...], "ms": 2.1}``, in
 the order of the input lines, each as soon as it is scored (so a pipe sees answers as it feeds
-messages).
+messages).  `classify-chat` reads one conversation a line in the conversation set's format and
+writes ``{"risk", "flagged", "first_alert_at", "labels"}`` for each.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from abhaya.models import chatthread
 from abhaya.models.chateval import MessageFileError, evaluate, parse_messages
 from abhaya.models.chatmodel import ChatClassifier, ChatHeadError, load_chat_model
 from abhaya.models.manifest import ModelVerificationError
@@ -71,6 +74,47 @@ def eval_chat(file: Path, as_json: bool, models: Path) -> int:
     else:
         print(report.table())
     return 0
+
+
+def classify_chat(models: Path, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    """Judge each conversation of standard input, one JSON object a line out."""
+    model = _load(models)
+    if model is None:
+        return EXIT_USAGE
+    for number, line in enumerate(stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            (conversation,) = chatthread.parse_conversations(line, f"<stdin>:{number}", False)
+        except chatthread.ConversationFileError as err:
+            print(f"abhaya: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        verdict = chatthread.judge(conversation.messages, _flags(model))
+        stdout.write(json.dumps(verdict.as_json(), ensure_ascii=False) + "\n")
+        stdout.flush()
+    return 0
+
+
+def eval_conversations(file: Path, as_json: bool, models: Path) -> int:
+    """Measure the message model and the thread tracker on a labelled conversation file."""
+    try:
+        conversations = chatthread.parse_conversations(file.read_text(encoding="utf-8"), str(file))
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"abhaya: cannot read {file}: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except chatthread.ConversationFileError as err:
+        print(f"abhaya: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    model = _load(models)
+    if model is None:
+        return EXIT_USAGE
+    report = chatthread.evaluate(conversations, _flags(model))
+    print(json.dumps(report.as_json(), ensure_ascii=False, indent=1) if as_json else report.table())
+    return 0
+
+
+def _flags(model: ChatClassifier) -> chatthread.Classify:
+    return lambda texts: [frozenset(scored.flagged) for scored in model.classify(texts)]
 
 
 def _load(models: Path) -> ChatClassifier | None:

@@ -505,3 +505,37 @@ def test_eval_chat_measures_a_labelled_file_and_refuses_a_bad_one(tmp_path: Path
     )
     assert refused.returncode == 2
     assert "bad.jsonl:1" in refused.stderr and "unknown label rude" in refused.stderr
+
+
+def test_classify_chat_answers_a_json_object_a_conversation(tmp_path: Path) -> None:
+    conversations = [
+        {"messages": [{"from": "contact", "text": "i will send your photos to everyone"}]},
+        {"messages": [{"from": "child", "text": "did you finish the maths homework?"}]},
+    ]
+    result = subprocess.run(
+        [*ABHAYA, "classify-chat", "-"],
+        input="\n".join(json.dumps(c) for c in conversations) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert set(first) == {"risk", "flagged", "first_alert_at", "labels"}
+    assert (first["risk"], first["flagged"], first["first_alert_at"]) == ("sextortion", True, 0)
+    assert (second["risk"], second["flagged"], second["first_alert_at"]) == ("none", False, None)
+    labelled = tmp_path / "conversations.jsonl"
+    labelled.write_text(
+        "\n".join(json.dumps({"id": f"c{n}", "risk": r, **c}) for n, (r, c) in
+                  enumerate(zip(["sextortion", "none"], conversations, strict=True)))
+    )  # fmt: skip
+    report = subprocess.run(
+        [*ABHAYA, "eval", "conversations", str(labelled), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    risks = json.loads(report.stdout)["risks"]
+    assert risks["sextortion"] == {"right": 1, "total": 1}
+    assert risks["none"] == {"right": 1, "total": 1}
