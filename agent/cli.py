@@ -196,52 +196,36 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument(
         "--user", metavar="ACCOUNT", help="decide as the proxy would for this OS account"
     )
-    check.add_argument("--data-dir", type=Path, metavar="DIR")
-    check.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
+    _model_options(check, model_help)
     check.add_argument("urls", nargs="+", metavar="URL")
 
     evaluate = commands.add_parser("eval", help="measure the policy on a labelled set")
     eval_kinds = evaluate.add_subparsers(dest="kind", required=True)
-    queries = eval_kinds.add_parser(
-        "queries", help="decide each query of a JSON-lines file as a Google search and score it"
-    )
-    queries.add_argument("file", type=Path, metavar="FILE.jsonl")
-    queries.add_argument("--json", action="store_true", help="one JSON object for scripts")
-    queries.add_argument("--policy", type=Path, metavar="FILE")
-    queries.add_argument("--profile", metavar="NAME", help="decide with this profile")
-    queries.add_argument("--data-dir", type=Path, metavar="DIR")
-    queries.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
-    chat = eval_kinds.add_parser(
-        "chat", help="score each message of a labelled JSON-lines file with the chat model"
-    )
-    chat.add_argument("file", type=Path, metavar="FILE.jsonl")
-    chat.add_argument("--json", action="store_true", help="one JSON object for scripts")
-    chat.add_argument("--data-dir", type=Path, metavar="DIR")
-    chat.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
-
-    conversations = eval_kinds.add_parser(
-        "conversations", help="judge each labelled conversation with the chat model and tracker"
-    )
-    conversations.add_argument("file", type=Path, metavar="FILE.jsonl")
-    conversations.add_argument("--json", action="store_true", help="one JSON object for scripts")
-    conversations.add_argument("--data-dir", type=Path, metavar="DIR")
-    conversations.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
+    for kind, about in (
+        ("queries", "decide each query of a JSON-lines file as a Google search and score it"),
+        ("chat", "score each message of a labelled JSON-lines file with the chat model"),
+        ("conversations", "judge each labelled conversation with the chat model and tracker"),
+    ):
+        measured = eval_kinds.add_parser(kind, help=about)
+        measured.add_argument("file", type=Path, metavar="FILE.jsonl")
+        measured.add_argument("--json", action="store_true", help="one JSON object for scripts")
+        if kind == "queries":
+            measured.add_argument("--policy", type=Path, metavar="FILE")
+            measured.add_argument("--profile", metavar="NAME", help="decide with this profile")
+        _model_options(measured, model_help)
 
     classify_chat = commands.add_parser(
         "classify-chat", help="judge conversations, one JSON object a line on standard input"
     )
     classify_chat.add_argument("input", choices=["-"], metavar="-")
     classify_chat.add_argument("--json", action="store_true", help="(the output is always JSON)")
-    classify_chat.add_argument("--data-dir", type=Path, metavar="DIR")
-    classify_chat.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
-
+    _model_options(classify_chat, model_help)
     classify = commands.add_parser(
         "classify-text", help="score chat messages for risks; - reads one message a line"
     )
     classify.add_argument("text", metavar="TEXT|-")
     classify.add_argument("--json", action="store_true", help="one JSON object a message")
-    classify.add_argument("--data-dir", type=Path, metavar="DIR")
-    classify.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
+    _model_options(classify, model_help)
 
     pin_note = " (asks for the parent PIN; from standard input when it is not a terminal)"
     status = commands.add_parser("status", help="show the running agent's state" + pin_note)
@@ -479,6 +463,11 @@ def _model_dir(args: argparse.Namespace) -> Path | None:
     lab image, a test suite), else None: the data folder's own."""
     chosen = args.model_dir or os.environ.get("ABHAYA_MODEL_DIR")
     return Path(chosen).expanduser().absolute() if chosen else None
+
+
+def _model_options(parser: argparse.ArgumentParser, model_help: str) -> None:
+    parser.add_argument("--data-dir", type=Path, metavar="DIR")
+    parser.add_argument("--model-dir", type=Path, metavar="DIR", help=model_help)
 
 
 def _models_folder(args: argparse.Namespace) -> Path:
