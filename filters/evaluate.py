@@ -14,12 +14,11 @@ Pure: parsing, judging and tables only; no policy loading, no printing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote_plus
 
-from abhaya.filters.problems import LineProblem
+from abhaya.filters.problems import LineError, json_objects
 from abhaya.filters.verdict import Action, Category, Verdict
 
 __all__ = [
@@ -38,12 +37,8 @@ CATEGORIES = ("csam", "self_harm", "adult", "none")
 _FIELDS = ("id", "q", "category", "lang")
 
 
-class QueryFileError(ValueError):
+class QueryFileError(LineError):
     """A query file line that is not a labelled query; names the file, line and reason."""
-
-    def __init__(self, problem: LineProblem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,24 +150,14 @@ def parse_queries(text: str, source: str) -> list[EvalQuery]:
     """Read a JSON-lines query file; blank lines are skipped, anything else wrong is refused
     with the file, line and reason (a measurement on half a file would mislead)."""
     queries: list[EvalQuery] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise QueryFileError(
-                LineProblem(source, number, line[:40], f"not JSON: {err}")
-            ) from err
-        if not isinstance(record, dict):
-            raise QueryFileError(LineProblem(source, number, line[:40], "not a JSON object"))
+    for line in json_objects(text, source, QueryFileError):
+        record = line.record
         for field in _FIELDS:
             if not isinstance(record.get(field), str):
-                message = f"missing or non-string field {field!r}"
-                raise QueryFileError(LineProblem(source, number, line[:40], message))
+                raise QueryFileError(line.problem(f"missing or non-string field {field!r}"))
         if record["category"] not in CATEGORIES:
             message = f"category must be one of {', '.join(CATEGORIES)}"
-            raise QueryFileError(LineProblem(source, number, line[:40], message))
+            raise QueryFileError(line.problem(message))
         queries.append(EvalQuery(record["id"], record["q"], record["category"], record["lang"]))
     return queries
 

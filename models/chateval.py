@@ -11,22 +11,17 @@ Pure: parsing and arithmetic only; the caller classifies.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from abhaya.filters.problems import LineProblem
+from abhaya.filters.problems import LineError, json_objects
 from abhaya.models.chatmodel import CHAT_LABELS
 
 __all__ = ["ChatReport", "LabelledMessage", "MessageFileError", "evaluate", "parse_messages"]
 
 
-class MessageFileError(ValueError):
+class MessageFileError(LineError):
     """A line that is not a labelled message; names the file, line and reason."""
-
-    def __init__(self, problem: LineProblem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,28 +50,17 @@ def parse_messages(text: str, source: str) -> list[LabelledMessage]:
     """Read a JSON-lines message file; blank lines are skipped, anything else wrong is refused
     with the file, line and reason (a measurement on half a file would mislead)."""
     out: list[LabelledMessage] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-
-        def refuse(message: str, number: int = number, line: str = line) -> MessageFileError:
-            return MessageFileError(LineProblem(source, number, line[:40], message))
-
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise refuse(f"not JSON: {err}") from err
-        if not isinstance(record, dict):
-            raise refuse("not a JSON object")
+    for line in json_objects(text, source, MessageFileError):
+        record = line.record
         for field in ("id", "text", "lang"):
             if not isinstance(record.get(field), str):
-                raise refuse(f"missing or non-string field {field!r}")
+                raise MessageFileError(line.problem(f"missing or non-string field {field!r}"))
         labels = record.get("labels")
         if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-            raise refuse("'labels' must be a list of label names")
+            raise MessageFileError(line.problem("'labels' must be a list of label names"))
         unknown = sorted(set(labels) - set(CHAT_LABELS))
         if unknown:
-            raise refuse(f"unknown label {', '.join(unknown)}")
+            raise MessageFileError(line.problem(f"unknown label {', '.join(unknown)}"))
         out.append(LabelledMessage(record["id"], record["text"], record["lang"], frozenset(labels)))
     return out
 

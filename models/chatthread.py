@@ -12,11 +12,10 @@ Pure: the caller classifies (in one call, so it can batch), nothing is loaded he
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from abhaya.filters.problems import LineProblem
+from abhaya.filters.problems import LineError, json_objects
 from abhaya.models.conversation import RISKS, Alert, ConversationTracker, Sender, ThreadState
 
 __all__ = [
@@ -35,10 +34,8 @@ SEVERITY = ("sextortion", "grooming", "self_harm", "bullying")
 _START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-class ConversationFileError(ValueError):
-    def __init__(self, problem: LineProblem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
+class ConversationFileError(LineError):
+    """A line that is not a conversation; names the file, line and reason."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,29 +98,22 @@ def parse_conversations(text: str, source: str, labelled: bool = True) -> list[C
     and `risk` may be left out when `labelled` is false.  A bad line is refused with the file,
     line and reason."""
     out: list[Conversation] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-
-        def refuse(message: str, number: int = number, line: str = line) -> ConversationFileError:
-            return ConversationFileError(LineProblem(source, number, line[:40], message))
-
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise refuse(f"not JSON: {err}") from err
-        if not isinstance(record, dict) or not isinstance(record.get("messages"), list):
-            raise refuse("not an object with a 'messages' list")
+    for line in json_objects(text, source, ConversationFileError):
+        record = line.record
+        if not isinstance(record.get("messages"), list):
+            raise ConversationFileError(line.problem("not an object with a 'messages' list"))
         risk = record.get("risk", "")
         if labelled and (risk not in (*RISKS, "none") or not isinstance(record.get("id"), str)):
-            raise refuse(f"needs an 'id' and a 'risk' of {', '.join((*RISKS, 'none'))}")
+            message = f"needs an 'id' and a 'risk' of {', '.join((*RISKS, 'none'))}"
+            raise ConversationFileError(line.problem(message))
         messages: list[tuple[Sender, str]] = []
         for item in record["messages"]:
             sender = item.get("from") if isinstance(item, dict) else None
             if sender not in ("contact", "child") or not isinstance(item.get("text"), str):
-                raise refuse("each message needs 'from' (contact or child) and a 'text'")
+                message = "each message needs 'from' (contact or child) and a 'text'"
+                raise ConversationFileError(line.problem(message))
             messages.append(("contact" if sender == "contact" else "child", item["text"]))
-        out.append(Conversation(str(record.get("id", number)), str(risk), tuple(messages)))
+        out.append(Conversation(str(record.get("id", line.number)), str(risk), tuple(messages)))
     return out
 
 
