@@ -14,7 +14,6 @@ alone" and a phone number are exactly what the model must see.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from abhaya.filters.unicodefold import fold
-from abhaya.models.manifest import shipped_file, verified_bytes
+from abhaya.models.heads import check_width, read_head
+from abhaya.models.manifest import shipped_file
 from abhaya.models.textencoder import TextEncoder
 
 __all__ = [
@@ -93,24 +93,13 @@ class ChatHead:
     @classmethod
     def load(cls, path: Path, sha256: str) -> ChatHead:
         """Read the head, refusing a file whose digest is not the manifest's."""
-        data = verified_bytes(path, sha256, ChatHeadError)  # checked bytes are used
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                labels = tuple(str(label) for label in npz["labels"])
-                weights = np.asarray(npz["weights"], dtype=np.float64)
-                bias = np.asarray(npz["bias"], dtype=np.float64)
-                thresholds = np.asarray(npz["thresholds"], dtype=np.float64)
-        except (KeyError, ValueError, OSError) as exc:
-            raise ChatHeadError(f"{path}: not a chat head: {exc}") from exc
-        if labels != CHAT_LABELS:
-            raise ChatHeadError(f"{path}: labels {labels} are not {CHAT_LABELS}")
-        count = len(labels)
-        if weights.ndim != 2 or weights.shape[0] != count:
-            raise ChatHeadError(f"{path}: weights {weights.shape} do not fit {count} labels")
-        if bias.shape != (count,) or thresholds.shape != (count,):
-            raise ChatHeadError(f"{path}: bias or thresholds of the wrong shape")
-        limits = MappingProxyType(dict(zip(labels, map(float, thresholds), strict=True)))
-        return cls(labels, weights, bias, limits, sha256)
+        head = read_head(path, sha256, ChatHeadError, "chat head")
+        if head.labels != CHAT_LABELS:
+            raise ChatHeadError(f"{path}: labels {head.labels} are not {CHAT_LABELS}")
+        if head.thresholds.shape != (len(CHAT_LABELS),):
+            raise ChatHeadError(f"{path}: thresholds of the wrong shape")
+        limits = MappingProxyType(dict(zip(CHAT_LABELS, map(float, head.thresholds), strict=True)))
+        return cls(CHAT_LABELS, head.weights, head.bias, limits, sha256)
 
     def probabilities(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """One independent probability per label, one row per embedding."""
@@ -123,10 +112,7 @@ class ChatClassifier:
     is read-only)."""
 
     def __init__(self, encoder: TextEncoder, head: ChatHead) -> None:
-        if head.weights.shape[1] != encoder.dim:
-            raise ChatHeadError(
-                f"the heads read {head.weights.shape[1]} numbers, not {encoder.dim}"
-            )
+        check_width(head.weights, encoder.dim, ChatHeadError, "the heads read")
         self._encoder = encoder
         self._head = head
         self.version = f"{encoder.version}+chat-head-{head.sha256[:12]}"

@@ -13,7 +13,6 @@ lower case, look-alike letters and leetspeak undone, separators dropped.
 
 from __future__ import annotations
 
-import io
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -28,7 +27,8 @@ import numpy.typing as npt
 from abhaya.filters.querymodel import MODEL_CATEGORIES
 from abhaya.filters.textnorm import normalize
 from abhaya.filters.verdict import Category
-from abhaya.models.manifest import shipped_file, verified_bytes
+from abhaya.models.heads import check_width, read_head
+from abhaya.models.manifest import shipped_file
 from abhaya.models.textencoder import TextEncoder
 
 __all__ = ["QueryClassifier", "QueryHead", "QueryHeadError", "load_query_model"]
@@ -44,40 +44,29 @@ class QueryHeadError(Exception):
 @dataclass(frozen=True, slots=True)
 class QueryHead:
     labels: tuple[str, ...]
-    weights: npt.NDArray[np.float32]  # (labels, dim)
-    bias: npt.NDArray[np.float32]  # (labels,)
+    weights: npt.NDArray[np.float64]  # (labels, dim)
+    bias: npt.NDArray[np.float64]  # (labels,)
     thresholds: Mapping[Category, float]
     sha256: str
 
     @classmethod
     def load(cls, path: Path, sha256: str) -> QueryHead:
         """Read the head, refusing a file whose digest is not the manifest's."""
-        data = verified_bytes(path, sha256, QueryHeadError)  # checked bytes are used
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                labels = tuple(str(label) for label in npz["labels"])
-                weights = np.asarray(npz["weights"], dtype=np.float32)
-                bias = np.asarray(npz["bias"], dtype=np.float32)
-                thresholds = np.asarray(npz["thresholds"], dtype=np.float64)
-        except (KeyError, ValueError, OSError) as exc:
-            raise QueryHeadError(f"{path}: not a query head: {exc}") from exc
-        if labels[0] != NO_RISK or weights.shape != (len(labels), weights.shape[1]):
-            raise QueryHeadError(f"{path}: labels {labels} do not fit weights {weights.shape}")
-        if bias.shape != (len(labels),) or thresholds.shape != (len(labels) - 1,):
-            raise QueryHeadError(f"{path}: bias or thresholds of the wrong shape")
+        head = read_head(path, sha256, QueryHeadError, "query head")
+        labels = head.labels
+        if labels[0] != NO_RISK or head.thresholds.shape != (len(labels) - 1,):
+            raise QueryHeadError(f"{path}: labels {labels} do not fit thresholds")
         if sorted(labels[1:]) != sorted(MODEL_CATEGORIES):
             expected = ", ".join(sorted(MODEL_CATEGORIES))
             raise QueryHeadError(f"{path}: labels {labels[1:]} are not {expected}")
         scored = {
-            Category(label): float(t) for label, t in zip(labels[1:], thresholds, strict=True)
+            Category(label): float(t) for label, t in zip(labels[1:], head.thresholds, strict=True)
         }
-        return cls(labels, weights, bias, MappingProxyType(scored), sha256)
+        return cls(labels, head.weights, head.bias, MappingProxyType(scored), sha256)
 
     def probabilities(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """Softmax over the labels, one row per embedding."""
-        logits: npt.NDArray[np.float64] = (
-            embeddings.astype(np.float64) @ self.weights.T.astype(np.float64) + self.bias
-        )
+        logits: npt.NDArray[np.float64] = embeddings.astype(np.float64) @ self.weights.T + self.bias
         exp = np.exp(logits - logits.max(axis=1, keepdims=True))
         return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=np.float64)
 
@@ -88,10 +77,7 @@ class QueryClassifier:
     reload ask about the same query several times)."""
 
     def __init__(self, encoder: TextEncoder, head: QueryHead) -> None:
-        if head.weights.shape[1] != encoder.dim:
-            raise QueryHeadError(
-                f"the head reads {head.weights.shape[1]} numbers, not {encoder.dim}"
-            )
+        check_width(head.weights, encoder.dim, QueryHeadError, "the head reads")
         self._encoder = encoder
         self._head = head
         self._recent: OrderedDict[str, Mapping[Category, float]] = OrderedDict()
