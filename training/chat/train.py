@@ -14,7 +14,6 @@ generated data, writes the heads with their thresholds and records the file's SH
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import tempfile
 from pathlib import Path
@@ -24,8 +23,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
-from generate import examples  # noqa: E402
-from manifest_record import record_in_manifest  # noqa: E402
+from generate import LABELS, examples  # noqa: E402
+from heads import embed_alone, save_head  # noqa: E402
 
 from abhaya.models.chatmodel import CHAT_LABELS, chat_text  # noqa: E402
 from abhaya.models.textencoder import TextEncoder  # noqa: E402
@@ -43,9 +42,10 @@ def main() -> None:
     args = parser.parse_args()
     encoder = TextEncoder.load(args.cache or Path(tempfile.mkdtemp(prefix="abhaya-encoder-")))
 
+    if set(LABELS) != set(CHAT_LABELS):  # the generator runs without the package installed
+        raise SystemExit(f"generate.py labels {LABELS} are not the model's {CHAT_LABELS}")
     made = examples()
-    # One text a run, as the agent embeds them (int8 activations are quantised per run).
-    x = np.stack([encoder.embed([chat_text(e.text)], kind="query")[0] for e in made])
+    x = embed_alone(encoder, [chat_text(example.text) for example in made])
     y = np.array([[label in example.labels for label in CHAT_LABELS] for example in made])
     benign = int((~y.any(axis=1)).sum())
     print(f"{len(made)} messages, {benign} benign; " + ", ".join(
@@ -65,18 +65,14 @@ def main() -> None:
         weights.append(model.coef_[0])
         bias.append(model.intercept_[0])
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(
+    save_head(
         args.out,
-        labels=np.array(CHAT_LABELS),
-        weights=np.array(weights, dtype=np.float32),
-        bias=np.array(bias, dtype=np.float32),
-        thresholds=np.array([THRESHOLDS[label] for label in CHAT_LABELS]),
+        "chat-head" if args.out == OUT else None,
+        CHAT_LABELS,
+        np.array(weights),
+        np.array(bias),
+        [THRESHOLDS[label] for label in CHAT_LABELS],
     )
-    digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
-    print(f"wrote {args.out} (sha256 {digest})")
-    if args.out == OUT:
-        record_in_manifest("chat-head", digest)
 
 
 if __name__ == "__main__":

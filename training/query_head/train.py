@@ -13,7 +13,6 @@ generated data, writes the head with its thresholds, and records its sha256 in
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +23,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 from generate import LABELS, ROOT, examples  # noqa: E402
-from manifest_record import record_in_manifest  # noqa: E402
+from heads import embed_alone, save_head  # noqa: E402
 
 from abhaya.filters.textnorm import normalize  # noqa: E402
 from abhaya.models.textencoder import TextEncoder  # noqa: E402
@@ -44,8 +43,7 @@ def main() -> None:
 
     made = examples()
     texts = [normalize(example.text) for example in made]
-    # One text a run, as the agent embeds them (int8 activations are quantised per run).
-    x = np.stack([encoder.embed([text], kind="query")[0] for text in texts])
+    x = embed_alone(encoder, texts)
     y = np.array([LABELS.index(example.label) for example in made])
     print(
         f"{len(made)} queries: "
@@ -60,18 +58,14 @@ def main() -> None:
         print(f"  5-fold {label:9} recall {np.mean(predicted[mask] == i):.3f}")
 
     model.fit(x, y)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(
+    save_head(
         args.out,
-        labels=np.array(LABELS),
-        weights=model.coef_.astype(np.float32),
-        bias=model.intercept_.astype(np.float32),
-        thresholds=np.array([THRESHOLDS[label] for label in LABELS[1:]]),
+        "query-head" if args.out == OUT else None,
+        LABELS,
+        model.coef_,
+        model.intercept_,
+        [THRESHOLDS[label] for label in LABELS[1:]],
     )
-    digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
-    print(f"wrote {args.out} (sha256 {digest})")
-    if args.out == OUT:
-        record_in_manifest("query-head", digest)
 
 
 if __name__ == "__main__":

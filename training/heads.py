@@ -1,0 +1,57 @@
+"""What the trainers here share: embedding texts as the agent does, and writing a head file and
+recording its SHA-256 in ``models/manifest.toml``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from abhaya.models.textencoder import TextEncoder
+
+MANIFEST = Path(__file__).resolve().parents[1] / "models" / "manifest.toml"
+
+
+def embed_alone(encoder: TextEncoder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """One text a run, as the agent embeds them: int8 activations are quantised per run, so a
+    text in a batch would come out slightly different from the same text alone."""
+    return np.stack([encoder.embed([text], kind="query")[0] for text in texts])
+
+
+def save_head(
+    path: Path,
+    table: str | None,
+    labels: Sequence[str],
+    weights: npt.NDArray[np.floating],
+    bias: npt.NDArray[np.floating],
+    thresholds: Sequence[float],
+) -> None:
+    """Write the head (`abhaya.models.heads` reads it) and, when `table` is given, record its
+    SHA-256 there so the agent loads this head and no other."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path,
+        labels=np.array(labels),
+        weights=np.asarray(weights, dtype=np.float32),
+        bias=np.asarray(bias, dtype=np.float32),
+        thresholds=np.array(thresholds),
+    )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    print(f"wrote {path} (sha256 {digest})")
+    if table is not None:
+        record_in_manifest(table, digest)
+
+
+def record_in_manifest(table: str, digest: str) -> None:
+    """Put `digest` in the manifest's `[table]`."""
+    text = MANIFEST.read_text(encoding="utf-8")
+    found = re.search(rf'(?ms)^\[{re.escape(table)}\]\n.*?^sha256 = "[0-9a-f]{{64}}"', text)
+    if found is None:
+        raise SystemExit(f"{MANIFEST}: no [{table}] table with a sha256 line")
+    updated = re.sub(r'sha256 = "[0-9a-f]{64}"', f'sha256 = "{digest}"', found.group(0))
+    MANIFEST.write_text(text[: found.start()] + updated + text[found.end() :], encoding="utf-8")
+    print(f"recorded in {MANIFEST} under [{table}]")
