@@ -14,15 +14,18 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO, TypeVar
 
+from abhaya.filters.problems import LineError
 from abhaya.models import chatthread
-from abhaya.models.chateval import MessageFileError, evaluate, parse_messages
+from abhaya.models.chateval import evaluate, parse_messages
 from abhaya.models.chatmodel import ChatClassifier, ChatHeadError, load_chat_model
 from abhaya.models.manifest import ModelVerificationError
 
 EXIT_USAGE = 2
+_Item = TypeVar("_Item")
 
 
 def classify_text(
@@ -57,23 +60,7 @@ def classify_text(
 
 def eval_chat(file: Path, as_json: bool, models: Path) -> int:
     """Measure the model on a labelled message file (the chat validation set's format)."""
-    try:
-        messages = parse_messages(file.read_text(encoding="utf-8"), str(file))
-    except (OSError, UnicodeDecodeError) as err:
-        print(f"abhaya: cannot read {file}: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except MessageFileError as err:
-        print(f"abhaya: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    model = _load(models)
-    if model is None:
-        return EXIT_USAGE
-    report = evaluate(messages, lambda texts: [frozenset(s.flagged) for s in model.classify(texts)])
-    if as_json:
-        print(json.dumps(report.as_json(), ensure_ascii=False, indent=1))
-    else:
-        print(report.table())
-    return 0
+    return _measure(file, parse_messages, evaluate, as_json, models)
 
 
 def classify_chat(models: Path, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
@@ -97,18 +84,36 @@ def classify_chat(models: Path, stdin: TextIO = sys.stdin, stdout: TextIO = sys.
 
 def eval_conversations(file: Path, as_json: bool, models: Path) -> int:
     """Measure the message model and the thread tracker on a labelled conversation file."""
+    return _measure(file, chatthread.parse_conversations, chatthread.evaluate, as_json, models)
+
+
+class _Report(Protocol):
+    def table(self) -> str: ...
+
+    def as_json(self) -> dict[str, object]: ...
+
+
+def _measure(
+    file: Path,
+    parse: Callable[[str, str], list[_Item]],
+    measure: Callable[[list[_Item], chatthread.Classify], _Report],
+    as_json: bool,
+    models: Path,
+) -> int:
+    """Read a labelled file (refused whole, with file and line, when a line is wrong), load the
+    model, measure, print the table or the JSON."""
     try:
-        conversations = chatthread.parse_conversations(file.read_text(encoding="utf-8"), str(file))
+        items = parse(file.read_text(encoding="utf-8"), str(file))
     except (OSError, UnicodeDecodeError) as err:
         print(f"abhaya: cannot read {file}: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except chatthread.ConversationFileError as err:
+    except LineError as err:
         print(f"abhaya: {err}", file=sys.stderr)
         return EXIT_USAGE
     model = _load(models)
     if model is None:
         return EXIT_USAGE
-    report = chatthread.evaluate(conversations, _flags(model))
+    report = measure(items, _flags(model))
     print(json.dumps(report.as_json(), ensure_ascii=False, indent=1) if as_json else report.table())
     return 0
 
