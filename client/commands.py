@@ -325,15 +325,33 @@ def alerts(data_dir: Path, *, show_all: bool) -> int:
     with logged_in(data_dir) as client:
         record = client.alerts(unacknowledged_only=not show_all)
         zone = family_zone(client.status())
-    lines = [
-        f"#{item['id']}  {shown_time(item['time'], zone)}  [{item['severity']}]  {item['kind']}  "
-        f"{item['message']}" + ("  (acknowledged)" if item["acknowledged"] else "")
-        for item in record["alerts"]
-    ]
+    lines = []
+    for item in record["alerts"]:
+        who = f"  ({item['profile']})" if item.get("profile") else ""
+        lines.append(
+            f"#{item['id']}  {shown_time(item['time'], zone)}  [{item['severity']}]  "
+            f"{item['kind']}{who}  {item['message']}"
+            + ("  (acknowledged)" if item["acknowledged"] else "")
+        )
+        lines.extend(_chat_lines(item.get("chat"), zone))
     if not lines:
         lines = ["abhaya: no alerts" if show_all else "abhaya: no unacknowledged alerts"]
     _print(*lines)
     return 0
+
+
+def _chat_lines(evidence: contract.ChatEvidence | None, zone: tzinfo) -> list[str]:
+    """A chat alert's messages under it, oldest first, as the parent reads them."""
+    if not evidence:
+        return []
+    lines = [f"      {evidence['site']}, thread {evidence['thread']}:"]
+    for message in evidence["messages"]:
+        labels = ", ".join(message["labels"])
+        lines.append(
+            f"      {shown_time(message['time'], zone)}  {message['sender']}: "
+            f"{message['text']!r}  [{labels}]"
+        )
+    return lines
 
 
 def acknowledge(data_dir: Path, alert_id: int) -> int:

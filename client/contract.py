@@ -100,6 +100,26 @@ class EventsPage(TypedDict):
     """Pass as `cursor` for the next (older) page; None on the last page."""
 
 
+class ChatMessageRecord(TypedDict):
+    time: str
+    sender: str
+    """"child" (sent from this computer), "contact" (someone else), or "unknown"."""
+    text: str
+    labels: list[str]
+    """What the message model found in it (see the chat README's labels)."""
+
+
+class ChatEvidence(TypedDict):
+    """What raised a chat alert: where, which risk, and the flagged messages of the thread."""
+
+    site: str
+    thread: str
+    risk: str
+    """grooming, sextortion, bullying or self_harm."""
+    labels: list[str]
+    messages: list[ChatMessageRecord]
+
+
 class AlertRecord(TypedDict):
     id: int
     time: str
@@ -107,6 +127,10 @@ class AlertRecord(TypedDict):
     severity: Severity
     message: str
     acknowledged: bool
+    profile: str
+    """The child it is about; empty for the machine as a whole."""
+    chat: ChatEvidence | None
+    """For a chat alert (kind "chat"), what raised it."""
 
 
 class AlertList(TypedDict):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import cast
 
 from abhaya.agent.api.wire import ApiError, Request, Response, invalid, json_response
+from abhaya.agent.chatalerts import chat_evidence
 from abhaya.agent.store import driver
 from abhaya.agent.store.alerts import StoredAlert, acknowledge_alert, list_alerts
 from abhaya.client import contract
@@ -29,6 +30,8 @@ def alert_record(item: StoredAlert) -> contract.AlertRecord:
         "severity": cast(contract.Severity, str(alert.severity)),
         "message": alert.message,
         "acknowledged": alert.acknowledged,
+        "profile": alert.profile,
+        "chat": chat_evidence(item),
     }
 
 

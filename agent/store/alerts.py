@@ -28,6 +28,11 @@ class Alert:
     severity: AlertSeverity
     message: str
     acknowledged: bool = False
+    profile: str = ""
+    """The child (policy profile) the alert is about; empty for the machine as a whole."""
+    detail: str = ""
+    """What a parent needs to judge it, as JSON (a chat alert's site, thread, labels and
+    messages: `abhaya.agent.chat.evidence`); empty for alerts the message says all of."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +44,16 @@ class StoredAlert:
 def insert_alert(conn: sqlite3.Connection, alert: Alert) -> int:
     """Insert inside the caller's transaction; returns the new alert's id."""
     cursor = conn.execute(
-        "INSERT INTO alerts (time_us, kind, severity, message, acknowledged) "
-        "VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO alerts (time_us, kind, severity, message, acknowledged, profile, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             to_us(alert.time),
             alert.kind,
             str(alert.severity),
             alert.message,
             int(alert.acknowledged),
+            alert.profile,
+            alert.detail,
         ),
     )
     if cursor.lastrowid is None:
@@ -60,7 +67,8 @@ def list_alerts(
     """All alerts, newest first (there are few; no paging needed)."""
     where = "WHERE acknowledged = 0" if unacknowledged_only else ""
     rows = conn.execute(
-        f"SELECT id, time_us, kind, severity, message, acknowledged FROM alerts {where} "
+        "SELECT id, time_us, kind, severity, message, acknowledged, profile, detail "
+        f"FROM alerts {where} "
         "ORDER BY time_us DESC, id DESC"
     ).fetchall()
     return [
@@ -72,9 +80,11 @@ def list_alerts(
                 severity=AlertSeverity(str(severity)),
                 message=str(message),
                 acknowledged=bool(acknowledged),
+                profile=str(profile),
+                detail=str(detail),
             ),
         )
-        for ident, time_us, kind, severity, message, acknowledged in rows
+        for ident, time_us, kind, severity, message, acknowledged, profile, detail in rows
     ]
 
 

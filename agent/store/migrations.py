@@ -153,6 +153,29 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CHECK (scope IN ('host', 'site'))",
         ),
     ),
+    Migration(
+        6,
+        "chat threads, and the evidence behind an alert",
+        (
+            # Which child an alert is about, and what a parent needs to judge it (for a chat
+            # alert: the site, the thread, the labels and the messages that raised it, as
+            # JSON).  Rows made before this migration had neither.
+            "ALTER TABLE alerts ADD COLUMN profile TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE alerts ADD COLUMN detail TEXT NOT NULL DEFAULT ''",
+            # One row per chat thread: the conversation tracker's state and the last flagged
+            # messages, so a restart loses no evidence.  Bounded per row by the tracker; rows
+            # untouched for the retention period go (`chat_threads_updated`).
+            """CREATE TABLE chat_threads (
+                profile TEXT NOT NULL,
+                site TEXT NOT NULL,
+                thread TEXT NOT NULL,
+                state TEXT NOT NULL,
+                updated_us INTEGER NOT NULL,
+                PRIMARY KEY (profile, site, thread)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX chat_threads_updated ON chat_threads (updated_us)",
+        ),
+    ),
 )
 
 BUCKET_US = 900_000_000
