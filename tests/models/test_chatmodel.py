@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from abhaya.models import chatfeatures
 from abhaya.models.chatmodel import (
     CHAT_LABELS,
     ChatClassifier,
@@ -85,13 +86,22 @@ def test_messages_are_read_as_the_matcher_folds_them() -> None:
     assert chat_text("तुम कहाँ रहते हो?") == "तुम कहाँ रहते हो"
 
 
-def _save(path: Path, labels: tuple[str, ...], rows: int, width: int = 384) -> str:
+def _save(
+    path: Path,
+    labels: tuple[str, ...],
+    rows: int,
+    width: int = 384,
+    features: str | None = chatfeatures.SCHEME,
+) -> str:
+    """A head of zeros; `width` counts the embedding's weights (the lexical ones follow)."""
+    extra = {} if features is None else {"features": np.array(features)}
     np.savez(
         path,
         labels=np.array(labels),
-        weights=np.zeros((rows, width), dtype=np.float32),
+        weights=np.zeros((rows, width + chatfeatures.DIMS), dtype=np.float32),
         bias=np.zeros(rows, dtype=np.float32),
         thresholds=np.full(rows, 0.5),
+        **extra,
     )
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -107,6 +117,13 @@ def test_a_head_not_the_manifests_or_of_the_wrong_shape_is_refused(tmp_path: Pat
         ChatHead.load(bad, _save(bad, CHAT_LABELS[:-1], 10))
     with pytest.raises(ChatHeadError, match="do not fit"):
         ChatHead.load(bad, _save(bad, CHAT_LABELS, 12))
+    # A head trained on other lexical features (or on none) would read the wrong columns.
+    with pytest.raises(ChatHeadError, match="features"):
+        ChatHead.load(bad, _save(bad, CHAT_LABELS, 11, features="chat-lexical/v0"))
+    with pytest.raises(ChatHeadError, match="features"):
+        ChatHead.load(bad, _save(bad, CHAT_LABELS, 11, features=None))
+    with pytest.raises(ChatHeadError, match="no embedding"):
+        ChatHead.load(bad, _save(bad, CHAT_LABELS, 11, width=0))
 
 
 def test_heads_for_another_encoder_are_refused(encoder: TextEncoder, tmp_path: Path) -> None:
