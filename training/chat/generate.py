@@ -49,7 +49,7 @@ POOL = 60  # distinct expansions tried per template before quotas are applied
 # is drawn first, and each single-label group then tops its label up to the target (but never
 # below a third of it, so a label common in combinations still has its own plain messages).
 TARGET = {"en": 330, "hi-Latn": 190, "hi": 170}
-MULTI_SHARE = 0.2  # multi-label messages, as a share of TARGET x the number of labels
+MULTI_SHARE = 0.3  # multi-label messages, as a share of TARGET x the number of labels
 EMOJI = ("😂", "🙂", "😊", "😅", "👍", "🙏", "😭", "🥺", "❤️", "🤔", "😐", "🔥", "💀", "😒")
 
 _LINE = re.compile(r"^(?P<labels>[a-z_,]+)\s+(?P<lang>en|hi-Latn|hi)\s*:\s*(?P<text>.+)$")
