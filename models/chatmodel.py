@@ -30,7 +30,7 @@ from abhaya.filters.unicodefold import fold
 from abhaya.models import chatfeatures
 from abhaya.models.heads import check_width, read_head
 from abhaya.models.manifest import shipped_file
-from abhaya.models.textencoder import TextEncoder
+from abhaya.models.textencoder import TextEncoder, shared_encoder
 
 __all__ = [
     "CHAT_LABELS",
@@ -171,4 +171,4 @@ class ChatClassifier:
 def load_chat_model(cache_dir: Path) -> ChatClassifier:
     """The shipped chat model, loaded once per process and cache folder."""
     path, sha256 = shipped_file("chat-head")
-    return ChatClassifier(TextEncoder.load(cache_dir), ChatHead.load(path, sha256))
+    return ChatClassifier(shared_encoder(cache_dir), ChatHead.load(path, sha256))
