@@ -11,8 +11,8 @@ read both (see `chatmodel`):
 - words and pairs of adjacent words;
 - a few cues, each one feature, where a pattern says more than its letters: a run of seven or
   more digits (a phone number), a number from 10 to 19 (an age); a spelled-out word
-  ("t e l e g r a m") rejoined and a word in digits for letters ("s3nd") read back, each added
-  as one more word.
+  ("t e l e g r a m") rejoined and added as one more word.  (Digits for letters, "s3nd", are
+  read back before, by `chatmodel.chat_text`, for the encoder too.)
 
 Each piece is hashed with CRC-32 (`zlib.crc32` of ``kind:piece`` in UTF-8, modulo `DIMS`); the
 hash is fixed by the standard, unlike Python's salted `hash`, so training and the agent agree
@@ -33,7 +33,7 @@ import numpy.typing as npt
 __all__ = ["DIMS", "SCHEME", "lexical"]
 
 DIMS: Final = 1 << 14
-SCHEME: Final = "chat-lexical/v1/crc32/2^14/char2-4,word1-2,cues"
+SCHEME: Final = "chat-lexical/v2/crc32/2^14/char2-4,word1-2,cues"
 """Names the features exactly; a change to anything in this module must change it."""
 
 _DIGIT: Final = re.compile(r"\d")
@@ -52,7 +52,7 @@ def lexical(text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
         pieces.add("cue:phone")
     if _AGE.search(ascii_digits):
         pieces.add("cue:age")
-    words += _spelled_out(words) + _unleet(words)
+    words += _spelled_out(words)
     shaped = " " + _DIGIT.sub("0", " ".join(words)) + " "
     for size in (2, 3, 4):
         pieces.update("c:" + shaped[i : i + size] for i in range(len(shaped) - size + 1))
@@ -62,7 +62,6 @@ def lexical(text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     return indices, np.full(len(indices), 1.0 / np.sqrt(len(indices)), dtype=np.float32)
 
 
-_LEET: Final = str.maketrans("013457", "oieast")
 # Devanagari digits (the generator and children both write them) read as ASCII ones.
 _ASCII_DIGITS: Final = str.maketrans("०१२३४५६७८९", "0123456789")
 
@@ -79,12 +78,3 @@ def _spelled_out(words: list[str]) -> list[str]:
             out.append("".join(run))
         run = []
     return out
-
-
-def _unleet(words: list[str]) -> list[str]:
-    """Words that mix letters and digits read with the digits as the letters they stand for."""
-    return [
-        word.translate(_LEET)
-        for word in words
-        if not word.isdigit() and not word.isalpha() and any(c.isdigit() for c in word)
-    ]

@@ -10,8 +10,9 @@ kept in ``models/data/chat_head.npz``, pinned by SHA-256 in ``models/manifest.to
 
 Messages are read as the search matcher folds text (`abhaya.filters.unicodefold`): look-alike
 letters from other scripts, styled and fullwidth letters, zero-width characters and case are
-undone, punctuation and emoji become space; digits and words are kept as written, since "r u
-alone" and a phone number are exactly what the model must see.
+undone, leetspeak inside a word is read back ("s3nd p1c", "wh@t"), punctuation and emoji become
+space; other digits and words are kept as written, since "r u alone", "7th" and a phone number
+are exactly what the model must see.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
+from abhaya.filters.leetspeak import LEET_I
 from abhaya.filters.unicodefold import fold
 from abhaya.models import chatfeatures
 from abhaya.models.heads import check_width, read_head
@@ -69,7 +71,21 @@ class ChatHeadError(Exception):
 def chat_text(text: str) -> str:
     """A message as the model reads it (see the module docstring)."""
     folded, _ = fold(text[:MAX_MESSAGE_CHARS])
-    return " ".join(_SEPARATORS.split(folded.decode("utf-8", "replace"))).strip()
+    spelled = _unleet(folded.decode("utf-8", "replace"))
+    return " ".join(_SEPARATORS.split(spelled)).strip()
+
+
+def _unleet(text: str) -> str:
+    """Leetspeak inside a word read back as letters, the search matcher's table
+    (`abhaya.filters.leetspeak.LEET_I`): digits with a letter on both sides ("s3nd p1c"), and
+    "@" or "$" next to a letter ("wh@t", "$exy").  Digits at a word's edge stay, since there
+    they are mostly numbers and chat shorthand ("7th", "b4", "gr8")."""
+    text = _LEET_INSIDE.sub(lambda found: found.group(0).translate(LEET_I), text)
+    return _LEET_SYMBOL.sub(lambda found: found.group(0).translate(LEET_I), text)
+
+
+_LEET_INSIDE = re.compile(r"(?<=[a-z])[013457]+(?=[a-z])")
+_LEET_SYMBOL = re.compile(r"(?<=[a-z])[@$]|[@$](?=[a-z])")
 
 
 # What `fold` leaves for the leetspeak reader ("!", "$", "@") is punctuation to the model;

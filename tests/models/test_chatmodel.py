@@ -86,6 +86,14 @@ def test_messages_are_read_as_the_matcher_folds_them() -> None:
     assert chat_text("तुम कहाँ रहते हो?") == "तुम कहाँ रहते हो"
 
 
+def test_leetspeak_inside_words_is_read_back_but_numbers_and_shorthand_stay() -> None:
+    assert chat_text("s3nd p1c, wh@t r u w3aring") == "send pic what r u wearing"
+    assert chat_text("$exy") == "sexy"
+    assert (
+        chat_text("u in 7th or 8th? call 9876543210 b4 6") == "u in 7th or 8th call 9876543210 b4 6"
+    )
+
+
 def _save(
     path: Path,
     labels: tuple[str, ...],
