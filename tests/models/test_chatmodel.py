@@ -18,9 +18,11 @@ from abhaya.models.chatmodel import (
     ChatHead,
     ChatHeadError,
     chat_text,
+    load_chat_model,
 )
 from abhaya.models.manifest import shipped_file
-from abhaya.models.textencoder import TextEncoder
+from abhaya.models.querymodel import load_query_model
+from abhaya.models.textencoder import TextEncoder, shared_encoder
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +141,11 @@ def test_heads_for_another_encoder_are_refused(encoder: TextEncoder, tmp_path: P
     head = ChatHead.load(path, _save(path, CHAT_LABELS, len(CHAT_LABELS), width=768))
     with pytest.raises(ChatHeadError, match="read 768 numbers, not 384"):
         ChatClassifier(encoder, head)
+
+
+def test_the_chat_and_query_models_share_one_encoder(encoder_cache: Path) -> None:
+    """A second encoder would cost the agent ~40 MB more for the same numbers
+    (bench/models)."""
+    chat = load_chat_model(encoder_cache)
+    query = load_query_model(encoder_cache)
+    assert chat._encoder is query._encoder is shared_encoder(encoder_cache)
