@@ -2,14 +2,17 @@
 
 A message can carry several risks at once ("don't tell your parents, send a pic"), so each of
 the eleven labels has its own yes/no head (one-vs-rest logistic regression over the encoder's
-384-number embedding) and its own threshold, tuned on the validation set; the heads are trained
-by ``training/chat/train.py`` on this project's own generated messages and kept in
-``models/data/chat_head.npz``, pinned by SHA-256 in ``models/manifest.toml`` (``[chat-head]``).
+384-number embedding followed by the message's hashed lexical features, `chatfeatures`) and its
+own threshold, chosen by cross-validation on the training data (never on the validation set);
+the heads are trained by ``training/chat/train.py`` on this project's own generated messages and
+kept in ``models/data/chat_head.npz``, pinned by SHA-256 in ``models/manifest.toml``
+(``[chat-head]``).
 
 Messages are read as the search matcher folds text (`abhaya.filters.unicodefold`): look-alike
 letters from other scripts, styled and fullwidth letters, zero-width characters and case are
-undone, punctuation and emoji become space; digits and words are kept as written, since "r u
-alone" and a phone number are exactly what the model must see.
+undone, leetspeak inside a word is read back ("s3nd p1c", "wh@t"), punctuation and emoji become
+space; other digits and words are kept as written, since "r u alone", "7th" and a phone number
+are exactly what the model must see.
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
+from abhaya.filters.leetspeak import LEET_I
 from abhaya.filters.unicodefold import fold
+from abhaya.models import chatfeatures
 from abhaya.models.heads import check_width, read_head
 from abhaya.models.manifest import shipped_file
-from abhaya.models.textencoder import TextEncoder
+from abhaya.models.textencoder import TextEncoder, shared_encoder
 
 __all__ = [
     "CHAT_LABELS",
@@ -66,7 +71,21 @@ class ChatHeadError(Exception):
 def chat_text(text: str) -> str:
     """A message as the model reads it (see the module docstring)."""
     folded, _ = fold(text[:MAX_MESSAGE_CHARS])
-    return " ".join(_SEPARATORS.split(folded.decode("utf-8", "replace"))).strip()
+    spelled = _unleet(folded.decode("utf-8", "replace"))
+    return " ".join(_SEPARATORS.split(spelled)).strip()
+
+
+def _unleet(text: str) -> str:
+    """Leetspeak inside a word read back as letters, the search matcher's table
+    (`abhaya.filters.leetspeak.LEET_I`): digits with a letter on both sides ("s3nd p1c"), and
+    "@" or "$" next to a letter ("wh@t", "$exy").  Digits at a word's edge stay, since there
+    they are mostly numbers and chat shorthand ("7th", "b4", "gr8")."""
+    text = _LEET_INSIDE.sub(lambda found: found.group(0).translate(LEET_I), text)
+    return _LEET_SYMBOL.sub(lambda found: found.group(0).translate(LEET_I), text)
+
+
+_LEET_INSIDE = re.compile(r"(?<=[a-z])[013457]+(?=[a-z])")
+_LEET_SYMBOL = re.compile(r"(?<=[a-z])[@$]|[@$](?=[a-z])")
 
 
 # What `fold` leaves for the leetspeak reader ("!", "$", "@") is punctuation to the model;
@@ -92,18 +111,39 @@ class ChatHead:
 
     @classmethod
     def load(cls, path: Path, sha256: str) -> ChatHead:
-        """Read the head, refusing a file whose digest is not the manifest's."""
+        """Read the head, refusing a file whose digest is not the manifest's or whose lexical
+        features are not the ones `chatfeatures` computes."""
         head = read_head(path, sha256, ChatHeadError, "chat head")
         if head.labels != CHAT_LABELS:
             raise ChatHeadError(f"{path}: labels {head.labels} are not {CHAT_LABELS}")
         if head.thresholds.shape != (len(CHAT_LABELS),):
             raise ChatHeadError(f"{path}: thresholds of the wrong shape")
+        if head.features != chatfeatures.SCHEME:
+            raise ChatHeadError(
+                f"{path}: features {head.features!r} are not {chatfeatures.SCHEME!r}"
+            )
+        if head.weights.shape[1] <= chatfeatures.DIMS:
+            raise ChatHeadError(f"{path}: weights {head.weights.shape} leave no embedding")
         limits = MappingProxyType(dict(zip(CHAT_LABELS, map(float, head.thresholds), strict=True)))
         return cls(CHAT_LABELS, head.weights, head.bias, limits, sha256)
 
-    def probabilities(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        """One independent probability per label, one row per embedding."""
-        logits = embeddings.astype(np.float64) @ self.weights.T + self.bias
+    @property
+    def embedding_width(self) -> int:
+        """How many of the weights read the embedding (the rest read the lexical features)."""
+        return int(self.weights.shape[1]) - chatfeatures.DIMS
+
+    def probabilities(
+        self, embedding: npt.NDArray[np.float32], text: str
+    ) -> npt.NDArray[np.float64]:
+        """One independent probability per label for one message: its embedding and its text
+        as the model reads it (`chat_text`)."""
+        width = self.embedding_width
+        indices, values = chatfeatures.lexical(text)
+        logits = (
+            self.weights[:, :width] @ embedding.astype(np.float64)
+            + self.weights[:, width + indices] @ values.astype(np.float64)
+            + self.bias
+        )
         return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float64)
 
 
@@ -112,7 +152,8 @@ class ChatClassifier:
     is read-only)."""
 
     def __init__(self, encoder: TextEncoder, head: ChatHead) -> None:
-        check_width(head.weights, encoder.dim, ChatHeadError, "the heads read")
+        check_width(head.weights[:, : head.embedding_width], encoder.dim, ChatHeadError,
+                    "the heads read")  # fmt: skip
         self._encoder = encoder
         self._head = head
         self.version = f"{encoder.version}+chat-head-{head.sha256[:12]}"
@@ -132,10 +173,10 @@ class ChatClassifier:
         limits = {**self._head.thresholds, **(thresholds or {})}
         # One message a run: int8 activations are quantised per run, so a message in a batch
         # would score slightly differently than alone, and the agent sees messages alone.
-        embedded = [self._encoder.embed([chat_text(text)], kind="query")[0] for text in texts]
-        rows = self._head.probabilities(np.stack(embedded))
         out = []
-        for row in rows:
+        for text in texts:
+            read = chat_text(text)
+            row = self._head.probabilities(self._encoder.embed([read], kind="query")[0], read)
             scores = dict(zip(self._head.labels, map(float, row), strict=True))
             flagged = tuple(label for label in self._head.labels if scores[label] >= limits[label])
             out.append(MessageScores(MappingProxyType(scores), flagged))
@@ -146,4 +187,4 @@ class ChatClassifier:
 def load_chat_model(cache_dir: Path) -> ChatClassifier:
     """The shipped chat model, loaded once per process and cache folder."""
     path, sha256 = shipped_file("chat-head")
-    return ChatClassifier(TextEncoder.load(cache_dir), ChatHead.load(path, sha256))
+    return ChatClassifier(shared_encoder(cache_dir), ChatHead.load(path, sha256))

@@ -2,8 +2,13 @@
 
 One message says little; a thread says more.  Grooming is told by its stages (a contact who
 asks where the child lives, offers gifts, asks for secrecy, isolates, sexualises, then asks for
-photos, a meeting or another app), so each grooming label a *contact* shows adds its weight once
-(repeating a label adds nothing more), and the evidence halves every `half_life` without news.
+photos, a meeting or another app), so each grooming label a *contact* shows adds its weight the
+first time and half of it each time it comes back (a contact who keeps probing where the child
+lives and when the parents are out says more than one who asked once), and the alert needs two
+different stages at least, so no single kind of message repeated can raise it.  Evidence halves
+every `half_life` without news; a chat in one sitting (gaps under `FADE_AFTER`) does not fade.
+Secrecy in a thread that has shown self-harm is about the self-harm (the chat set's convention:
+a friend asked not to tell is self_harm + secrecy), not a grooming stage.
 Sextortion is a threat and bullying a hurt: one message from others is enough for either.
 Self-harm is urgent from either side: one message, the child's own or a friend's.
 
@@ -43,13 +48,19 @@ GROOMING_WEIGHTS = {
     "meeting": 2.5,
 }
 """How much each grooming stage says, counted once per label and thread."""
+GROOMING_REPEAT = 0.5
+"""The share of a stage's weight that each later message showing it again adds."""
 GROOMING_ALERT = 3.0
 """Two stages at least (for example secrecy and a gift, or sexual remarks and personal
 questions), or one of the late requests with anything else."""
 BULLYING_ALERT = 1.0
 """One insult or threat from others already hurts, and gaming banter is the message model's
 to tell apart (it is trained on "ur trash" as banter)."""
+GROOMING_MIN_STAGES = 2
 KEPT_TRIGGERS = 8
+FADE_AFTER = dt.timedelta(hours=1)
+"""Shorter gaps do not fade the evidence: without this, one minute's fading left two stages
+that add up to exactly the threshold a hair below it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +105,14 @@ class ConversationTracker:
         scores = self._faded(state, at)
         stages = state.stages
         if sender == "contact":
-            new_stages = (found & frozenset(GROOMING_WEIGHTS)) - stages
-            scores["grooming"] += sum(GROOMING_WEIGHTS[label] for label in new_stages)
-            stages |= new_stages
+            shown = found & frozenset(GROOMING_WEIGHTS)
+            if "self_harm" in state.seen | found:
+                shown -= {"secrecy"}
+            scores["grooming"] += sum(
+                GROOMING_WEIGHTS[label] * (GROOMING_REPEAT if label in stages else 1.0)
+                for label in shown
+            )
+            stages |= shown
             if "sextortion" in found:
                 scores["sextortion"] += 1.0
             if "bullying" in found:
@@ -115,7 +131,9 @@ class ConversationTracker:
                 ("grooming", GROOMING_ALERT),
                 ("bullying", BULLYING_ALERT),
             )
-            if scores[risk] >= limit and risk not in state.alerted
+            if scores[risk] >= limit
+            and risk not in state.alerted
+            and (risk != "grooming" or len(stages) >= GROOMING_MIN_STAGES)
         ]
         alerts = tuple(
             Alert(risk, index, tuple(sorted(seen & _LABELS_OF[risk])), triggers) for risk in crossed
@@ -134,7 +152,7 @@ class ConversationTracker:
 
     def _faded(self, state: ThreadState, at: dt.datetime) -> dict[str, float]:
         """The scores as they stand at `at`: halved for every `half_life` since the last news."""
-        if state.updated is None or at <= state.updated:
+        if state.updated is None or at - state.updated < FADE_AFTER:
             return dict(state.scores)
         factor = math.pow(0.5, (at - state.updated) / self.half_life)
         return {risk: score * factor for risk, score in state.scores.items()}

@@ -1,9 +1,11 @@
 """Reading a trained head file: the one format both the query and the chat heads are kept in.
 
 A head is a small ``.npz`` of four arrays (``labels``, ``weights`` a row per label, ``bias``,
-``thresholds``), written by the trainers in ``training/`` and pinned by SHA-256 in
-``models/manifest.toml``.  The file is read once and parsed from the bytes that were checked,
-so what is verified is what is used; each model adds the checks of its own labels.
+``thresholds``) and, for a head that also reads features of the text beside the embedding, a
+fifth (``features``, the name of their scheme; see `chatfeatures`), written by the trainers in
+``training/`` and pinned by SHA-256 in ``models/manifest.toml``.  The file is read once and
+parsed from the bytes that were checked, so what is verified is what is used; each model adds
+the checks of its own labels.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class HeadArrays:
     weights: npt.NDArray[np.float64]  # (labels, dim)
     bias: npt.NDArray[np.float64]  # (labels,)
     thresholds: npt.NDArray[np.float64]
+    features: str
+    """The scheme of the features the weights read after the embedding's; "" for none."""
 
 
 def read_head(path: Path, sha256: str, error: type[Exception], kind: str) -> HeadArrays:
@@ -39,6 +43,7 @@ def read_head(path: Path, sha256: str, error: type[Exception], kind: str) -> Hea
             weights = np.asarray(npz["weights"], dtype=np.float64)
             bias = np.asarray(npz["bias"], dtype=np.float64)
             thresholds = np.asarray(npz["thresholds"], dtype=np.float64)
+            features = str(npz["features"]) if "features" in npz.files else ""
     except (KeyError, ValueError, OSError) as exc:
         raise error(f"{path}: not a {kind}: {exc}") from exc
     count = len(labels)
@@ -46,7 +51,7 @@ def read_head(path: Path, sha256: str, error: type[Exception], kind: str) -> Hea
         raise error(f"{path}: weights {weights.shape} do not fit {count} labels")
     if bias.shape != (count,):
         raise error(f"{path}: bias of the wrong shape")
-    return HeadArrays(labels, weights, bias, thresholds)
+    return HeadArrays(labels, weights, bias, thresholds, features)
 
 
 def check_width(

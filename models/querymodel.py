@@ -29,7 +29,7 @@ from abhaya.filters.textnorm import normalize
 from abhaya.filters.verdict import Category
 from abhaya.models.heads import check_width, read_head
 from abhaya.models.manifest import shipped_file
-from abhaya.models.textencoder import TextEncoder
+from abhaya.models.textencoder import TextEncoder, shared_encoder
 
 __all__ = ["QueryClassifier", "QueryHead", "QueryHeadError", "load_query_model"]
 
@@ -121,4 +121,4 @@ def load_query_model(cache_dir: Path) -> QueryClassifier:
     """The shipped query model, loaded once per process and cache folder (the encoder's ONNX
     file is built into `cache_dir` the first time)."""
     path, sha256 = head_manifest()
-    return QueryClassifier(TextEncoder.load(cache_dir), QueryHead.load(path, sha256))
+    return QueryClassifier(shared_encoder(cache_dir), QueryHead.load(path, sha256))

@@ -23,6 +23,7 @@ included): the same text alone or in a padded batch agrees to a cosine of ~0.997
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -44,7 +45,7 @@ from abhaya.models.manifest import (
 )
 from abhaya.models.tokenizer import Tokenizer
 
-__all__ = ["Kind", "ModelVerificationError", "TextEncoder", "open_session"]
+__all__ = ["Kind", "ModelVerificationError", "TextEncoder", "open_session", "shared_encoder"]
 
 Kind = Literal["query", "passage"]
 MANIFEST_TABLE: Final = "text-encoder"
@@ -109,6 +110,14 @@ class TextEncoder:
         feeds = {e5spec.INPUT_EMBEDDINGS: embeddings, e5spec.INPUT_MASK: mask}
         (result,) = self._session.run([e5spec.OUTPUT], feeds)
         return np.asarray(result, dtype=np.float32)
+
+
+@functools.cache
+def shared_encoder(cache_dir: Path) -> TextEncoder:
+    """The one encoder of this process for `cache_dir`, shared by every model that reads its
+    embeddings (search queries, chat messages): a second copy would cost its session and
+    tokenizer again, ~120 MB, for the same numbers."""
+    return TextEncoder.load(cache_dir)
 
 
 def open_session(model: bytes, *, optimized_copy: Path | None = None) -> ort.InferenceSession:

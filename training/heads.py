@@ -29,16 +29,20 @@ def save_head(
     weights: npt.NDArray[np.floating],
     bias: npt.NDArray[np.floating],
     thresholds: Sequence[float],
+    features: str = "",
 ) -> None:
     """Write the head (`abhaya.models.heads` reads it) and, when `table` is given, record its
-    SHA-256 there so the agent loads this head and no other."""
+    SHA-256 there so the agent loads this head and no other.  `features` names the lexical
+    feature scheme the weights read after the embedding's (none when empty)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    extra = {"features": np.array(features)} if features else {}
     np.savez(
         path,
         labels=np.array(labels),
         weights=np.asarray(weights, dtype=np.float32),
         bias=np.asarray(bias, dtype=np.float32),
         thresholds=np.array(thresholds),
+        **extra,
     )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     print(f"wrote {path} (sha256 {digest})")

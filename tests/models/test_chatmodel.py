@@ -11,15 +11,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from abhaya.models import chatfeatures
 from abhaya.models.chatmodel import (
     CHAT_LABELS,
     ChatClassifier,
     ChatHead,
     ChatHeadError,
     chat_text,
+    load_chat_model,
 )
 from abhaya.models.manifest import shipped_file
-from abhaya.models.textencoder import TextEncoder
+from abhaya.models.querymodel import load_query_model
+from abhaya.models.textencoder import TextEncoder, shared_encoder
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +88,30 @@ def test_messages_are_read_as_the_matcher_folds_them() -> None:
     assert chat_text("तुम कहाँ रहते हो?") == "तुम कहाँ रहते हो"
 
 
-def _save(path: Path, labels: tuple[str, ...], rows: int, width: int = 384) -> str:
+def test_leetspeak_inside_words_is_read_back_but_numbers_and_shorthand_stay() -> None:
+    assert chat_text("s3nd p1c, wh@t r u w3aring") == "send pic what r u wearing"
+    assert chat_text("$exy") == "sexy"
+    assert (
+        chat_text("u in 7th or 8th? call 9876543210 b4 6") == "u in 7th or 8th call 9876543210 b4 6"
+    )
+
+
+def _save(
+    path: Path,
+    labels: tuple[str, ...],
+    rows: int,
+    width: int = 384,
+    features: str | None = chatfeatures.SCHEME,
+) -> str:
+    """A head of zeros; `width` counts the embedding's weights (the lexical ones follow)."""
+    extra = {} if features is None else {"features": np.array(features)}
     np.savez(
         path,
         labels=np.array(labels),
-        weights=np.zeros((rows, width), dtype=np.float32),
+        weights=np.zeros((rows, width + chatfeatures.DIMS), dtype=np.float32),
         bias=np.zeros(rows, dtype=np.float32),
         thresholds=np.full(rows, 0.5),
+        **extra,
     )
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -107,6 +127,13 @@ def test_a_head_not_the_manifests_or_of_the_wrong_shape_is_refused(tmp_path: Pat
         ChatHead.load(bad, _save(bad, CHAT_LABELS[:-1], 10))
     with pytest.raises(ChatHeadError, match="do not fit"):
         ChatHead.load(bad, _save(bad, CHAT_LABELS, 12))
+    # A head trained on other lexical features (or on none) would read the wrong columns.
+    with pytest.raises(ChatHeadError, match="features"):
+        ChatHead.load(bad, _save(bad, CHAT_LABELS, 11, features="chat-lexical/v0"))
+    with pytest.raises(ChatHeadError, match="features"):
+        ChatHead.load(bad, _save(bad, CHAT_LABELS, 11, features=None))
+    with pytest.raises(ChatHeadError, match="no embedding"):
+        ChatHead.load(bad, _save(bad, CHAT_LABELS, 11, width=0))
 
 
 def test_heads_for_another_encoder_are_refused(encoder: TextEncoder, tmp_path: Path) -> None:
@@ -114,3 +141,11 @@ def test_heads_for_another_encoder_are_refused(encoder: TextEncoder, tmp_path: P
     head = ChatHead.load(path, _save(path, CHAT_LABELS, len(CHAT_LABELS), width=768))
     with pytest.raises(ChatHeadError, match="read 768 numbers, not 384"):
         ChatClassifier(encoder, head)
+
+
+def test_the_chat_and_query_models_share_one_encoder(encoder_cache: Path) -> None:
+    """A second encoder would cost the agent ~40 MB more for the same numbers
+    (bench/models)."""
+    chat = load_chat_model(encoder_cache)
+    query = load_query_model(encoder_cache)
+    assert chat._encoder is query._encoder is shared_encoder(encoder_cache)

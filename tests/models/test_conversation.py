@@ -25,15 +25,42 @@ def test_grooming_alerts_once_two_stages_add_up_and_lists_them() -> None:
         [
             ("contact", {"personal_info"}),  # 1.0
             ("child", set()),
-            ("contact", {"personal_info"}),  # the same stage again adds nothing
             ("contact", {"secrecy"}),  # 2.5
             ("contact", {"gifts"}),  # 3.5: alert
             ("contact", {"image_request"}),  # no second grooming alert
         ]
     )
-    assert raised == [(4, "grooming")]
+    assert raised == [(3, "grooming")]
     assert state.stages == {"personal_info", "secrecy", "gifts", "image_request"}
-    assert state.count == 6
+    assert state.count == 5
+
+
+def test_a_stage_shown_again_adds_half_but_one_stage_alone_never_alerts() -> None:
+    _, probing = _run(
+        [
+            ("contact", {"personal_info"}),  # 1.0
+            ("contact", {"personal_info"}),  # 1.5: asked again
+            ("contact", {"secrecy"}),  # 3.0 over two stages: alert
+        ]
+    )
+    assert probing == [(2, "grooming")]
+    state, alone = _run([("contact", {"secrecy"})] * 6)  # 1.5 + 5 x 0.75, one stage
+    assert alone == []
+    assert state.scores["grooming"] > 3.0
+
+
+def test_secrecy_after_self_harm_is_about_the_self_harm() -> None:
+    """A friend asked not to tell about self-harm is not a groomer asking for secrecy."""
+    _, raised = _run(
+        [
+            ("child", {"self_harm"}),
+            ("contact", {"isolation"}),  # 1.5
+            ("contact", {"secrecy"}),  # not a grooming stage in this thread
+        ]
+    )
+    assert raised == [(0, "self_harm")]
+    _, elsewhere = _run([("contact", {"isolation"}), ("contact", {"secrecy"})])
+    assert elsewhere == [(1, "grooming")]
 
 
 def test_the_childs_own_words_are_not_grooming_evidence() -> None:
@@ -60,6 +87,11 @@ def test_evidence_fades_between_slow_messages() -> None:
     ]
     _, close = _run(steps)
     assert close == [(2, "grooming")]
+    # Within a sitting nothing fades: two stages of exactly the threshold still alert.
+    _, sitting = _run(
+        [("contact", {"isolation"}), ("contact", {"secrecy"})], dt.timedelta(minutes=59)
+    )
+    assert sitting == [(1, "grooming")]
     state, weeks = _run(steps, gap=dt.timedelta(days=7))  # halved twice between each
     assert weeks == []
     assert 0 < state.scores["grooming"] < 3.0

@@ -49,7 +49,7 @@ POOL = 60  # distinct expansions tried per template before quotas are applied
 # is drawn first, and each single-label group then tops its label up to the target (but never
 # below a third of it, so a label common in combinations still has its own plain messages).
 TARGET = {"en": 330, "hi-Latn": 190, "hi": 170}
-MULTI_SHARE = 0.2  # multi-label messages, as a share of TARGET x the number of labels
+MULTI_SHARE = 0.3  # multi-label messages, as a share of TARGET x the number of labels
 EMOJI = ("😂", "🙂", "😊", "😅", "👍", "🙏", "😭", "🥺", "❤️", "🤔", "😐", "🔥", "💀", "😒")
 
 _LINE = re.compile(r"^(?P<labels>[a-z_,]+)\s+(?P<lang>en|hi-Latn|hi)\s*:\s*(?P<text>.+)$")
@@ -113,6 +113,9 @@ class Example:
     text: str
     lang: str
     labels: tuple[str, ...]
+    template: int = 0
+    """The line of templates.txt it came from (the trainer keeps a template's messages in one
+    cross-validation fold, so a fold is never scored on near-copies of its training lines)."""
 
     def as_json(self) -> str:
         return json.dumps(
@@ -221,12 +224,12 @@ def kind(template: Template) -> str:
     return template.labels[0] if len(template.labels) == 1 else "multi"
 
 
-def quota(lang: str, group: str, made: list[tuple[str, str, tuple[str, ...]]]) -> int:
+def quota(lang: str, group: str, made: list[tuple[str, str, tuple[str, ...], int]]) -> int:
     """How many messages the group still needs, given what was drawn for the language so far."""
     target = TARGET[lang]
     if group == "multi":
         return math.ceil(target * len(LABELS) * MULTI_SHARE)
-    mine = [labels for _, made_lang, labels in made if made_lang == lang]
+    mine = [labels for _, made_lang, labels, _ in made if made_lang == lang]
     if group == "benign":  # as many benign messages as risky ones
         return sum(1 for labels in mine if labels)
     already = sum(1 for labels in mine if group in labels)
@@ -239,7 +242,7 @@ def examples(seed: int = SEED) -> list[Example]:
     words = {path.stem: read_words(path) for path in sorted(WORDS.glob("*.txt"))}
     templates = read_templates(TEMPLATES, words)
     taken: dict[str, tuple[str, ...]] = {}  # text -> labels, across the whole set
-    made: list[tuple[str, str, tuple[str, ...]]] = []
+    made: list[tuple[str, str, tuple[str, ...], int]] = []
     for lang in LANGS:
         for group in ("multi", *LABELS, "benign"):
             wanted = quota(lang, group, made)
@@ -268,13 +271,13 @@ def examples(seed: int = SEED) -> list[Example]:
                         text = pools[index].pop()
                         if text not in taken:
                             taken[text] = members[index].labels
-                            made.append((text, lang, members[index].labels))
+                            made.append((text, lang, members[index].labels, members[index].line))
                             chosen += 1
                             break
     rng.shuffle(made)
     return [
-        Example(f"t{number:05d}", text, lang, labels)
-        for number, (text, lang, labels) in enumerate(made, start=1)
+        Example(f"t{number:05d}", text, lang, labels, line)
+        for number, (text, lang, labels, line) in enumerate(made, start=1)
     ]
 
 
