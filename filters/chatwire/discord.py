@@ -33,8 +33,9 @@ earlier payloads, so no payload can be inflated alone and none may be skipped). 
 Bounds: in a zlib stream, a WebSocket message over `MAX_FRAME_BYTES`, a payload still
 unfinished past it, or one that inflates past `MAX_INFLATED_BYTES`, ends the reading of that
 connection (the stream cannot be followed after a gap; the traffic itself is never touched).
-So does a stream that is not zlib.  Without the stream, such a message is skipped alone.  ``compress=zstd-stream`` (which Discord has tried in its own client) and
-``encoding=etf`` are not read: such a connection is counted as unread, its traffic passes.
+So does a stream that is not zlib.  Without the stream, such a message is skipped alone.
+``compress=zstd-stream`` (which Discord has tried in its own client) and ``encoding=etf`` are
+not read: such a connection is counted as unread, and its traffic passes.
 """
 
 from __future__ import annotations

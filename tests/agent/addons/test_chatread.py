@@ -16,7 +16,10 @@ import hashlib
 import json
 import logging
 import os
+import shutil
+import socket
 import ssl
+import subprocess
 import threading
 import time
 import zlib
@@ -27,11 +30,13 @@ from pathlib import Path
 import pytest
 from mitmproxy import http
 from mitmproxy.proxy.server_hooks import ServerConnectionHookData
+from websockets.http11 import Request, Response
 from websockets.sync.client import ClientConnection, connect
 from websockets.sync.server import Server, ServerConnection, serve
 
 from abhaya.filters.chatwire.message import SeenMessage
 from tests.agent.conftest import RunningAgent, Upstream, serve_https, start_agent
+from tests.agent.test_chromium import chromium
 from tests.conftest import POLICY
 
 CHILD_ID = "80351110224678912"
@@ -74,6 +79,8 @@ class ChatServer:
     script: list[bytes | str] = field(default_factory=list)
     received: list[bytes | str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    echoed: threading.Event = field(default_factory=threading.Event)
+    """Set at each echo; a plain GET of /wait is answered once it is (or after 1 s)."""
 
 
 def _chat_server(context: ssl.SSLContext | None) -> ChatServer:
@@ -86,8 +93,23 @@ def _chat_server(context: ssl.SSLContext | None) -> ChatServer:
         for message in conn:
             chat.received.append(message)
             conn.send(message)
+            chat.echoed.set()
 
-    server = serve(handler, "127.0.0.1", 0, ssl=context, compression=None, max_size=None)
+    def wait(conn: ServerConnection, request: Request) -> Response | None:
+        if request.path != "/wait":
+            return None
+        chat.echoed.wait(1.0)
+        return conn.respond(200, "waited\n")
+
+    server = serve(
+        handler,
+        "127.0.0.1",
+        0,
+        ssl=context,
+        compression=None,
+        max_size=None,
+        process_request=wait,
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     chat = ChatServer(server, server.socket.getsockname()[1])
     return chat
@@ -351,6 +373,85 @@ def test_hostile_frames_leave_the_connections_open_and_the_proxy_serving(world: 
     ]
     with world.agent.client() as client:
         assert client.get("https://example.org/").status_code == 200
+
+
+def test_a_ws_upgrade_sent_to_the_proxy_without_connect_is_read_too(world: World) -> None:
+    """A plain ws:// upgrade in absolute form (a client that does not tunnel), on the wire."""
+    world.plain.script[:] = []
+    host, port = world.agent.agent.addresses[0]
+    text = json.dumps({"room": "r5", "text": "no tunnel"}).encode()
+    mask = os.urandom(4)
+    frame = bytes([0x81, 0x80 | len(text)]) + mask
+    frame += bytes(b ^ mask[n % 4] for n, b in enumerate(text))
+    with socket.create_connection((host, port), timeout=TIMEOUT) as conn:
+        conn.sendall(
+            b"GET http://kidchat.example/live HTTP/1.1\r\nHost: kidchat.example\r\n"
+            b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += conn.recv(1)
+        assert head.startswith(b"HTTP/1.1 101")
+        conn.sendall(frame)
+        echo = b""
+        while len(echo) < 2 + len(text):
+            echo += conn.recv(4096)
+    assert echo == bytes([0x81, len(text)]) + text
+    assert world.inbox.take() == [
+        ("teen", SeenMessage("kidchat", "r5", "child", "no tunnel")),
+        ("teen", SeenMessage("kidchat", "r5", "unknown", "no tunnel")),
+    ]
+
+
+@pytest.mark.chromium
+def test_chromium_opens_the_gateway_through_the_proxy_and_it_is_read(
+    world: World, tmp_path: Path
+) -> None:
+    """A real browser's WebSocket (Chromium talks HTTP/2 to the proxy for pages; mitmproxy does
+    not offer WebSockets over HTTP/2, so the browser upgrades an HTTP/1.1 connection)."""
+    home = trusting_home(tmp_path, world.agent.ca_file)
+    world.gateway.script[:] = zlib_stream(
+        [
+            dispatch("READY", {"v": 9, "user": {"id": CHILD_ID}, "guilds": []}),
+            message_create(FRIEND_ID, "hello from the browser test", "6600"),
+        ]
+    )
+    script = (
+        "const ws = new WebSocket('wss://gateway.discord.gg/?encoding=json&v=9"
+        "&compress=zlib-stream'); ws.binaryType = 'arraybuffer'; let got = 0;"
+        'ws.onmessage = (e) => { got += 1; if (got === 2) ws.send(\'{"op": 1, "d": 2}\'); '
+        "if (got === 3) document.body.append('frames ' + got); };"
+        "ws.onerror = () => document.body.append('socket error');"
+    )
+    # Headless Chromium dumps the page once nothing is loading, which a WebSocket does not
+    # count as: an image answered only after the echo (or a second) keeps the page loading.
+    world.gateway.echoed.clear()
+    page = tmp_path / "chat.html"
+    wait = "<img src='https://gateway.discord.gg/wait'>"
+    page.write_text(f"<body><script>{script}</script>{wait}", encoding="utf-8")
+    dom = chromium(home, world.agent.proxy_url, "--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "frames 3" in dom.stdout, dom.stdout[-2000:]
+    assert world.gateway.received[-1] == '{"op": 1, "d": 2}'
+    assert world.inbox.take() == [
+        ("teen", SeenMessage("discord", "6600", "contact", "hello from the browser test"))
+    ]
+
+
+def trusting_home(folder: Path, ca_file: Path) -> Path:
+    """A home whose NSS database trusts the agent's CA, as `certutil -A` does for a user."""
+    if shutil.which("certutil") is None:
+        pytest.fail("certutil is required: run scripts/test.sh to install it")
+    home = folder / "home"
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True)
+    subprocess.run(
+        ["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "Abhaya", "-i", str(ca_file)],
+        check=True,
+    )
+    return home
 
 
 # ---- tests with an agent of their own (after the module's shared agent) ----------------------
