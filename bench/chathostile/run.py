@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import random
 import signal
@@ -74,6 +75,8 @@ def child(args: argparse.Namespace) -> int:
     from abhaya.agent.config import RunConfig
     from abhaya.agent.proxy import Agent
 
+    # The agent's warnings (mitmproxy's too) go to agent.log, for a run that fails.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     routes = {(host, int(port)): int(to) for host, port, to in json.loads(args.routes)}
     folder = Path(args.folder)
     (folder / "policy.toml").write_text(POLICY)
