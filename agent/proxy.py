@@ -26,6 +26,7 @@ from abhaya.agent.api.server import ApiServer
 from abhaya.agent.api.sessions import SessionStore
 from abhaya.agent.approvals import AccessDesk, request_lifetime
 from abhaya.agent.ca import CaFiles, ensure_ca
+from abhaya.agent.chatinbox import ChatInbox
 from abhaya.agent.clock import utc_now
 from abhaya.agent.config import RunConfig
 from abhaya.agent.exits import FatalError, ListenError
@@ -88,9 +89,11 @@ class Agent:
         extra_addons: Sequence[object] = (),
         clock: Callable[[], dt.datetime] = utc_now,
         pages: PageRenderer | None = None,
+        chat: ChatInbox | None = None,
     ) -> None:
         """`extra_addons` run after Abhaya's own and before the last word (tests map names
-        to local servers there); `pages` replaces the packaged warning pages (tests)."""
+        to local servers there); `pages` replaces the packaged warning pages (tests); `chat`
+        is where chat messages read on chat sites go (None: chat traffic is not read)."""
         self.config = config
         # The folder holds the CA key, the store and its key file: its owner's alone.
         config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -121,6 +124,7 @@ class Agent:
             access=AccessDesk(self.store, request_lifetime(policy), clock),
             pause=PauseSwitch(self.store),
             clock=clock,
+            chat=chat,
         )
         self.sessions = SessionStore(clock)
         self.pin = ParentPin(self.store, events, clock)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from abhaya.agent.approvals import AccessDesk
+from abhaya.agent.chatinbox import ChatInbox
 from abhaya.agent.clock import utc_now
 from abhaya.agent.endpoint import ApiEndpoint
 from abhaya.agent.grants import ContinueGrants
@@ -37,3 +38,5 @@ class Services:
     """Where the control API listens, so the guard addon keeps proxied requests away from it."""
     who: ConnectionOwners = field(default_factory=ConnectionOwners)
     """Which OS user opened each open client connection (this platform's socket table)."""
+    chat: ChatInbox | None = None
+    """Where chat messages read on chat sites go; None: chat traffic is not read at all."""

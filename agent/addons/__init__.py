@@ -16,19 +16,25 @@ bottom here:
              (at `request` too, for a verdict made there on a body search)
 6. log       records every verdict that is not a plain allow in the event store (a body
              search at `request`, once, with its final verdict)
+7. chat read only when the agent has a chat inbox (`Services.chat`): reads the messages in
+             request bodies and WebSocket messages of chat sites and offers them to the inbox;
+             it decides, changes and holds nothing, and its own faults are counted and logged,
+             never turned into a block (see `chatread`)
    (extra)   addons a caller adds (tests map names to their local upstream at
              `server_connect`; the destination check below must see where a connection
              really goes)
-7. last word blocks, with a fixed page, whatever was not decided, not answered or met an error
+8. last word blocks, with a fixed page, whatever was not decided, not answered or met an error
 
 Then the network edge:
 
-8. early answer     answers a refused request with a large body still arriving, without
+9. early answer     answers a refused request with a large body still arriving, without
                     reading it (after the last word: nothing may answer after it)
-9. upstream timeout gives up on a server that never answers
-10. destination     resolves, checks and pins every server connection: nothing on this
+10. upstream timeout gives up on a server that never answers
+11. destination     resolves, checks and pins every server connection: nothing on this
                     machine but the ports `RunConfig.allow_local_ports` names, never the API
-11. upstream errors serves Abhaya's page for every request that could not be completed
+12. upstream errors serves Abhaya's page for every request that could not be completed
+13. websocket memory keeps only the newest message on a WebSocket flow, once every addon
+                    above has seen it (mitmproxy would keep them all while it is open)
 
 mitmproxy sees the whole pipeline as one addon, `FailClosed`: it runs the members in this
 order, and an exception in any hook blocks that flow (or refuses that server connection)
@@ -40,6 +46,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from abhaya.agent.addons.ask import AskParent
+from abhaya.agent.addons.chatread import ChatRead
 from abhaya.agent.addons.destination import Destinations
 from abhaya.agent.addons.early_answer import EarlyAnswers
 from abhaya.agent.addons.failclosed import FailClosed
@@ -52,6 +59,7 @@ from abhaya.agent.addons.policy import PolicyAddon
 from abhaya.agent.addons.upstream_errors import UpstreamErrors
 from abhaya.agent.addons.upstream_timeout import UpstreamTimeout
 from abhaya.agent.addons.who import WhoIsConnecting
+from abhaya.agent.addons.wsmemory import WebSocketMemory
 from abhaya.agent.config import DEFAULT_UPSTREAM_TIMEOUT, RunConfig
 from abhaya.agent.services import Services
 
@@ -76,11 +84,13 @@ def build_addons(
         PolicyAddon(services),
         WarningPages(services),
         VerdictLog(services),
+        *([ChatRead(services, services.chat)] if services.chat is not None else []),
         *extra,
         LastWord(services),
         EarlyAnswers(),
         timeout,
         Destinations(services, allowed),
         UpstreamErrors(services, timeout),
+        WebSocketMemory(),
     ]
     return FailClosed(pipeline)

@@ -14,6 +14,9 @@ Two things mitmproxy's own addon chain does not give a filter:
   - anything else (a client hello, a client connection) is logged and left on its safe
     default: intercepted TLS, the default profile.
   The addons after the failed one still run (the last word must see the flow).
+  The one member that decides nothing, `chatread`, catches and counts its own faults instead:
+  its failing closed would kill a child's chat connection for a bug in a part that blocks
+  nothing (see its docstring).
 - **Speed.**  mitmproxy pays for every addon on every event, whether or not the addon has that
   hook (a generator, a context manager and an attribute look-up each: about 3 µs), so a dozen
   separate addons cost a fifth of the proxy's throughput.  As one addon, Abhaya pays that

@@ -9,11 +9,13 @@ request in flight always sees one whole policy, never half of two.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from abhaya.filters.chatwire.generic import DEFAULT_FIELDS, JsonFields
+from abhaya.filters.chatwire.sites import ChatRules, ChatSite, ChatSites
 from abhaya.filters.domainset import DomainSet, UrlRuleSet
 from abhaya.filters.keywords import (
     KeywordEntry,
@@ -25,7 +27,13 @@ from abhaya.filters.lists.cache import CompiledList, load_list
 from abhaya.filters.lists.narrow import Narrowed, split_public_suffixes, split_url_rules
 from abhaya.filters.lists.parse import ListFormat, ListLoadError
 from abhaya.filters.policy.load import PolicyError, default_policy_path, read_policy
-from abhaya.filters.policy.model import ZERO_TOLERANCE, Category, CategoryAction, Policy
+from abhaya.filters.policy.model import (
+    ZERO_TOLERANCE,
+    Category,
+    CategoryAction,
+    ChatSettings,
+    Policy,
+)
 from abhaya.filters.policy.schedule import Schedule
 from abhaya.filters.querymodel import QueryModel, QueryScorer
 from abhaya.filters.safesearch import SafeSearchRules
@@ -60,6 +68,8 @@ class Rulebook:
     query_model: QueryModel | None = None
     """The search-query model with this policy's thresholds; None when the policy turns it
     off or the caller gave no loader (the filters' own tests)."""
+    chat: ChatRules = field(default_factory=ChatRules)
+    """Whether chat traffic is read, and the chat sites (Abhaya's and the policy's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +217,7 @@ def compile_policy(
         jurisdiction=policy.jurisdiction,
         zone=zone,
         query_model=query_model,
+        chat=compile_chat(policy.chat),
     )
     profiles: dict[str, ProfileRules] = {}
     for name, profile in policy.profiles.items():
@@ -249,6 +260,26 @@ def compile_policy(
         inputs=(source, *(_resolve(base, path) for path in _named_paths(policy))),
         notices=tuple(str(notice) for notice in narrowed),
     )
+
+
+def compile_chat(settings: ChatSettings) -> ChatRules:
+    """The `[chat]` section with Abhaya's chat sites, the policy's matched first."""
+    added = [
+        ChatSite.make(
+            rule.site_name,
+            rule.adapter,
+            (rule.host,),
+            rule.paths,
+            rule.websocket_paths,
+            JsonFields(
+                rule.text_fields or DEFAULT_FIELDS.text,
+                rule.thread_fields or DEFAULT_FIELDS.thread,
+                rule.sender_fields or DEFAULT_FIELDS.sender,
+            ),
+        )
+        for rule in settings.sites
+    ]
+    return ChatRules(settings.enabled, ChatSites.load_default().with_first(added))
 
 
 def _named_paths(policy: Policy) -> list[str]:

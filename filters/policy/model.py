@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 import zoneinfo
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from abhaya.filters.querymodel import MODEL_CATEGORIES
+from abhaya.filters.search import HostPatterns, PathPatterns
 from abhaya.filters.verdict import ZERO_TOLERANCE, Category
 
 __all__ = ["ZERO_TOLERANCE", "Category", "CategoryRule", "Policy", "Profile"]
@@ -194,6 +195,54 @@ class SearchModelSettings(_Strict):
         return value
 
 
+FieldName = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ChatSiteRule(_Strict):
+    """A chat site the policy adds (`[[chat.sites]]`), read by the generic JSON adapter."""
+
+    host: str
+    """A host pattern as in `chat_sites.toml`: "chat.example" covers its subdomains too."""
+    adapter: Literal["json"] = "json"
+    name: str = ""
+    """The site name its messages carry; empty means the host."""
+    paths: tuple[str, ...] = ("*",)
+    """Requests whose bodies are read ("*" any path, "/api/send" that path and below)."""
+    websocket_paths: tuple[str, ...] = ("*",)
+    """WebSocket connections whose messages are read."""
+    text_fields: tuple[FieldName, ...] = ()
+    """JSON keys holding the text; empty means the common ones (text, message, content, ...)."""
+    thread_fields: tuple[FieldName, ...] = ()
+    """JSON keys holding the thread id; empty means the common ones (thread, channel, room, ...)."""
+    sender_fields: tuple[FieldName, ...] = ()
+    """JSON keys saying whose a message is; empty means the common ones (sender, from, ...)."""
+
+    @field_validator("host")
+    @classmethod
+    def _host_pattern(cls, value: str) -> str:
+        HostPatterns.compile((value,))
+        return value
+
+    @field_validator("paths", "websocket_paths")
+    @classmethod
+    def _path_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        PathPatterns.compile(value)
+        return value
+
+    @property
+    def site_name(self) -> str:
+        return self.name or self.host
+
+
+class ChatSettings(_Strict):
+    """Reading chat messages on chat sites for the chat-risk classifier (`[chat]`)."""
+
+    enabled: bool = True
+    """Whether chat traffic is read at all (it is never changed or held either way)."""
+    sites: tuple[ChatSiteRule, ...] = ()
+    """Sites added to the ones Abhaya knows (`filters/data/chat_sites.toml`); matched first."""
+
+
 class Policy(_Strict):
     """The whole policy file."""
 
@@ -211,6 +260,7 @@ class Policy(_Strict):
     events: EventSettings = Field(default_factory=EventSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     search_model: SearchModelSettings = Field(default_factory=SearchModelSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
 
     @field_validator("version")
     @classmethod

@@ -26,6 +26,7 @@ import pytest
 import trustme
 from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 
+from abhaya.agent.chatinbox import ChatInbox
 from abhaya.agent.config import RunConfig
 from abhaya.agent.proxy import Agent
 from abhaya.ui.pages.render import PageRenderer
@@ -163,11 +164,12 @@ class RunningAgent:
         extra: list[object],
         clock: Callable[[], dt.datetime] | None = None,
         pages: PageRenderer | None = None,
+        chat: ChatInbox | None = None,
     ) -> None:
         self.agent = (
-            Agent(config, extra_addons=extra, pages=pages)
+            Agent(config, extra_addons=extra, pages=pages, chat=chat)
             if clock is None
-            else Agent(config, extra_addons=extra, clock=clock, pages=pages)
+            else Agent(config, extra_addons=extra, clock=clock, pages=pages, chat=chat)
         )
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, daemon=True)
@@ -224,15 +226,16 @@ def start_agent(
     extra: Sequence[object] = (),
     pages: PageRenderer | None = None,
     policy: str = POLICY,
+    chat: ChatInbox | None = None,
     **settings: Any,
 ) -> RunningAgent:
     """A running agent with the test policy (or `policy`), its data in `folder`, test names
     mapped.
 
     `extra` addons run after the test names are mapped; `pages` replaces the warning pages
-    (a test factory for a failing part).  The upstream is on this machine, so its port is
-    deliberately allowed (as `abhaya run --allow-local-port` would); `settings` are further
-    `RunConfig` fields, or replace it.
+    (a test factory for a failing part); `chat` is the agent's chat inbox.  The upstream is
+    on this machine, so its port is deliberately allowed (as `abhaya run --allow-local-port`
+    would); `settings` are further `RunConfig` fields, or replace it.
     """
     config = RunConfig(
         host="127.0.0.1",
@@ -247,7 +250,7 @@ def start_agent(
         },
     )
     addons = [MapHosts(UPSTREAM_NAMES, upstream.port), *extra]
-    return RunningAgent(config, addons, clock=clock, pages=pages).start()
+    return RunningAgent(config, addons, clock=clock, pages=pages, chat=chat).start()
 
 
 @pytest.fixture(scope="module")

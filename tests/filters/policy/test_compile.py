@@ -125,3 +125,40 @@ def test_narrowed_entries_are_reported_per_list_and_setting(
 
 def test_a_policy_without_platform_entries_has_no_notices(tmp_path: Path) -> None:
     assert load_policy(write_policy(tmp_path)).notices == ()
+
+
+CHAT_SITES = """
+[chat]
+enabled = true
+
+[[chat.sites]]
+host = "kidchat.example"
+paths = ["/api/send"]
+websocket_paths = ["/live"]
+text_fields = ["say"]
+thread_fields = ["group"]
+
+[[chat.sites]]
+host = "slack.com"
+name = "work_chat"
+"""
+
+
+def test_chat_sites_of_the_policy_are_read_first(tmp_path: Path) -> None:
+    chat = load_policy(write_policy(tmp_path, POLICY + CHAT_SITES)).book.chat
+    assert chat.enabled
+    added = chat.sites.for_request("www.kidchat.example", "/api/send")
+    assert added is not None and added.name == "kidchat.example"
+    assert (added.fields.text, added.fields.thread) == (("say",), ("group",))
+    assert added.fields.sender == ("sender", "from", "direction", "author")  # the common ones
+    assert chat.sites.for_websocket("kidchat.example", "/live") is added
+    assert chat.sites.for_request("kidchat.example", "/other") is None
+    # The parent's entry wins over Abhaya's for its host; Abhaya's own sites stay.
+    assert chat.sites.for_websocket("wss-primary.slack.com", "/").name == "work_chat"  # type: ignore[union-attr]
+    assert chat.sites.for_websocket("gateway.discord.gg", "/").name == "discord"  # type: ignore[union-attr]
+
+
+def test_chat_is_read_by_default_and_can_be_turned_off(tmp_path: Path) -> None:
+    assert load_policy(write_policy(tmp_path / "on", POLICY)).book.chat.enabled
+    off = load_policy(write_policy(tmp_path / "off", POLICY + "\n[chat]\nenabled = false\n"))
+    assert not off.book.chat.enabled

@@ -65,6 +65,19 @@ def test_default_policy_is_complete() -> None:
         ('[profiles.child]\nusers = ["asha", "asha"]\n', "user 'asha' is named twice"),
         ('[profiles.child]\nusers = [" asha"]\n', "not an OS account name"),
         ('[profiles.child]\nusers = [""]\n', "not an OS account name"),
+        ("[chat]\nenabled = 2\n", "line 2: chat.enabled"),
+        ('[chat]\nread = "all"\n', "chat.read: Extra inputs"),
+        (
+            '[[chat.sites]]\nhost = "chat example"\n',
+            "line 2: chat.sites.0.host: Value error, bad host",
+        ),
+        ('[[chat.sites]]\nhost = "chat.example"\nadapter = "discord"\n', "chat.sites.0.adapter"),
+        ('[[chat.sites]]\nhost = "chat.example"\npaths = ["send"]\n', "bad path pattern 'send'"),
+        (
+            '[[chat.sites]]\nhost = "chat.example"\ntext_fields = [""]\n',
+            "chat.sites.0.text_fields.0",
+        ),
+        ('[[chat.sites]]\npaths = ["/send"]\n', "chat.sites.0.host: Field required"),
     ],
 )
 def test_invalid_policies_are_refused_with_the_reason(text: str, message: str) -> None:
