@@ -24,9 +24,9 @@ import logging
 import queue
 import sqlite3
 import threading
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Protocol
 
 from abhaya.agent.chatalerts import chat_alert
@@ -42,10 +42,11 @@ from abhaya.agent.store.chatthreads import (
     save_thread,
 )
 from abhaya.filters.chatwire.message import SeenMessage
+from abhaya.filters.policy.compile import ChatWatching, CompiledPolicy
 from abhaya.models.chatmodel import MessageScores
 from abhaya.models.conversation import ConversationTracker, Sender
 
-__all__ = ["ChatHealth", "ChatRules", "ChatWatch", "MessageClassifier"]
+__all__ = ["ChatHealth", "ChatWatch", "MessageClassifier", "watching_of"]
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +64,6 @@ class MessageClassifier(Protocol):
     def classify(
         self, texts: Sequence[str], thresholds: Mapping[str, float] | None = None
     ) -> list[MessageScores]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ChatRules:
-    """How one profile's chats are watched (the policy's `[chat]` section)."""
-
-    enabled: bool = True
-    thresholds: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
-    """Message-label thresholds that replace the model's own, label by label."""
-    tracker: ConversationTracker = field(default_factory=ConversationTracker)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +111,7 @@ class ChatWatch:
         self,
         classifier: MessageClassifier,
         connect: Callable[[], sqlite3.Connection],
-        rules_of: Callable[[str], ChatRules],
+        rules_of: Callable[[str], ChatWatching],
         *,
         clock: Callable[[], dt.datetime] = utc_now,
         queue_size: int = DEFAULT_QUEUE,
@@ -130,6 +121,8 @@ class ChatWatch:
         self._classifier = classifier
         self._connect = connect
         self._rules_of = rules_of
+        self._trackers: dict[float | None, ConversationTracker] = {}
+        self._echoes = _Echoes()
         self._clock = clock
         self._queue: queue.Queue[_Seen | _Flush | _Stop] = queue.Queue(maxsize=queue_size)
         self._notice_every = notice_every
@@ -183,6 +176,11 @@ class ChatWatch:
             return False
         self._thread.join(timeout)
         return not self._thread.is_alive()
+
+    @property
+    def version(self) -> str:
+        """The message model's version, for the status."""
+        return self._classifier.version
 
     def health(self) -> ChatHealth:
         with self._lock:
@@ -241,6 +239,9 @@ class ChatWatch:
         if not rules.enabled:
             return
         message = item.message
+        key = ThreadKey(item.profile, message.site, message.thread)
+        if self._echoes.is_echo(key, message):
+            return
         (scores,) = self._classifier.classify([message.text], rules.thresholds)
         labels = scores.flagged
         with self._lock:
@@ -249,13 +250,13 @@ class ChatWatch:
             # Nothing to add: a thread's evidence only fades between flagged messages, and
             # the tracker computes that fading from the time of the last one.
             return
-        key = ThreadKey(item.profile, message.site, message.thread)
         # What the format cannot attribute is read as the contact's: missing a stranger's
         # request is worse than a parent reading the child's own words.
         sender: Sender = "child" if message.sender == "child" else "contact"
         with driver.transaction(conn):
             record = load_thread(conn, key)
-            state, found = rules.tracker.update(record.state, labels, sender, item.at)
+            tracker = self._tracker(rules.grooming_alert)
+            state, found = tracker.update(record.state, labels, sender, item.at)
             kept = ThreadRecord(state, record.kept).keeping(
                 KeptMessage(item.at, message.sender, message.text, labels)
             )
@@ -265,6 +266,17 @@ class ChatWatch:
         if found:
             with self._lock:
                 self._alerts += len(found)
+
+    def _tracker(self, grooming_alert: float | None) -> ConversationTracker:
+        tracker = self._trackers.get(grooming_alert)
+        if tracker is None:
+            tracker = (
+                ConversationTracker()
+                if grooming_alert is None
+                else ConversationTracker(grooming_alert=grooming_alert)
+            )
+            self._trackers[grooming_alert] = tracker
+        return tracker
 
     def _housekeeping(self, conn: sqlite3.Connection) -> None:
         """Tell the parent about unchecked messages, and forget threads long quiet."""
@@ -293,3 +305,49 @@ class ChatWatch:
             if gone:
                 log.info("forgot %d chat threads quiet for %s", gone, self._keep_threads)
             self._last_prune = now
+
+
+def watching_of(current: Callable[[], CompiledPolicy]) -> Callable[[str], ChatWatching]:
+    """The chat rules of a profile in the policy in force (`PolicyState.current`), so a
+    reload applies from the next message; a profile the policy no longer has is read with the
+    default profile's rules, as its requests are decided."""
+
+    def rules_of(profile: str) -> ChatWatching:
+        compiled = current()
+        rules = compiled.profiles.get(profile) or compiled.profile()
+        return rules.chat
+
+    return rules_of
+
+
+class _Echoes:
+    """The child's last few messages per thread, to know a chat server's echo of them.
+
+    Plain JSON chats send every message to every member, the sender too, so the child's own
+    message comes back from the server, where the format cannot say whose it is ("unknown",
+    read as the contact's).  Without this, a child's "can we meet at the library" would count
+    as a contact's meeting request.  Bounded: `THREADS` threads of `PER_THREAD` texts.
+    """
+
+    THREADS = 1000
+    PER_THREAD = 8
+
+    def __init__(self) -> None:
+        self._sent: OrderedDict[ThreadKey, deque[str]] = OrderedDict()
+
+    def is_echo(self, key: ThreadKey, message: SeenMessage) -> bool:
+        """Remember what the child sends; True for an unattributed copy of it (once)."""
+        sent = self._sent.get(key)
+        if message.sender == "child":
+            if sent is None:
+                sent = self._sent[key] = deque(maxlen=self.PER_THREAD)
+                if len(self._sent) > self.THREADS:
+                    self._sent.popitem(last=False)
+            else:
+                self._sent.move_to_end(key)
+            sent.append(message.text)
+            return False
+        if message.sender == "unknown" and sent is not None and message.text in sent:
+            sent.remove(message.text)
+            return True
+        return False

@@ -356,10 +356,17 @@ def _banner(agent: Agent) -> None:
     api = agent.api.address.base_url if agent.api.address is not None else "not listening"
     model = policy.book.query_model
     searches = f"{model.scorer.version}" if model is not None else "off (the policy turns it off)"
+    watch = agent.chat_watch
+    chats = (
+        f"read on chat sites and checked by {watch.version}"
+        if watch is not None
+        else "not read (the policy turns chat reading off)"
+    )
     print(
         f"Abhaya is filtering on http://{shown}:{port}\n"
         f"  policy:  {policy.source}\n"
         f"  search model: {searches}\n"
+        f"  chats:   {chats}\n"
         f"  events:  {agent.store.path} ({agent.store.key_mode.note})\n"
         f"  control API: {api} (parent PIN needed)\n"
         + ("" if agent.pin_is_set() else _NO_PIN_WARNING)

@@ -27,6 +27,7 @@ from abhaya.agent.api.sessions import SessionStore
 from abhaya.agent.approvals import AccessDesk, request_lifetime
 from abhaya.agent.ca import CaFiles, ensure_ca
 from abhaya.agent.chatinbox import ChatInbox
+from abhaya.agent.chatwatch import ChatWatch, watching_of
 from abhaya.agent.clock import utc_now
 from abhaya.agent.config import RunConfig
 from abhaya.agent.exits import FatalError, ListenError
@@ -93,7 +94,8 @@ class Agent:
     ) -> None:
         """`extra_addons` run after Abhaya's own and before the last word (tests map names
         to local servers there); `pages` replaces the packaged warning pages (tests); `chat`
-        is where chat messages read on chat sites go (None: chat traffic is not read)."""
+        is where chat messages read on chat sites go (tests); None: the agent's own chat watch,
+        when the policy at start reads chats."""
         self.config = config
         # The folder holds the CA key, the store and its key file: its owner's alone.
         config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -117,6 +119,7 @@ class Agent:
             retention=RetentionPolicy(settings.retention_days, settings.alert_retention_days),
             on_fatal=self._writer_gave_up,
         )
+        self.chat_watch = None if chat is not None else self._chat_watch(policy, clock)
         self.services = Services(
             policy=policy,
             pages=pages,
@@ -124,11 +127,13 @@ class Agent:
             access=AccessDesk(self.store, request_lifetime(policy), clock),
             pause=PauseSwitch(self.store),
             clock=clock,
-            chat=chat,
+            chat=chat if chat is not None else self.chat_watch,
         )
         self.sessions = SessionStore(clock)
         self.pin = ParentPin(self.store, events, clock)
-        control = ControlApi(self.store, self.services, self.pin, self.sessions)
+        control = ControlApi(
+            self.store, self.services, self.pin, self.sessions, chat=self.chat_watch
+        )
         self.api = ApiServer(
             control, self.services.api, config.data_dir, config.api_host, config.api_port
         )
@@ -170,9 +175,12 @@ class Agent:
         if handle_signals:
             self._install_signals()
         self.services.events.start()
+        if self.chat_watch is not None:
+            self.chat_watch.start()
         try:
             self.api.start()
         except OSError as error:
+            await asyncio.to_thread(self._close_chat_watch)
             await asyncio.to_thread(self.services.events.close)
             raise ListenError(
                 f"--api-listen {self.config.api_host}:{self.config.api_port}: cannot listen "
@@ -209,6 +217,8 @@ class Agent:
             ("the policy watcher", stop_watcher),
             ("the proxy's listeners", close_listeners),
             ("the control API", lambda: asyncio.to_thread(self.api.stop)),
+            # Messages already read are checked and their alerts stored before it stops.
+            ("the chat watch", lambda: asyncio.to_thread(self._close_chat_watch)),
             # Every event the proxy submitted is committed before run() returns.
             ("the event store", lambda: asyncio.to_thread(self.services.events.close)),
         ]
@@ -261,6 +271,34 @@ class Agent:
         self.addresses = [(str(addr[0]), int(addr[1])) for addr in proxyserver.listen_addrs()]
         if on_ready is not None:
             on_ready(self)
+
+    def _chat_watch(
+        self, policy: PolicyState, clock: Callable[[], dt.datetime]
+    ) -> ChatWatch | None:
+        """The chat watch with the shipped message model, when the policy in force at start
+        reads any profile's chats (like retention, turning chat reading on by a reload
+        applies at the next start; turning it off applies at once).  A model that cannot be
+        loaded refuses the policy, as the search model does: the agent does not start
+        believing it watches chats."""
+        compiled = policy.current
+        if not any(rules.chat.enabled for rules in compiled.profiles.values()):
+            return None
+        try:
+            from abhaya.models.chatmodel import load_chat_model
+
+            model = load_chat_model(self.config.models_dir)
+        except Exception as err:  # any failure to load: refuse, with the loader's reason
+            raise PolicyError(
+                compiled.source,
+                [f"[chat] reads chats, but the chat model could not be loaded: {err}"],
+            ) from err
+        return ChatWatch(
+            model, self.store.connect, watching_of(lambda: policy.current), clock=clock
+        )
+
+    def _close_chat_watch(self) -> None:
+        if self.chat_watch is not None and not self.chat_watch.close():
+            log.error("the chat watch did not stop in time; messages still queued are lost")
 
     def pin_is_set(self) -> bool:
         """Whether a parent PIN is set; until it is, anyone at the computer can set one."""

@@ -120,6 +120,21 @@ def status(data_dir: Path) -> int:
         if tamper
         else "  last tamper event: none"
     )
+    models = record.get("models")
+    if models is not None:
+        lines.append(f"  search model: {models['search'] or 'off'}")
+        lines.append(f"  chat model:   {models['chat'] or 'off'}")
+    chat = record.get("chat")
+    if chat is not None:
+        state = "running" if chat["running"] else "STOPPED"
+        lines.append(
+            f"  chats:   {state}, {chat['checked']} messages checked, {chat['alerts']} alerts"
+        )
+        if chat["dropped"] or chat["failed"]:
+            lines.append(
+                f"  chat messages not checked: {chat['dropped']} (busy), {chat['failed']} "
+                f"(failed)" + (f"; last error: {chat['last_error']}" if chat["last_error"] else "")
+            )
     alert = record["last_alert"]
     lines.append(
         f"  alerts:  {record['unacknowledged_alerts']} unacknowledged"

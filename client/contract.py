@@ -168,6 +168,27 @@ class Today(TypedDict):
     by_action: dict[str, int]
 
 
+class ModelsSummary(TypedDict):
+    """The on-device models in use: a version, or None when the policy turns one off."""
+
+    search: str | None
+    chat: str | None
+
+
+class ChatSummary(TypedDict):
+    """The chat watch since the agent started (see `abhaya.agent.chatwatch`)."""
+
+    running: bool
+    checked: int
+    """Chat messages read and checked."""
+    alerts: int
+    dropped: int
+    """Messages not checked: the checker was busy."""
+    failed: int
+    """Messages not checked: the model or the store failed on them."""
+    last_error: str | None
+
+
 class Status(TypedDict):
     api_version: int
     protection: Literal["on", "paused"]
@@ -178,6 +199,9 @@ class Status(TypedDict):
     last_tamper: EventRecord | None
     last_alert: AlertRecord | None
     unacknowledged_alerts: int
+    models: ModelsSummary
+    chat: ChatSummary | None
+    """None when no profile's chats are watched."""
 
 
 class DayCount(TypedDict):

@@ -27,6 +27,7 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
+from abhaya.filters.chatlabels import CHAT_LABELS
 from abhaya.filters.leetspeak import LEET_I
 from abhaya.filters.unicodefold import fold
 from abhaya.models import chatfeatures
@@ -44,20 +45,6 @@ __all__ = [
     "load_chat_model",
 ]
 
-CHAT_LABELS = (
-    "personal_info",
-    "secrecy",
-    "meeting",
-    "image_request",
-    "platform_move",
-    "gifts",
-    "sexual",
-    "isolation",
-    "sextortion",
-    "bullying",
-    "self_harm",
-)
-"""The message labels of the chat validation set's README, in its order."""
 
 MAX_MESSAGE_CHARS = 2000
 """Longer messages are cut: a chat message that long is a paste, and the encoder reads at most

@@ -14,8 +14,8 @@ Self-harm is urgent from either side: one message, the child's own or a friend's
 
 The tracker is pure and its state small and bounded (a score per risk, the labels seen, the
 last few message indices that raised it), so the agent can keep one per thread in the
-encrypted store and a restart loses nothing.  Thresholds are this module's constants until the
-policy has a place for them.
+encrypted store and a restart loses nothing.  The grooming threshold can be set per profile by the
+policy (`[chat] grooming_alert`); the others are this module's constants.
 """
 
 from __future__ import annotations
@@ -90,6 +90,9 @@ class ThreadState:
 @dataclass(frozen=True, slots=True)
 class ConversationTracker:
     half_life: dt.timedelta = dt.timedelta(days=3)
+    grooming_alert: float = GROOMING_ALERT
+    """The grooming evidence a thread needs for an alert (a policy can set it per profile:
+    lower alerts earlier and more often wrongly)."""
 
     def update(
         self,
@@ -128,7 +131,7 @@ class ConversationTracker:
             for risk, limit in (
                 ("sextortion", 1.0),
                 ("self_harm", 1.0),
-                ("grooming", GROOMING_ALERT),
+                ("grooming", self.grooming_alert),
                 ("bullying", BULLYING_ALERT),
             )
             if scores[risk] >= limit
@@ -136,7 +139,8 @@ class ConversationTracker:
             and (risk != "grooming" or len(stages) >= GROOMING_MIN_STAGES)
         ]
         alerts = tuple(
-            Alert(risk, index, tuple(sorted(seen & _LABELS_OF[risk])), triggers) for risk in crossed
+            Alert(risk, index, tuple(sorted(_shown(risk, seen, stages))), triggers)
+            for risk in crossed
         )
         new = replace(
             state,
@@ -165,3 +169,9 @@ _LABELS_OF = {
     "self_harm": frozenset({"self_harm", "secrecy"}),
 }
 """The labels an alert of each risk lists, as far as the thread showed them."""
+
+
+def _shown(risk: str, seen: frozenset[str], stages: frozenset[str]) -> frozenset[str]:
+    """The labels an alert lists: for grooming the contact's stages only (the child's own
+    words are no stage of it), for the others what the thread showed of them."""
+    return stages if risk == "grooming" else seen & _LABELS_OF[risk]

@@ -13,8 +13,9 @@ is `abhaya.filters.chatwire`, pure and bounded.
 - `websocket_message`: each message goes through that reader.
 - `websocket_end`: the reader is dropped with the flow's state.
 
-Chat reading runs only while the policy in force has `[chat] enabled` (checked per message,
-so a reload takes effect at once), and only when the agent has an inbox (`build_addons`).
+Chat reading runs only while the policy in force has `[chat] enabled` and the child's profile
+does not turn it off (`[profiles.NAME.chat] enabled`), checked per message, so a reload takes
+effect at once; and only when the agent has an inbox (`build_addons`).
 
 **Faults.**  Bad data is no fault: the readers skip it and say why, and this addon counts it
 (`counts`, "skipped: <reason>").  An unexpected exception in a reader or in the inbox is a
@@ -112,6 +113,9 @@ class ChatRead:
         site = compiled.book.chat.sites.for_request(request.host, path)
         if site is None:
             return
+        profile = profile_of(flow, compiled)
+        if not profile.chat.enabled:
+            return
         try:
             body = read_body(request)
         except UnreadableBody as err:
@@ -125,7 +129,7 @@ class ChatRead:
             request.headers.get("content-type", ""),
             body,
         )
-        self._deliver(profile_of(flow, compiled).name, read)
+        self._deliver(profile.name, read)
 
     def _start(self, flow: http.HTTPFlow) -> None:
         compiled = self._services.policy.current
@@ -136,15 +140,20 @@ class ChatRead:
         site = compiled.book.chat.sites.for_websocket(request.host, path)
         if site is None:
             return
+        profile = profile_of(flow, compiled)
+        if not profile.chat.enabled:
+            return
         reader = self._readers.open_connection(site, request.host, path, query)
-        flow.metadata[CONNECTION_KEY] = _Connection(profile_of(flow, compiled).name, reader)
+        flow.metadata[CONNECTION_KEY] = _Connection(profile.name, reader)
 
     def _message(self, flow: http.HTTPFlow) -> None:
         connection = flow.metadata.get(CONNECTION_KEY)
         if not isinstance(connection, _Connection) or flow.websocket is None:
             return
-        if not self._services.policy.current.book.chat.enabled:
-            return
+        compiled = self._services.policy.current
+        profile = compiled.profiles.get(connection.profile)
+        if not compiled.book.chat.enabled or (profile is not None and not profile.chat.enabled):
+            return  # turned off by a reload since the connection opened
         message = flow.websocket.messages[-1]
         if message.injected:
             return

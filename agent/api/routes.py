@@ -39,6 +39,7 @@ from abhaya.agent.api.wire import (
     parse_int,
     parse_time,
 )
+from abhaya.agent.chatwatch import ChatWatch
 from abhaya.agent.services import Services
 from abhaya.agent.store import EventKind, Store
 from abhaya.agent.store.alerts import list_alerts
@@ -72,9 +73,16 @@ class ControlApi:
     """Dispatches requests to the handlers; knows nothing about sockets."""
 
     def __init__(
-        self, store: Store, services: Services, pin: ParentPin, sessions: SessionStore
+        self,
+        store: Store,
+        services: Services,
+        pin: ParentPin,
+        sessions: SessionStore,
+        chat: ChatWatch | None = None,
     ) -> None:
+        """`chat`: the agent's chat watch, for the status; None when chats are not watched."""
         self._store = store
+        self._chat = chat
         self._services = services
         self._pin = pin
         self._sessions = sessions
@@ -189,6 +197,7 @@ class ControlApi:
             alerts = list_alerts(conn)
         writer = self._services.events
         recovery = self._store.recovery
+        query_model = compiled.book.query_model
         health = writer.health()
         answer: contract.Status = {
             "api_version": contract.API_VERSION,
@@ -219,8 +228,26 @@ class ControlApi:
             "last_tamper": event_record(tamper[0]) if tamper else None,
             "last_alert": alert_record(alerts[0]) if alerts else None,
             "unacknowledged_alerts": sum(not item.alert.acknowledged for item in alerts),
+            "models": {
+                "search": query_model.scorer.version if query_model is not None else None,
+                "chat": self._chat.version if self._chat is not None else None,
+            },
+            "chat": self._chat_summary(),
         }
         return json_response(answer)
+
+    def _chat_summary(self) -> contract.ChatSummary | None:
+        if self._chat is None:
+            return None
+        health = self._chat.health()
+        return {
+            "running": health.alive,
+            "checked": health.checked,
+            "alerts": health.alerts,
+            "dropped": health.dropped,
+            "failed": health.failed,
+            "last_error": health.last_error,
+        }
 
     def _events(self, request: Request) -> Response:
         request.only_params(

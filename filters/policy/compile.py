@@ -73,6 +73,18 @@ class Rulebook:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatWatching:
+    """One profile's chat watch: whether its chats are read, and what raises an alert."""
+
+    enabled: bool = True
+    """`[chat] enabled` and the profile's own `chat.enabled`."""
+    thresholds: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    """Message-label thresholds replacing the model's own, label by label."""
+    grooming_alert: float | None = None
+    """The profile's, else `[chat]`'s; None keeps the tracker's own."""
+
+
+@dataclass(frozen=True, slots=True)
 class ProfileRules:
     """One profile's view of the policy: what `decide()` is given."""
 
@@ -88,6 +100,8 @@ class ProfileRules:
     """Other category lists this profile enforces, stronger actions first, then policy order."""
     schedule: Schedule
     book: Rulebook
+    chat: ChatWatching = field(default_factory=lambda: ChatWatching())
+    """How this child's chats are watched (`[chat]` with the profile's own `chat`)."""
 
     def action_for(self, category: Category) -> CategoryAction:
         """This profile's action for a category; csam is block whatever else is configured."""
@@ -246,6 +260,15 @@ def compile_policy(
             lists=tuple(enforced),
             schedule=Schedule.compile(profile.schedule, zone),
             book=book,
+            chat=ChatWatching(
+                enabled=policy.chat.enabled and profile.chat.enabled,
+                thresholds=MappingProxyType(dict(policy.chat.thresholds)),
+                grooming_alert=(
+                    profile.chat.grooming_alert
+                    if profile.chat.grooming_alert is not None
+                    else policy.chat.grooming_alert
+                ),
+            ),
         )
     return CompiledPolicy(
         source=where,

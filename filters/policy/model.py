@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from abhaya.filters.chatlabels import CHAT_LABELS
 from abhaya.filters.querymodel import MODEL_CATEGORIES
 from abhaya.filters.search import HostPatterns, PathPatterns
 from abhaya.filters.verdict import ZERO_TOLERANCE, Category
@@ -110,6 +111,19 @@ def minutes_of(clock: str) -> int:
     return minutes
 
 
+GroomingAlert = Annotated[float, Field(ge=1.0, le=20.0)]
+"""A thread's grooming evidence for an alert: personal questions and gifts weigh 1, secrecy
+and isolation 1.5, sexual remarks and app moves 2, photo and meeting requests 2.5."""
+
+
+class ProfileChat(_Strict):
+    """A profile's own chat settings (`[profiles.NAME.chat]`); unset ones follow `[chat]`."""
+
+    enabled: bool = True
+    """False: this profile's chats are not read at all (a parent's or a teacher's account)."""
+    grooming_alert: GroomingAlert | None = None
+
+
 class Profile(_Strict):
     language: str = ""
     """Language of warning pages ("en", "hi"); empty means the browser's Accept-Language."""
@@ -124,6 +138,8 @@ class Profile(_Strict):
     """When browsing is allowed; no windows means at any time."""
     users: tuple[str, ...] = ()
     """OS accounts whose requests this profile decides; the others get `default_profile`."""
+    chat: ProfileChat = Field(default_factory=ProfileChat)
+    """This child's chats: read or not, and how much grooming evidence raises an alert."""
 
     @field_validator("users")
     @classmethod
@@ -241,6 +257,23 @@ class ChatSettings(_Strict):
     """Whether chat traffic is read at all (it is never changed or held either way)."""
     sites: tuple[ChatSiteRule, ...] = ()
     """Sites added to the ones Abhaya knows (`filters/data/chat_sites.toml`); matched first."""
+    thresholds: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
+    """Per message label (personal_info, secrecy, ...), the score at or over which a message
+    shows it; unset ones keep the model's tuned thresholds.  Lower finds more, wrongly too."""
+    grooming_alert: GroomingAlert | None = None
+    """The grooming evidence that raises an alert; unset keeps the tracker's (3: two stages,
+    or a photo or meeting request with one more).  A profile can set its own."""
+
+    @field_validator("thresholds")
+    @classmethod
+    def _labels(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(CHAT_LABELS))
+        if unknown:
+            raise ValueError(
+                f"the chat model has no label {', '.join(unknown)} "
+                f"(its labels: {', '.join(CHAT_LABELS)})"
+            )
+        return value
 
 
 class Policy(_Strict):

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from abhaya.agent.chatalerts import CHAT_ALERT, chat_evidence
-from abhaya.agent.chatwatch import UNCHECKED_ALERT, ChatRules, ChatWatch
+from abhaya.agent.chatwatch import UNCHECKED_ALERT, ChatWatch
 from abhaya.agent.store import Store, open_store
 from abhaya.agent.store.alerts import StoredAlert, list_alerts
 from abhaya.filters.chatwire.message import SeenMessage, Sender
+from abhaya.filters.policy.compile import ChatWatching
 from abhaya.models.chatmodel import CHAT_LABELS, ChatClassifier, MessageScores, load_chat_model
 from tests.agent.api.conftest import Clock
 from tests.conftest import TEST_MODEL_DIR
@@ -46,11 +47,15 @@ def store(tmp_path: Path) -> Store:
 class Rules:
     """The profile's chat rules, changed by a test between messages (as a policy reload)."""
 
-    def __init__(self, thresholds: Mapping[str, float]) -> None:
+    def __init__(
+        self, thresholds: Mapping[str, float], grooming_alert: float | None = None
+    ) -> None:
         self.thresholds = dict(thresholds)
+        self.grooming_alert = grooming_alert
+        self.enabled = True
 
-    def __call__(self, profile: str) -> ChatRules:
-        return ChatRules(thresholds=self.thresholds)
+    def __call__(self, profile: str) -> ChatWatching:
+        return ChatWatching(self.enabled, self.thresholds, self.grooming_alert)
 
 
 @contextlib.contextmanager
@@ -269,3 +274,51 @@ def test_a_store_that_cannot_be_opened_fails_messages_not_the_watch(
         assert watch.close()
     assert (health.failed, health.checked, health.alive) == (1, 1, True)
     assert set(chat_alerts(store)) == {"grooming", "sextortion", "bullying", "self_harm"}
+
+
+def test_a_profiles_grooming_level_sets_when_a_thread_alerts(
+    model: ChatClassifier, store: Store
+) -> None:
+    rules = Rules({}, grooming_alert=5.0)
+
+    def say(text: str, thread: str, *labels: str) -> None:
+        rules.thresholds = only(*labels)  # read when the message is checked: wait for it
+        watch.offer("child", said(text, thread=thread))
+        assert watch.flush()
+
+    with watching(store, model, rules) as watch:
+        say("first", "channel-1", "secrecy", "gifts")  # 2.5
+        say("second", "channel-1", "meeting")  # 5.0: at the profile's level
+        assert len(alerts_in(store)) == 1
+        rules.grooming_alert = 7.0
+        say("first", "channel-2", "secrecy", "gifts")
+        say("second", "channel-2", "meeting")  # 5.0: under this profile's 7
+    threads = [chat_evidence(item) for item in chat_alerts_all(store)]
+    assert [evidence["thread"] for evidence in threads if evidence] == ["channel-1"]
+
+
+def chat_alerts_all(store: Store) -> list[StoredAlert]:
+    return [item for item in alerts_in(store) if item.alert.kind == CHAT_ALERT]
+
+
+def test_a_profile_whose_chats_are_off_is_not_checked(model: ChatClassifier, store: Store) -> None:
+    rules = Rules(EVERYTHING)
+    rules.enabled = False
+    with watching(store, model, rules) as watch:
+        watch.offer("child", said("hello"))
+        assert watch.flush()
+        assert watch.health().checked == 0
+    assert alerts_in(store) == []
+
+
+def test_a_servers_echo_of_the_childs_own_message_is_not_the_contacts(
+    model: ChatClassifier, store: Store
+) -> None:
+    with watching(store, model, Rules(only("meeting", "secrecy"))) as watch:
+        watch.offer("child", said("can we meet at the library", sender="child"))
+        watch.offer("child", said("can we meet at the library", sender="unknown"))  # the echo
+        assert watch.flush()
+        assert alerts_in(store) == []  # the child's own words, twice: no grooming evidence
+        watch.offer("child", said("can we meet at the library", sender="unknown"))  # not echo
+        assert watch.flush()
+    assert set(chat_alerts(store)) == {"grooming"}

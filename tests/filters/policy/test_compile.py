@@ -162,3 +162,25 @@ def test_chat_is_read_by_default_and_can_be_turned_off(tmp_path: Path) -> None:
     assert load_policy(write_policy(tmp_path / "on", POLICY)).book.chat.enabled
     off = load_policy(write_policy(tmp_path / "off", POLICY + "\n[chat]\nenabled = false\n"))
     assert not off.book.chat.enabled
+
+
+def test_each_profile_watches_chats_with_the_policys_rules_or_its_own(tmp_path: Path) -> None:
+    text = POLICY.replace("[profiles.teen]\n", "[profiles.teen]\nchat = { grooming_alert = 4.5 }\n")
+    text += "\n[chat]\ngrooming_alert = 2.5\nthresholds = { secrecy = 0.6 }\n"
+    text += "\n[profiles.parent]\n[profiles.parent.chat]\nenabled = false\n"
+    compiled = load_policy(write_policy(tmp_path, text))
+    child, teen, parent = (compiled.profile(name).chat for name in ("child", "teen", "parent"))
+    assert (child.enabled, child.grooming_alert, dict(child.thresholds)) == (
+        True,
+        2.5,
+        {"secrecy": 0.6},
+    )
+    assert (teen.enabled, teen.grooming_alert) == (True, 4.5)
+    assert not parent.enabled
+
+
+def test_turning_chat_off_turns_it_off_for_every_profile(tmp_path: Path) -> None:
+    compiled = load_policy(write_policy(tmp_path, POLICY + "\n[chat]\nenabled = false\n"))
+    assert not any(rules.chat.enabled for rules in compiled.profiles.values())
+    default = load_policy(write_policy(tmp_path / "default", POLICY)).profile().chat
+    assert (default.enabled, default.grooming_alert, dict(default.thresholds)) == (True, None, {})

@@ -67,6 +67,11 @@ def test_default_policy_is_complete() -> None:
         ('[profiles.child]\nusers = [""]\n', "not an OS account name"),
         ("[chat]\nenabled = 2\n", "line 2: chat.enabled"),
         ('[chat]\nread = "all"\n', "chat.read: Extra inputs"),
+        ("[chat]\nthresholds = { grooming = 0.5 }\n", "the chat model has no label grooming"),
+        ("[chat]\nthresholds = { secrecy = 0 }\n", "chat.thresholds.secrecy"),
+        ("[chat]\ngrooming_alert = 0.5\n", "chat.grooming_alert"),
+        ("[profiles.child.chat]\ngrooming_alert = 50\n", "profiles.child.chat.grooming_alert"),
+        ("[profiles.child.chat]\nread = false\n", "profiles.child.chat.read: Extra inputs"),
         (
             '[[chat.sites]]\nhost = "chat example"\n',
             "line 2: chat.sites.0.host: Value error, bad host",
