@@ -79,7 +79,10 @@ def child(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     routes = {(host, int(port)): int(to) for host, port, to in json.loads(args.routes)}
     folder = Path(args.folder)
-    (folder / "policy.toml").write_text(POLICY)
+    # --no-chat: chat reading off in the policy (the baseline); --watch: the agent's own chat
+    # watch (the shipped model and the real store); otherwise the counting inbox.
+    policy = POLICY.replace("[chat]\n", "[chat]\nenabled = false\n") if args.no_chat else POLICY
+    (folder / "policy.toml").write_text(policy)
     config = RunConfig(
         host="127.0.0.1",
         port=0,
@@ -87,9 +90,13 @@ def child(args: argparse.Namespace) -> int:
         policy_path=folder / "policy.toml",
         upstream_ca=Path(args.upstream_ca),
         allow_local_ports=frozenset(routes.values()),
+        model_dir=Path(os.environ["ABHAYA_MODEL_DIR"])
+        if "ABHAYA_MODEL_DIR" in os.environ
+        else None,
     )
     inbox = CountingInbox()
-    agent = Agent(config, extra_addons=[Route(routes)], chat=None if args.no_chat else inbox)
+    own = args.no_chat or args.watch
+    agent = Agent(config, extra_addons=[Route(routes)], chat=None if own else inbox)
 
     def ready(running: Agent) -> None:
         (folder / "port").write_text(str(running.addresses[0][1]))
@@ -100,7 +107,17 @@ def child(args: argparse.Namespace) -> int:
     counts: Counter[str] = Counter()
     for member in getattr(pipeline, "members", ()):
         counts.update(getattr(member, "counts", {}))
-    print(json.dumps({"offered": inbox.offered, "chars": inbox.chars, "counts": counts}))
+    report: dict[str, object] = {"offered": inbox.offered, "chars": inbox.chars, "counts": counts}
+    if agent.chat_watch is not None:
+        health = agent.chat_watch.health()
+        report["offered"] = counts["messages"]
+        report["watch"] = {
+            "checked": health.checked,
+            "alerts": health.alerts,
+            "dropped": health.dropped,
+            "failed": health.failed,
+        }
+    print(json.dumps(report))
     return 0
 
 
@@ -206,7 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-chat",
         action="store_true",
-        help="run the agent without a chat inbox (the baseline: chat traffic not read)",
+        help="run the agent with chat reading off (the baseline: chat traffic not read)",
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="run the agent with its own chat watch (the shipped model, the real store)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
@@ -242,6 +264,7 @@ def run(args: argparse.Namespace, folder: Path, stack: ExitStack) -> int:
             __file__,
             "--child",
             *(["--no-chat"] if args.no_chat else []),
+            *(["--watch"] if args.watch else []),
             "--folder",
             str(folder),
             "--routes",
@@ -364,6 +387,8 @@ def run(args: argparse.Namespace, folder: Path, stack: ExitStack) -> int:
     )
     print("after the run: a normal page 200, the chat connection still carries messages")
     print(f"offered to the inbox: {report['offered']} messages ({report['chars']} characters)")
+    if "watch" in report:
+        print(f"chat watch: {report['watch']}")
     for key, value in sorted(report["counts"].items()):
         print(f"  {key}: {value}")
     return 0 if (after - before) / 1024 < 50 else 1

@@ -5,6 +5,7 @@ The PIN goes in on standard input (not a terminal here), never on the command li
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import json
@@ -16,13 +17,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from abhaya.agent.api.discovery import ApiAddress, write_api_file
+from abhaya.agent.chatalerts import chat_alert
+from abhaya.agent.store import driver, open_store
+from abhaya.agent.store.alerts import insert_alert
+from abhaya.agent.store.chatthreads import KeptMessage, ThreadKey
+from abhaya.models import conversation
 from tests.agent.test_cli import ABHAYA, AgentProcess
 from tests.conftest import write_policy
 
@@ -81,6 +87,8 @@ def test_status(agent: AgentProcess) -> None:
     assert "protection is on" in result.stdout
     assert "policy.toml (profile child, times in Asia/Kolkata)" in result.stdout
     assert "events.db" in result.stdout and "encrypted" in result.stdout
+    assert re.search(r"chat model:   \S+chat-head-", result.stdout)
+    assert re.search(r"chats:   running, \d+ messages checked, \d+ alerts", result.stdout)
     assert PIN not in result.stdout + result.stderr
 
 
@@ -247,6 +255,29 @@ def test_alerts_and_ack_from_the_command_line(agent: AgentProcess) -> None:
     )
     missing = abhaya("ack", "999999", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
     assert missing.returncode == 1 and "no alert with id 999999" in missing.stderr
+
+
+def test_a_chat_alert_lists_the_messages_behind_it(agent: AgentProcess) -> None:
+    """The alert as the agent's chat watch stores it, read back by `abhaya alerts`."""
+    moment = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    key = ThreadKey("child", "discord", "7700")
+    kept = (
+        KeptMessage(moment, "contact", "are your parents home?", ("personal_info",)),
+        KeptMessage(moment, "contact", "send a pic", ("image_request",)),
+    )
+    found = conversation.Alert("grooming", 1, ("image_request", "personal_info"), (0, 1))
+    store = open_store(data_dir(agent))
+    with contextlib.closing(store.connect()) as conn, driver.transaction(conn):
+        insert_alert(conn, chat_alert(key, found, kept, moment))
+    listed = abhaya("alerts", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    at = next(n for n, line in enumerate(lines) if "Signs of grooming" in line)
+    assert "[critical]  chat  (child)" in lines[at]
+    assert lines[at + 1].strip() == "discord, thread 7700:"
+    assert "contact: 'are your parents home?'  [personal_info]" in lines[at + 2]
+    assert "+05:30" in lines[at + 2]
+    assert "contact: 'send a pic'  [image_request]" in lines[at + 3]
 
 
 def test_events_show_times_in_the_policys_time_zone(agent: AgentProcess) -> None:
