@@ -221,10 +221,13 @@ def _parser() -> argparse.ArgumentParser:
     classify_chat.add_argument("--json", action="store_true", help="(the output is always JSON)")
     _model_options(classify_chat, model_help)
     classify = commands.add_parser(
-        "classify-text", help="score chat messages for risks; - reads one message a line"
+        "classify-text",
+        help="score chat messages for risks; - reads one message a line and answers in JSON",
     )
     classify.add_argument("text", metavar="TEXT|-")
-    classify.add_argument("--json", action="store_true", help="one JSON object a message")
+    classify.add_argument(
+        "--json", action="store_true", help="one JSON object a message (always, with -)"
+    )
     _model_options(classify, model_help)
 
     pin_note = " (asks for the parent PIN; from standard input when it is not a terminal)"

@@ -2,8 +2,9 @@
 model from the command line.
 
 Both load the same model the agent will run (`abhaya.models.chatmodel`), its encoder built into
-the model folder the first time.  Their output is a contract for scripts: `classify-text
---json` writes one JSON object a line, ``{"labels": {...}, "flagged": [...], "ms": 2.1}``, in
+the model folder the first time.  Their output is a contract for scripts: `classify-text -`
+(reading standard input, with or without `--json`) and `classify-text --json TEXT` write one
+JSON object a line, ``{"labels": {...}, "flagged": [...], "ms": 2.1}``, in
 the order of the input lines, each as soon as it is scored (so a pipe sees answers as it feeds
 messages).  `classify-chat` reads one conversation a line in the conversation set's format and
 writes ``{"risk", "flagged", "first_alert_at", "labels"}`` for each.
@@ -36,6 +37,7 @@ def classify_text(
     if model is None:
         return EXIT_USAGE
     lines = (line.rstrip("\r\n") for line in stdin) if text == "-" else iter([text])
+    as_json = as_json or text == "-"  # a pipe is a script's: it always gets the contract
     for line in lines:
         if not line.strip():
             continue

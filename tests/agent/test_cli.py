@@ -444,11 +444,15 @@ def test_eval_queries_refuses_a_bad_file_with_its_line(tmp_path: Path) -> None:
     assert f"{queries}:2: not JSON" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_classify_text_reads_a_message_a_line_and_answers_a_json_object_a_line() -> None:
-    """The contract scripts rely on: in order, one object per non-blank line, scores 0..1."""
+@pytest.mark.parametrize("options", [("--json", "-"), ("-",)])
+def test_classify_text_reads_a_message_a_line_and_answers_a_json_object_a_line(
+    options: tuple[str, ...],
+) -> None:
+    """The contract scripts rely on: in order, one object per non-blank line, scores 0..1;
+    reading standard input always answers in JSON."""
     messages = "add me on telegram we can talk there\n\nwhat did you get in maths?\n"
     result = subprocess.run(
-        [*ABHAYA, "classify-text", "--json", "-"],
+        [*ABHAYA, "classify-text", *options],
         input=messages,
         capture_output=True,
         text=True,
