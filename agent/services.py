@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,3 +41,6 @@ class Services:
     """Which OS user opened each open client connection (this platform's socket table)."""
     chat: ChatInbox | None = None
     """Where chat messages read on chat sites go; None: chat traffic is not read at all."""
+    chat_reading: Counter[str] = field(default_factory=Counter)
+    """What the chat reader met (`addons.chatread`): "messages" read, "skipped: <reason>"
+    inputs, "fault: <hook>" bugs; shown by the status call."""

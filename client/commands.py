@@ -128,8 +128,11 @@ def status(data_dir: Path) -> int:
     if chat is not None:
         state = "running" if chat["running"] else "STOPPED"
         lines.append(
-            f"  chats:   {state}, {chat['checked']} messages checked, {chat['alerts']} alerts"
+            f"  chats:   {state}, {chat['read']} messages read, {chat['checked']} checked, "
+            f"{chat['alerts']} alerts"
         )
+        if chat["reader_faults"]:
+            lines.append(f"  chat reader errors: {chat['reader_faults']} (see the agent's log)")
         if chat["dropped"] or chat["failed"]:
             lines.append(
                 f"  chat messages not checked: {chat['dropped']} (busy), {chat['failed']} "

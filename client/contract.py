@@ -179,8 +179,14 @@ class ChatSummary(TypedDict):
     """The chat watch since the agent started (see `abhaya.agent.chatwatch`)."""
 
     running: bool
+    read: int
+    """Chat messages the proxy read on chat sites."""
+    skipped: int
+    """Inputs on chat sites that held no readable message (not JSON, too large, ...)."""
+    reader_faults: int
+    """Errors of the chat reader itself (a bug: the chat went on, unread)."""
     checked: int
-    """Chat messages read and checked."""
+    """Chat messages checked by the model (a server's echo of the child's own is not)."""
     alerts: int
     dropped: int
     """Messages not checked: the checker was busy."""

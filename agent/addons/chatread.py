@@ -77,8 +77,9 @@ class ChatRead:
         self._services = services
         self._inbox = inbox
         self._readers = readers or ChatReaders()
-        self.counts: Counter[str] = Counter()
-        """"messages" offered, "skipped: <reason>" inputs, "fault: <hook>" bugs met."""
+        self.counts: Counter[str] = services.chat_reading
+        """"messages" offered, "skipped: <reason>" inputs, "fault: <hook>" bugs met (the
+        services' counter, so the status call shows them)."""
         self._logged: set[str] = set()
 
     def request(self, flow: http.HTTPFlow) -> None:

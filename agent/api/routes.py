@@ -240,8 +240,12 @@ class ControlApi:
         if self._chat is None:
             return None
         health = self._chat.health()
+        reading = dict(self._services.chat_reading)  # a copy: the proxy's loop counts on
         return {
             "running": health.alive,
+            "read": reading.get("messages", 0),
+            "skipped": sum(n for key, n in reading.items() if key.startswith("skipped")),
+            "reader_faults": sum(n for key, n in reading.items() if key.startswith("fault")),
             "checked": health.checked,
             "alerts": health.alerts,
             "dropped": health.dropped,

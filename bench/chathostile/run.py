@@ -102,11 +102,7 @@ def child(args: argparse.Namespace) -> int:
         (folder / "port").write_text(str(running.addresses[0][1]))
 
     asyncio.run(agent.run(on_ready=ready, handle_signals=True))
-    # The chat reader's own counts (bench only: the pipeline is not public).
-    pipeline = agent._master.addons.get("abhaya") if agent._master is not None else None  # noqa: SLF001
-    counts: Counter[str] = Counter()
-    for member in getattr(pipeline, "members", ()):
-        counts.update(getattr(member, "counts", {}))
+    counts: Counter[str] = agent.services.chat_reading  # the chat reader's own counts
     report: dict[str, object] = {"offered": inbox.offered, "chars": inbox.chars, "counts": counts}
     if agent.chat_watch is not None:
         health = agent.chat_watch.health()

@@ -109,4 +109,5 @@ def test_a_grooming_thread_through_the_proxy_raises_an_alert_with_its_messages(
     chat = status["chat"]
     assert (chat["running"], chat["dropped"], chat["failed"]) == (True, 0, 0)
     assert chat["alerts"] == 1 and chat["checked"] == 5
+    assert (chat["read"], chat["skipped"], chat["reader_faults"]) == (5, 0, 0)
     assert status["models"]["chat"] is not None and "chat-head" in status["models"]["chat"]

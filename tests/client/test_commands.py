@@ -88,7 +88,7 @@ def test_status(agent: AgentProcess) -> None:
     assert "policy.toml (profile child, times in Asia/Kolkata)" in result.stdout
     assert "events.db" in result.stdout and "encrypted" in result.stdout
     assert re.search(r"chat model:   \S+chat-head-", result.stdout)
-    assert re.search(r"chats:   running, \d+ messages checked, \d+ alerts", result.stdout)
+    assert re.search(r"chats:   running, \d+ messages read, \d+ checked, \d+ alerts", result.stdout)
     assert PIN not in result.stdout + result.stderr
 
 
