@@ -17,21 +17,21 @@ from typing import Any
 import pytest
 
 from abhaya.client import contract
-from tests.agent.addons.test_chatread import (
+from tests.agent.api.conftest import PIN, ApiAgent, Clock, set_first_pin
+from tests.agent.chatservers import (
     CHILD_ID,
     FRIEND_ID,
     POLICY_WITH_CHAT,
     ChatServer,
     Route,
-    _chat_server,
-    _tls,
+    chat_server,
     dispatch,
     gateway_client,
     message_create,
     receive,
+    tls_context,
     zlib_stream,
 )
-from tests.agent.api.conftest import PIN, ApiAgent, Clock, set_first_pin
 from tests.agent.conftest import Upstream, start_agent
 
 CONTACT_SAYS = (
@@ -43,7 +43,7 @@ CONTACT_SAYS = (
 
 @pytest.fixture
 def chat_agent(tmp_path: Path, upstream: Upstream) -> Iterator[tuple[ApiAgent, ChatServer]]:
-    gateway = _chat_server(_tls(upstream, "gateway.discord.gg"))
+    gateway = chat_server(tls_context(upstream, "gateway.discord.gg"))
     clock = Clock()
     running = start_agent(
         tmp_path,

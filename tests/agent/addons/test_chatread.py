@@ -11,37 +11,41 @@ first).
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import logging
 import os
 import shutil
 import socket
-import ssl
 import subprocess
 import threading
 import time
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from mitmproxy import http
-from mitmproxy.proxy.server_hooks import ServerConnectionHookData
-from websockets.http11 import Request, Response
-from websockets.sync.client import ClientConnection, connect
-from websockets.sync.server import Server, ServerConnection, serve
 
 from abhaya.filters.chatwire.message import SeenMessage
+from tests.agent.chatservers import (
+    CHILD_ID,
+    FRIEND_ID,
+    POLICY_WITH_CHAT,
+    TIMEOUT,
+    ChatServer,
+    Route,
+    chat_server,
+    dispatch,
+    gateway_client,
+    message_create,
+    plain_client,
+    receive,
+    tls_context,
+    zlib_stream,
+)
 from tests.agent.conftest import RunningAgent, Upstream, serve_https, start_agent
 from tests.agent.test_chromium import chromium
-from tests.conftest import POLICY
-
-CHILD_ID = "80351110224678912"
-FRIEND_ID = "41771983423143937"
-TIMEOUT = 20
 
 
 class Inbox:
@@ -69,65 +73,6 @@ class FailingInbox(Inbox):
         raise RuntimeError("inbox bug")
 
 
-@dataclass
-class ChatServer:
-    """A WebSocket server: on each connection it sends the frames queued in `script`, then
-    echoes what the client sends (recording it in `received`)."""
-
-    server: Server
-    port: int
-    script: list[bytes | str] = field(default_factory=list)
-    received: list[bytes | str] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-    echoed: threading.Event = field(default_factory=threading.Event)
-    """Set at each echo; a plain GET of /wait is answered once it is (or after 1 s)."""
-
-
-def _chat_server(context: ssl.SSLContext | None) -> ChatServer:
-    chat: ChatServer
-
-    def handler(conn: ServerConnection) -> None:
-        chat.paths.append(conn.request.path if conn.request is not None else "")
-        for frame in list(chat.script):
-            conn.send(frame)
-        for message in conn:
-            chat.received.append(message)
-            conn.send(message)
-            chat.echoed.set()
-
-    def wait(conn: ServerConnection, request: Request) -> Response | None:
-        if request.path != "/wait":
-            return None
-        chat.echoed.wait(1.0)
-        return conn.respond(200, "waited\n")
-
-    server = serve(
-        handler,
-        "127.0.0.1",
-        0,
-        ssl=context,
-        compression=None,
-        max_size=None,
-        process_request=wait,
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    chat = ChatServer(server, server.socket.getsockname()[1])
-    return chat
-
-
-class Route:
-    """Test addon: connect (name, port) to a local port instead of resolving the name."""
-
-    def __init__(self, routes: dict[tuple[str, int], int]) -> None:
-        self._routes = routes
-
-    def server_connect(self, data: ServerConnectionHookData) -> None:
-        assert data.server.address is not None
-        port = self._routes.get((str(data.server.address[0]), int(data.server.address[1])))
-        if port is not None:
-            data.server.address = ("127.0.0.1", port)
-
-
 class LongestHistory:
     """Test addon: the most WebSocket messages any flow held at `websocket_message`."""
 
@@ -137,16 +82,6 @@ class LongestHistory:
     def websocket_message(self, flow: http.HTTPFlow) -> None:
         assert flow.websocket is not None
         self.most = max(self.most, len(flow.websocket.messages))
-
-
-POLICY_WITH_CHAT = POLICY.replace(
-    "[profiles.teen]\n", f'[profiles.teen]\nusers = ["{getpass.getuser()}"]\n'
-) + (
-    "\n[chat]\nenabled = true\n"
-    '[[chat.sites]]\nhost = "kidchat.example"\nname = "kidchat"\nwebsocket_paths = ["/live"]\n'
-)
-"""This account's connections get the teen profile (so the profile offered is the one the
-who addon found); kidchat.example is read as a generic JSON chat."""
 
 
 @dataclass
@@ -159,16 +94,10 @@ class World:
     history: LongestHistory
 
 
-def _tls(upstream: Upstream, name: str) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    upstream.ca.issue_cert(name).configure_cert(context)
-    return context
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, upstream: Upstream) -> Iterator[World]:
-    gateway = _chat_server(_tls(upstream, "gateway.discord.gg"))
-    plain = _chat_server(None)
+    gateway = chat_server(tls_context(upstream, "gateway.discord.gg"))
+    plain = chat_server(None)
     rest, rest_seen = serve_https(upstream.ca, ["discord.com"])
     rest_port = int(rest.server_address[1])
     inbox, history = Inbox(), LongestHistory()
@@ -194,42 +123,6 @@ def world(tmp_path_factory: pytest.TempPathFactory, upstream: Upstream) -> Itera
         server.shutdown()
     rest.shutdown()
     rest.server_close()
-
-
-def dispatch(name: str, data: dict[str, object]) -> bytes:
-    return json.dumps({"op": 0, "t": name, "s": 1, "d": data}).encode()
-
-
-def message_create(author: str, text: str, channel: str) -> bytes:
-    data = {"id": "1", "channel_id": channel, "author": {"id": author}, "content": text}
-    return dispatch("MESSAGE_CREATE", data)
-
-
-def zlib_stream(payloads: list[bytes]) -> list[bytes]:
-    """The payloads as Discord's server frames them: one zlib stream, each payload flushed."""
-    deflate = zlib.compressobj()
-    return [deflate.compress(p) + deflate.flush(zlib.Z_SYNC_FLUSH) for p in payloads]
-
-
-def gateway_client(agent: RunningAgent) -> ClientConnection:
-    context = ssl.create_default_context(cafile=str(agent.ca_file))
-    return connect(
-        "wss://gateway.discord.gg/?encoding=json&v=9&compress=zlib-stream",
-        proxy=agent.proxy_url,
-        ssl=context,
-        open_timeout=TIMEOUT,
-        max_size=None,
-    )
-
-
-def plain_client(agent: RunningAgent, path: str = "/live") -> ClientConnection:
-    return connect(
-        f"ws://kidchat.example{path}", proxy=agent.proxy_url, open_timeout=TIMEOUT, max_size=None
-    )
-
-
-def receive(client: ClientConnection, count: int) -> list[bytes | str]:
-    return [client.recv(timeout=TIMEOUT) for _ in range(count)]
 
 
 def test_discord_gateway_messages_are_read_with_who_sent_them(world: World) -> None:
@@ -460,7 +353,7 @@ def trusting_home(folder: Path, ca_file: Path) -> Path:
 def test_a_fault_in_chat_reading_leaves_the_chat_untouched_and_is_logged_once(
     tmp_path: Path, upstream: Upstream, caplog: pytest.LogCaptureFixture
 ) -> None:
-    gateway = _chat_server(_tls(upstream, "gateway.discord.gg"))
+    gateway = chat_server(tls_context(upstream, "gateway.discord.gg"))
     rest, _ = serve_https(upstream.ca, ["discord.com"])
     rest_port = int(rest.server_address[1])
     inbox = FailingInbox()
@@ -513,7 +406,7 @@ def test_a_fault_in_chat_reading_leaves_the_chat_untouched_and_is_logged_once(
 
 
 def test_nothing_is_read_when_the_policy_turns_chat_off(tmp_path: Path, upstream: Upstream) -> None:
-    plain = _chat_server(None)
+    plain = chat_server(None)
     inbox = Inbox()
     agent = start_agent(
         tmp_path,
