@@ -258,7 +258,9 @@ class ChatWatch:
             tracker = self._tracker(rules.grooming_alert)
             state, found = tracker.update(record.state, labels, sender, item.at)
             kept = ThreadRecord(state, record.kept).keeping(
-                KeptMessage(item.at, message.sender, message.text, labels)
+                KeptMessage(
+                    item.at, message.sender, message.text if rules.keep_text else "", labels
+                )
             )
             save_thread(conn, key, kept, item.at)
             for crossed in found:

@@ -365,9 +365,9 @@ def _chat_lines(evidence: contract.ChatEvidence | None, zone: tzinfo) -> list[st
     lines = [f"      {evidence['site']}, thread {evidence['thread']}:"]
     for message in evidence["messages"]:
         labels = ", ".join(message["labels"])
+        words = repr(message["text"]) if message["text"] else "(words not kept)"
         lines.append(
-            f"      {shown_time(message['time'], zone)}  {message['sender']}: "
-            f"{message['text']!r}  [{labels}]"
+            f"      {shown_time(message['time'], zone)}  {message['sender']}: {words}  [{labels}]"
         )
     return lines
 

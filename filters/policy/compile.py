@@ -82,6 +82,8 @@ class ChatWatching:
     """Message-label thresholds replacing the model's own, label by label."""
     grooming_alert: float | None = None
     """The profile's, else `[chat]`'s; None keeps the tracker's own."""
+    keep_text: bool = True
+    """Whether flagged messages are kept with their words (`[chat] keep_text`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +270,7 @@ def compile_policy(
                     if profile.chat.grooming_alert is not None
                     else policy.chat.grooming_alert
                 ),
+                keep_text=policy.chat.keep_text,
             ),
         )
     return CompiledPolicy(

@@ -263,6 +263,9 @@ class ChatSettings(_Strict):
     grooming_alert: GroomingAlert | None = None
     """The grooming evidence that raises an alert; unset keeps the tracker's (3: two stages,
     or a photo or meeting request with one more).  A profile can set its own."""
+    keep_text: bool = True
+    """Keep the words of flagged messages for the parent to read with an alert; False keeps
+    only their time, sender and labels (a school that must not store pupils' messages)."""
 
     @field_validator("thresholds")
     @classmethod
