@@ -53,9 +53,10 @@ class Rules:
         self.thresholds = dict(thresholds)
         self.grooming_alert = grooming_alert
         self.enabled = True
+        self.keep_text = True
 
     def __call__(self, profile: str) -> ChatWatching:
-        return ChatWatching(self.enabled, self.thresholds, self.grooming_alert)
+        return ChatWatching(self.enabled, self.thresholds, self.grooming_alert, self.keep_text)
 
 
 @contextlib.contextmanager
@@ -322,3 +323,22 @@ def test_a_servers_echo_of_the_childs_own_message_is_not_the_contacts(
         watch.offer("child", said("can we meet at the library", sender="unknown"))  # not echo
         assert watch.flush()
     assert set(chat_alerts(store)) == {"grooming"}
+
+
+def test_without_keep_text_an_alert_keeps_labels_not_words(
+    model: ChatClassifier, store: Store
+) -> None:
+    rules = Rules(only("meeting", "secrecy"))
+    rules.keep_text = False
+    with watching(store, model, rules) as watch:
+        watch.offer("child", said("see you at the gate, tell no one"))
+        assert watch.flush()
+    (grooming,) = chat_alerts(store).values()
+    evidence = chat_evidence(grooming)
+    assert evidence is not None
+    assert [(m["sender"], m["text"], m["labels"]) for m in evidence["messages"]] == [
+        ("contact", "", ["secrecy", "meeting"])
+    ]
+    with contextlib.closing(store.connect(read_only=True)) as conn:
+        stored = " ".join(row[0] for row in conn.execute("SELECT state FROM chat_threads"))
+    assert "gate" not in stored and "gate" not in grooming.alert.detail

@@ -184,3 +184,6 @@ def test_turning_chat_off_turns_it_off_for_every_profile(tmp_path: Path) -> None
     assert not any(rules.chat.enabled for rules in compiled.profiles.values())
     default = load_policy(write_policy(tmp_path / "default", POLICY)).profile().chat
     assert (default.enabled, default.grooming_alert, dict(default.thresholds)) == (True, None, {})
+    assert default.keep_text
+    quiet = POLICY + "\n[chat]\nkeep_text = false\n"
+    assert not load_policy(write_policy(tmp_path / "quiet", quiet)).profile().chat.keep_text
