@@ -121,7 +121,6 @@ class ChatWatch:
         self._classifier = classifier
         self._connect = connect
         self._rules_of = rules_of
-        self._trackers: dict[float | None, ConversationTracker] = {}
         self._echoes = _Echoes()
         self._clock = clock
         self._queue: queue.Queue[_Seen | _Flush | _Stop] = queue.Queue(maxsize=queue_size)
@@ -255,7 +254,11 @@ class ChatWatch:
         sender: Sender = "child" if message.sender == "child" else "contact"
         with driver.transaction(conn):
             record = load_thread(conn, key)
-            tracker = self._tracker(rules.grooming_alert)
+            tracker = (
+                ConversationTracker()
+                if rules.grooming_alert is None
+                else ConversationTracker(grooming_alert=rules.grooming_alert)
+            )
             state, found = tracker.update(record.state, labels, sender, item.at)
             kept = ThreadRecord(state, record.kept).keeping(
                 KeptMessage(
@@ -268,17 +271,6 @@ class ChatWatch:
         if found:
             with self._lock:
                 self._alerts += len(found)
-
-    def _tracker(self, grooming_alert: float | None) -> ConversationTracker:
-        tracker = self._trackers.get(grooming_alert)
-        if tracker is None:
-            tracker = (
-                ConversationTracker()
-                if grooming_alert is None
-                else ConversationTracker(grooming_alert=grooming_alert)
-            )
-            self._trackers[grooming_alert] = tracker
-        return tracker
 
     def _housekeeping(self, conn: sqlite3.Connection) -> None:
         """Tell the parent about unchecked messages, and forget threads long quiet."""

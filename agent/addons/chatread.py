@@ -47,7 +47,7 @@ from abhaya.filters.chatwire.sites import ChatSite
 log = logging.getLogger(__name__)
 
 CONNECTION_KEY = "abhaya.chat"
-"""`flow.metadata` key of a chat WebSocket's `_Connection` (gone with the flow)."""
+"""`flow.metadata` key of a chat WebSocket's reader (gone with the flow)."""
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -60,12 +60,6 @@ class ChatReaders:
     open_connection: Callable[[ChatSite, str, str, str], ConnectionReader] = (
         adapters.open_connection
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Connection:
-    profile: str
-    reader: ConnectionReader
 
 
 class ChatRead:
@@ -145,21 +139,21 @@ class ChatRead:
         if not profile.chat.enabled:
             return
         reader = self._readers.open_connection(site, request.host, path, query)
-        flow.metadata[CONNECTION_KEY] = _Connection(profile.name, reader)
+        flow.metadata[CONNECTION_KEY] = reader
 
     def _message(self, flow: http.HTTPFlow) -> None:
-        connection = flow.metadata.get(CONNECTION_KEY)
-        if not isinstance(connection, _Connection) or flow.websocket is None:
+        reader = flow.metadata.get(CONNECTION_KEY)
+        if not isinstance(reader, ConnectionReader) or flow.websocket is None:
             return
-        compiled = self._services.policy.current
-        profile = compiled.profiles.get(connection.profile)
-        if not compiled.book.chat.enabled or (profile is not None and not profile.chat.enabled):
-            return  # turned off by a reload since the connection opened
+        # Decided for each message as for each request, so a reload applies at once.
+        profile = profile_of(flow, self._services.policy.current)
+        if not profile.chat.enabled:
+            return
         message = flow.websocket.messages[-1]
         if message.injected:
             return
-        read = connection.reader.frame(message.content, message.is_text, message.from_client)
-        self._deliver(connection.profile, read)
+        read = reader.frame(message.content, message.is_text, message.from_client)
+        self._deliver(profile.name, read)
 
     def _deliver(self, profile: str, read: Read) -> None:
         if read.skipped is not None:

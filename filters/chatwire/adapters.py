@@ -6,7 +6,7 @@ whose `frame` reads each of its messages.  Neither raises on bad data (see `mess
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from abhaya.filters.chatwire.discord import GatewayReader, read_rest_send
 from abhaya.filters.chatwire.generic import read_json_chat
@@ -14,6 +14,7 @@ from abhaya.filters.chatwire.message import Read
 from abhaya.filters.chatwire.sites import ChatSite
 
 
+@runtime_checkable
 class ConnectionReader(Protocol):
     """One WebSocket connection's reading state, made at its start and dropped at its end."""
 
