@@ -14,8 +14,7 @@ import json
 from datetime import datetime
 
 from abhaya.agent.store.alerts import Alert, AlertSeverity, StoredAlert
-from abhaya.agent.store.chatthreads import KeptMessage, ThreadKey
-from abhaya.agent.store.events import from_us, to_us
+from abhaya.agent.store.chatthreads import KeptMessage, ThreadKey, kept_from_json, kept_json
 from abhaya.client import contract
 from abhaya.models import conversation
 
@@ -67,15 +66,7 @@ def chat_alert(
         "thread": key.thread,
         "risk": found.risk,
         "labels": list(found.labels),
-        "messages": [
-            {
-                "time": to_us(item.time),
-                "sender": item.sender,
-                "text": item.text,
-                "labels": list(item.labels),
-            }
-            for item in kept
-        ],
+        "messages": kept_json(kept),
     }
     return Alert(
         time=now,
@@ -101,12 +92,12 @@ def chat_evidence(item: StoredAlert) -> contract.ChatEvidence | None:
             "labels": [str(label) for label in data["labels"]],
             "messages": [
                 {
-                    "time": from_us(int(message["time"])).isoformat(),
-                    "sender": str(message["sender"]),
-                    "text": str(message["text"]),
-                    "labels": [str(label) for label in message["labels"]],
+                    "time": item.time.isoformat(),
+                    "sender": item.sender,
+                    "text": item.text,
+                    "labels": list(item.labels),
                 }
-                for message in data["messages"]
+                for item in kept_from_json(data["messages"])
             ],
         }
     except (ValueError, KeyError, TypeError):

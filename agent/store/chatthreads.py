@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -23,6 +24,8 @@ from abhaya.models.conversation import ThreadState
 __all__ = [
     "KEPT_MESSAGES",
     "KeptMessage",
+    "kept_from_json",
+    "kept_json",
     "ThreadKey",
     "ThreadRecord",
     "load_thread",
@@ -155,26 +158,23 @@ def _state_from_json(data: dict[str, object]) -> ThreadState:
     )
 
 
-def _record_json(record: ThreadRecord) -> dict[str, object]:
-    return {
-        "state": _state_json(record.state),
-        "kept": [
-            {
-                "time": to_us(kept.time),
-                "sender": kept.sender,
-                "text": kept.text,
-                "labels": list(kept.labels),
-            }
-            for kept in record.kept
-        ],
-    }
+def kept_json(kept: Iterable[KeptMessage]) -> list[dict[str, object]]:
+    """Kept messages as JSON: in a thread's row, and in a chat alert's detail."""
+    return [
+        {
+            "time": to_us(item.time),
+            "sender": item.sender,
+            "text": item.text,
+            "labels": list(item.labels),
+        }
+        for item in kept
+    ]
 
 
-def _record_from_json(data: object) -> ThreadRecord:
-    if not isinstance(data, dict):
-        raise TypeError("a thread record is not an object")
+def kept_from_json(data: object) -> tuple[KeptMessage, ...]:
+    """The inverse of `kept_json`; ValueError, KeyError or TypeError for anything else."""
     kept = []
-    for item in _list(data["kept"]):
+    for item in _list(data):
         if not isinstance(item, dict):
             raise TypeError("a kept message is not an object")
         kept.append(
@@ -185,10 +185,20 @@ def _record_from_json(data: object) -> ThreadRecord:
                 labels=tuple(map(str, _list(item["labels"]))),
             )
         )
+    return tuple(kept)
+
+
+def _record_json(record: ThreadRecord) -> dict[str, object]:
+    return {"state": _state_json(record.state), "kept": kept_json(record.kept)}
+
+
+def _record_from_json(data: object) -> ThreadRecord:
+    if not isinstance(data, dict):
+        raise TypeError("a thread record is not an object")
     state = data["state"]
     if not isinstance(state, dict):
         raise TypeError("a thread state is not an object")
-    return ThreadRecord(_state_from_json(state), tuple(kept[-KEPT_MESSAGES:]))
+    return ThreadRecord(_state_from_json(state), kept_from_json(data["kept"])[-KEPT_MESSAGES:])
 
 
 def _list(value: object) -> list[object]:
