@@ -80,12 +80,13 @@ def alerts_in(store: Store) -> list[StoredAlert]:
         return list_alerts(conn)
 
 
+def chat_alerts_all(store: Store) -> list[StoredAlert]:
+    return [item for item in alerts_in(store) if item.alert.kind == CHAT_ALERT]
+
+
 def chat_alerts(store: Store) -> dict[str, StoredAlert]:
-    return {
-        json.loads(item.alert.detail)["risk"]: item
-        for item in alerts_in(store)
-        if item.alert.kind == CHAT_ALERT
-    }
+    """The chat alerts by risk (each risk alerts once per thread)."""
+    return {json.loads(item.alert.detail)["risk"]: item for item in chat_alerts_all(store)}
 
 
 def test_a_contact_crossing_every_risk_raises_each_alert_once(
@@ -296,10 +297,6 @@ def test_a_profiles_grooming_level_sets_when_a_thread_alerts(
         say("second", "channel-2", "meeting")  # 5.0: under this profile's 7
     threads = [chat_evidence(item) for item in chat_alerts_all(store)]
     assert [evidence["thread"] for evidence in threads if evidence] == ["channel-1"]
-
-
-def chat_alerts_all(store: Store) -> list[StoredAlert]:
-    return [item for item in alerts_in(store) if item.alert.kind == CHAT_ALERT]
 
 
 def test_a_profile_whose_chats_are_off_is_not_checked(model: ChatClassifier, store: Store) -> None:
