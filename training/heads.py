@@ -1,11 +1,14 @@
-"""What the trainers here share: embedding texts as the agent does, and writing a head file and
-recording its SHA-256 in ``models/manifest.toml``."""
+"""What the trainers here share: their command line and encoder, embedding texts as the agent
+does, and writing a head file and recording its SHA-256 in ``models/manifest.toml``."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import re
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,26 @@ import numpy.typing as npt
 from abhaya.models.textencoder import TextEncoder
 
 MANIFEST = Path(__file__).resolve().parents[1] / "models" / "manifest.toml"
+
+
+@dataclass(frozen=True)
+class Training:
+    """A trainer's run: where the head goes, the encoder's cache folder, the encoder."""
+
+    out: Path
+    cache: Path
+    encoder: TextEncoder
+
+
+def start(description: str, out: Path) -> Training:
+    """Read a trainer's command line (`--cache`, `--out`, defaulting to the shipped head `out`)
+    and load the encoder, built into a temporary folder unless `--cache` names one."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--cache", type=Path, help="encoder cache folder (default: a temp one)")
+    parser.add_argument("--out", type=Path, default=out)
+    args = parser.parse_args()
+    cache = args.cache or Path(tempfile.mkdtemp(prefix="abhaya-encoder-"))
+    return Training(args.out, cache, TextEncoder.load(cache))
 
 
 def embed_alone(encoder: TextEncoder, texts: Sequence[str]) -> npt.NDArray[np.float32]:

@@ -16,10 +16,8 @@ head file, whose SHA-256 is recorded in ``models/manifest.toml`` (``[chat-head]`
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +28,7 @@ from sklearn.model_selection import GroupKFold
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 from generate import LABELS, examples  # noqa: E402
-from heads import embed_alone, save_head  # noqa: E402
+from heads import embed_alone, save_head, start  # noqa: E402
 
 from abhaya.models import chatfeatures  # noqa: E402
 from abhaya.models.chatmodel import CHAT_LABELS, chat_text  # noqa: E402
@@ -50,18 +48,14 @@ than real chats, and a threshold at an extreme would trust them too far."""
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, help="encoder cache folder (default: a temp one)")
-    parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
-    cache = args.cache or Path(tempfile.mkdtemp(prefix="abhaya-encoder-"))
-    encoder = TextEncoder.load(cache)
+    run = start(__doc__.splitlines()[0], OUT)
+    encoder = run.encoder
 
     if set(LABELS) != set(CHAT_LABELS):  # the generator runs without the package installed
         raise SystemExit(f"generate.py labels {LABELS} are not the model's {CHAT_LABELS}")
     made = examples()
     texts = [chat_text(example.text) for example in made]
-    x = features(embedded(encoder, texts, cache), texts)
+    x = features(embedded(encoder, texts, run.cache), texts)
     y = np.array([[label in example.labels for label in CHAT_LABELS] for example in made])
     groups = np.array([example.template for example in made])
     benign = int((~y.any(axis=1)).sum())
@@ -96,8 +90,8 @@ def main() -> None:
         bias.append(model.intercept_[0])
 
     save_head(
-        args.out,
-        "chat-head" if args.out == OUT else None,
+        run.out,
+        "chat-head" if run.out == OUT else None,
         CHAT_LABELS,
         np.array(weights),
         np.array(bias),

@@ -12,9 +12,7 @@ generated data, writes the head with its thresholds, and records its sha256 in
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +21,9 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 from generate import LABELS, ROOT, examples  # noqa: E402
-from heads import embed_alone, save_head  # noqa: E402
+from heads import embed_alone, save_head, start  # noqa: E402
 
 from abhaya.filters.textnorm import normalize  # noqa: E402
-from abhaya.models.textencoder import TextEncoder  # noqa: E402
 
 OUT = ROOT / "models" / "data" / "query_head.npz"
 THRESHOLDS = {"csam": 0.95, "self_harm": 0.90, "adult": 0.85}
@@ -34,12 +31,8 @@ C = 256.0  # weak regularisation: the embeddings are dense and the generated dat
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, help="encoder cache folder (default: a temp one)")
-    parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
-    cache = args.cache or Path(tempfile.mkdtemp(prefix="abhaya-encoder-"))
-    encoder = TextEncoder.load(cache)
+    run = start(__doc__.splitlines()[0], OUT)
+    encoder = run.encoder
 
     made = examples()
     texts = [normalize(example.text) for example in made]
@@ -59,8 +52,8 @@ def main() -> None:
 
     model.fit(x, y)
     save_head(
-        args.out,
-        "query-head" if args.out == OUT else None,
+        run.out,
+        "query-head" if run.out == OUT else None,
         LABELS,
         model.coef_,
         model.intercept_,
