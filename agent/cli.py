@@ -52,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "classify-chat":
                 return classify_chat(_models_folder(args))
             return classify_text(args.text, args.json, _models_folder(args))
+        if args.command == "classify-image":
+            from abhaya.agent.imagecommands import classify_image
+
+            return classify_image(args.paths, args.json, args.threshold)
         if args.command == "reset-pin":
             return _reset_pin(args)
         return _parent_command(args)
@@ -230,6 +234,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     _model_options(classify, model_help)
 
+    classify_image = commands.add_parser(
+        "classify-image", help="check image files as the proxy checks images (score and PDQ hash)"
+    )
+    classify_image.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    classify_image.add_argument("--json", action="store_true", help="one JSON object a file")
+    classify_image.add_argument(
+        "--threshold", type=_score, metavar="T", help="flag at this score (default: the model's)"
+    )
+
     pin_note = " (asks for the parent PIN; from standard input when it is not a terminal)"
     status = commands.add_parser("status", help="show the running agent's state" + pin_note)
     set_pin = commands.add_parser("set-pin", help="set or change the parent PIN")
@@ -299,6 +312,17 @@ def _parser() -> argparse.ArgumentParser:
             help=f"the running agent's data folder (default {default_data_dir()})",
         )
     return parser
+
+
+def _score(text: str) -> float:
+    """A classifier threshold: a number over 0, at most 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a score over 0 and at most 1")
+    return value
 
 
 def _positive(text: str) -> int:

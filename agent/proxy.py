@@ -31,6 +31,8 @@ from abhaya.agent.chatwatch import ChatWatch, watching_of
 from abhaya.agent.clock import utc_now
 from abhaya.agent.config import RunConfig
 from abhaya.agent.exits import FatalError, ListenError
+from abhaya.agent.imagealerts import image_alert
+from abhaya.agent.imagescreen import ImageScreener
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.querymodel import query_model_loader
@@ -40,6 +42,8 @@ from abhaya.agent.watcher import PolicyWatcher
 from abhaya.filters.policy.compile import CompiledPolicy
 from abhaya.filters.policy.load import PolicyError
 from abhaya.filters.urlnorm import bracketed
+from abhaya.models.imagemodel import ImageClassifier
+from abhaya.models.imagescan import ImageScanner
 from abhaya.ui.pages.render import PageRenderer
 
 log = logging.getLogger(__name__)
@@ -118,8 +122,10 @@ class Agent:
             high_water=self.store.high_water,
             retention=RetentionPolicy(settings.retention_days, settings.alert_retention_days),
             on_fatal=self._writer_gave_up,
+            alert_for=image_alert,
         )
         self.chat_watch = None if chat is not None else self._chat_watch(policy, clock)
+        self.image_screener = self._image_screener(policy)
         self.services = Services(
             policy=policy,
             pages=pages,
@@ -128,6 +134,7 @@ class Agent:
             pause=PauseSwitch(self.store),
             clock=clock,
             chat=chat if chat is not None else self.chat_watch,
+            images=self.image_screener,
         )
         self.sessions = SessionStore(clock)
         self.pin = ParentPin(self.store, events, clock)
@@ -219,6 +226,7 @@ class Agent:
             ("the control API", lambda: asyncio.to_thread(self.api.stop)),
             # Messages already read are checked and their alerts stored before it stops.
             ("the chat watch", lambda: asyncio.to_thread(self._close_chat_watch)),
+            ("the image screener", lambda: asyncio.to_thread(self.image_screener.close)),
             # Every event the proxy submitted is committed before run() returns.
             ("the event store", lambda: asyncio.to_thread(self.services.events.close)),
         ]
@@ -295,6 +303,24 @@ class Agent:
         return ChatWatch(
             model, self.store.connect, watching_of(lambda: policy.current), clock=clock
         )
+
+    def _image_screener(self, policy: PolicyState) -> ImageScreener:
+        """The image screener, with the shipped classifier when the policy in force at start
+        screens any profile's images (turning it on by a reload applies at the next start:
+        until then those images are unscannable, blocked by default).  Known-image hash
+        lists need no model and are checked whatever the policy says of screening.  A
+        classifier that cannot be loaded refuses the policy, as the other models do."""
+        compiled = policy.current
+        classifier = None
+        if any(rules.images.enabled for rules in compiled.profiles.values()):
+            try:
+                classifier = ImageClassifier.load()
+            except Exception as err:  # any failure to load: refuse, with the loader's reason
+                raise PolicyError(
+                    compiled.source,
+                    [f"[images] screens images, but the image model could not be loaded: {err}"],
+                ) from err
+        return ImageScreener(ImageScanner(classifier))
 
     def _close_chat_watch(self) -> None:
         if self.chat_watch is not None and not self.chat_watch.close():

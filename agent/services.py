@@ -12,6 +12,7 @@ from abhaya.agent.chatinbox import ChatInbox
 from abhaya.agent.clock import utc_now
 from abhaya.agent.endpoint import ApiEndpoint
 from abhaya.agent.grants import ContinueGrants
+from abhaya.agent.imagescreen import ImageScreener
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.signing import PageTokens
@@ -41,6 +42,9 @@ class Services:
     """Which OS user opened each open client connection (this platform's socket table)."""
     chat: ChatInbox | None = None
     """Where chat messages read on chat sites go; None: chat traffic is not read at all."""
+    images: ImageScreener | None = None
+    """Screens the images of inspected pages (`addons.images`); None: images are not looked
+    at (tests of other parts)."""
     chat_reading: Counter[str] = field(default_factory=Counter)
     """What the chat reader met (`addons.chatread`): "messages" read, "skipped: <reason>"
     inputs, "fault: <hook>" bugs; shown by the status call."""

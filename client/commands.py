@@ -124,6 +124,13 @@ def status(data_dir: Path) -> int:
     if models is not None:
         lines.append(f"  search model: {models['search'] or 'off'}")
         lines.append(f"  chat model:   {models['chat'] or 'off'}")
+        lines.append(f"  image model:  {models.get('image') or 'off'}")
+    images = record.get("images")
+    if images is not None:
+        lines.append(
+            f"  images:  {images['screened']} checked, {images['flagged']} flagged, "
+            f"{images['matched']} known-image matches, {images['unscannable']} not checkable"
+        )
     chat = record.get("chat")
     if chat is not None:
         state = "running" if chat["running"] else "STOPPED"

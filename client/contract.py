@@ -173,6 +173,20 @@ class ModelsSummary(TypedDict):
 
     search: str | None
     chat: str | None
+    image: str | None
+
+
+class ImageSummary(TypedDict):
+    """Image screening since the agent started (see `abhaya.agent.imagescreen`)."""
+
+    screened: int
+    """Images of inspected pages that were checked (or found uncheckable)."""
+    flagged: int
+    """Images the classifier flagged (blurred, blocked or logged, as the profile says)."""
+    matched: int
+    """Images that matched a known-image hash list."""
+    unscannable: int
+    """Images that could not be checked (broken, too large, too slow, no model)."""
 
 
 class ChatSummary(TypedDict):
@@ -208,6 +222,8 @@ class Status(TypedDict):
     models: ModelsSummary
     chat: ChatSummary | None
     """None when no profile's chats are watched."""
+    images: ImageSummary | None
+    """None when the agent does not look at images."""
 
 
 class DayCount(TypedDict):

@@ -83,6 +83,7 @@ class Reason(StrEnum):
     LOCAL_ADDRESS = "local_address"  # a destination on this computer (the control API)
     MODEL = "model"  # an on-device classifier's score
     HASH_MATCH = "hash_match"  # a known image hash
+    UNSCANNABLE = "unscannable"  # an image that could not be checked (broken, too large, late)
 
 
 OVERRIDE_REASONS = frozenset({Reason.APPROVAL, Reason.PAUSE, Reason.CONTINUE})

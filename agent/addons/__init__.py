@@ -12,6 +12,10 @@ bottom here:
              and leaves TLS uninspected for allowed pass-through domains; lets through what
              a parent approved or what a pause allows (never csam, never what could not be
              checked); a search sent in the body is decided again at `request`
+   images    only when the agent screens images (`Services.images`): turns a page of a site
+             whose images were mostly flagged into a warning; at the response hooks, checks
+             every image before delivery and blurs or replaces what the policy says (see
+             `images`)
 5. pages     answers block and warn verdicts with a warning page; the server is never contacted
              (at `request` too, for a verdict made there on a body search)
 6. log       records every verdict that is not a plain allow in the event store (a body
@@ -51,6 +55,7 @@ from abhaya.agent.addons.destination import Destinations
 from abhaya.agent.addons.early_answer import EarlyAnswers
 from abhaya.agent.addons.failclosed import FailClosed
 from abhaya.agent.addons.guard import ApiGuard
+from abhaya.agent.addons.images import ImageScreen
 from abhaya.agent.addons.lastword import LastWord
 from abhaya.agent.addons.limits import Limits
 from abhaya.agent.addons.log import VerdictLog
@@ -82,6 +87,7 @@ def build_addons(
         Limits(services),
         AskParent(services),
         PolicyAddon(services),
+        *([ImageScreen(services, services.images)] if services.images is not None else []),
         WarningPages(services),
         VerdictLog(services),
         *([ChatRead(services, services.chat)] if services.chat is not None else []),

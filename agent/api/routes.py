@@ -231,10 +231,28 @@ class ControlApi:
             "models": {
                 "search": query_model.scorer.version if query_model is not None else None,
                 "chat": self._chat.version if self._chat is not None else None,
+                "image": self._image_model(),
             },
             "chat": self._chat_summary(),
+            "images": self._image_summary(),
         }
         return json_response(answer)
+
+    def _image_model(self) -> str | None:
+        screener = self._services.images
+        return (screener.model_version or None) if screener is not None else None
+
+    def _image_summary(self) -> contract.ImageSummary | None:
+        screener = self._services.images
+        if screener is None:
+            return None
+        counts = dict(screener.counts)  # a copy: the proxy's loop counts on
+        return {
+            "screened": counts.get("screened", 0),
+            "flagged": counts.get("flagged", 0),
+            "matched": counts.get("matched", 0),
+            "unscannable": sum(n for key, n in counts.items() if key.startswith("unscannable")),
+        }
 
     def _chat_summary(self) -> contract.ChatSummary | None:
         if self._chat is None:

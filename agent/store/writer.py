@@ -42,7 +42,7 @@ from datetime import datetime
 
 from abhaya.agent.clock import utc_now
 from abhaya.agent.store import driver
-from abhaya.agent.store.batches import commit_batch
+from abhaya.agent.store.batches import AlertRule, commit_batch
 from abhaya.agent.store.errors import StoreError
 from abhaya.agent.store.events import Event, EventKind
 from abhaya.agent.store.highwater import HighWaterMark
@@ -102,7 +102,8 @@ class EventWriter:
     scheduled retention off (tests, benchmarks).  `on_commit(last_id)` runs on the writer
     thread after each commit; it must be quick and must not raise.  `high_water` (the store's
     `Store.high_water`) is told of every commit, so a later open notices committed events that
-    went missing.
+    went missing.  `alert_for(id, event)` names the alert a stored event raises (stored in the
+    same transaction; see `batches.commit_batch`).
 
     `on_fatal(message)` is called once, on the writer thread, when the writer gives up (too
     many restarts, or the store cannot be opened again): events can no longer be stored, so
@@ -126,6 +127,7 @@ class EventWriter:
         high_water: HighWaterMark | None = None,
         max_restarts: int = MAX_RESTARTS,
         restart_window: float = RESTART_WINDOW_S,
+        alert_for: AlertRule | None = None,
     ) -> None:
         if queue_size < 1 or batch_size < 1:
             raise ValueError("queue_size and batch_size must be positive")
@@ -141,6 +143,7 @@ class EventWriter:
         self._high_water = high_water
         self._max_restarts = max_restarts
         self._restart_window = restart_window
+        self._alert_for = alert_for
         self._lock = threading.Lock()
         self._dropped_pending = 0  # queue full, not yet recorded
         self._failed_pending = 0  # batch could not commit, not yet recorded
@@ -462,7 +465,7 @@ class EventWriter:
 
     def _commit(self, conn: sqlite3.Connection, batch: list[Event]) -> int:
         """`batches.commit_batch`, with what it left out counted; the last stored id."""
-        committed = commit_batch(conn, batch, self._now())
+        committed = commit_batch(conn, batch, self._now(), self._alert_for)
         if committed.left_out:
             with self._lock:
                 self._failed_total += committed.left_out

@@ -32,7 +32,9 @@ from abhaya.filters.policy.model import (
     Category,
     CategoryAction,
     ChatSettings,
+    ImageAction,
     Policy,
+    UnscannableAction,
 )
 from abhaya.filters.policy.schedule import Schedule
 from abhaya.filters.querymodel import QueryModel, QueryScorer
@@ -87,6 +89,20 @@ class ChatWatching:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageScreening:
+    """One profile's image screening: `[images]` with the profile's own `images`."""
+
+    enabled: bool = True
+    """Whether the classifier screens this profile's images (hash lists always apply)."""
+    threshold: float | None = None
+    """None: the model's own default threshold."""
+    action: ImageAction = ImageAction.BLUR
+    unscannable: UnscannableAction = UnscannableAction.BLOCK
+    page_share: float = 0.5
+    page_min_images: int = 6
+
+
+@dataclass(frozen=True, slots=True)
 class ProfileRules:
     """One profile's view of the policy: what `decide()` is given."""
 
@@ -104,6 +120,8 @@ class ProfileRules:
     book: Rulebook
     chat: ChatWatching = field(default_factory=lambda: ChatWatching())
     """How this child's chats are watched (`[chat]` with the profile's own `chat`)."""
+    images: ImageScreening = field(default_factory=lambda: ImageScreening())
+    """How this child's images are screened (`[images]` with the profile's own `images`)."""
 
     def action_for(self, category: Category) -> CategoryAction:
         """This profile's action for a category; csam is block whatever else is configured."""
@@ -271,6 +289,18 @@ def compile_policy(
                     else policy.chat.grooming_alert
                 ),
                 keep_text=policy.chat.keep_text,
+            ),
+            images=ImageScreening(
+                enabled=policy.images.enabled and profile.images.enabled,
+                threshold=(
+                    profile.images.threshold
+                    if profile.images.threshold is not None
+                    else policy.images.threshold
+                ),
+                action=profile.images.action or policy.images.action,
+                unscannable=policy.images.unscannable,
+                page_share=policy.images.page_share,
+                page_min_images=policy.images.page_min_images,
             ),
         )
     return CompiledPolicy(

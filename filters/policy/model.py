@@ -124,6 +124,35 @@ class ProfileChat(_Strict):
     grooming_alert: GroomingAlert | None = None
 
 
+ImageScore = Annotated[float, Field(gt=0, le=1)]
+"""An image classifier score (0..1): at or over a threshold, an image is flagged."""
+
+
+class ImageAction(StrEnum):
+    """What the proxy does with an image the classifier flags."""
+
+    BLUR = "blur"  # a heavily blurred copy of the same size: the page keeps its layout
+    BLOCK = "block"  # a plain placeholder of the same size
+    LOG = "log"  # delivered as it is; only recorded for the parent
+
+
+class UnscannableAction(StrEnum):
+    """What the proxy does with an image that could not be checked (broken, too large, late)."""
+
+    BLOCK = "block"  # a placeholder: what was not checked is not shown
+    ALLOW = "allow"  # delivered as it is; counted in the status
+
+
+class ProfileImages(_Strict):
+    """A profile's own image settings (`[profiles.NAME.images]`); unset ones follow `[images]`."""
+
+    enabled: bool = True
+    """False: this profile's images are not screened by the classifier (known-image hashes are
+    matched for every profile: that check has no opt-out)."""
+    threshold: ImageScore | None = None
+    action: ImageAction | None = None
+
+
 class Profile(_Strict):
     language: str = ""
     """Language of warning pages ("en", "hi"); empty means the browser's Accept-Language."""
@@ -140,6 +169,8 @@ class Profile(_Strict):
     """OS accounts whose requests this profile decides; the others get `default_profile`."""
     chat: ProfileChat = Field(default_factory=ProfileChat)
     """This child's chats: read or not, and how much grooming evidence raises an alert."""
+    images: ProfileImages = Field(default_factory=ProfileImages)
+    """This child's images: screened or not, at which score, and what is done with them."""
 
     @field_validator("users")
     @classmethod
@@ -279,6 +310,23 @@ class ChatSettings(_Strict):
         return value
 
 
+class ImageSettings(_Strict):
+    """Screening the images of inspected pages with the on-device classifier (`[images]`)."""
+
+    enabled: bool = True
+    threshold: ImageScore | None = None
+    """The score at or over which an image is flagged; unset keeps the model's own default,
+    chosen so that no benign test photo is flagged.  Lower finds more, wrongly too."""
+    action: ImageAction = ImageAction.BLUR
+    unscannable: UnscannableAction = UnscannableAction.BLOCK
+    """Images that could not be checked: broken or hostile files, more pixels or bytes than
+    the limits, or a check that took too long.  A filter fails closed: block by default."""
+    page_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    """When at least this share of a page's screened images is flagged (and at least
+    `page_min_images` were), the site gets a warning page instead, for an hour."""
+    page_min_images: int = Field(default=6, ge=1, le=1000)
+
+
 class Policy(_Strict):
     """The whole policy file."""
 
@@ -297,6 +345,7 @@ class Policy(_Strict):
     access: AccessSettings = Field(default_factory=AccessSettings)
     search_model: SearchModelSettings = Field(default_factory=SearchModelSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    images: ImageSettings = Field(default_factory=ImageSettings)
 
     @field_validator("version")
     @classmethod

@@ -9,6 +9,7 @@ import pytest
 
 from abhaya.filters.decide import decide
 from abhaya.filters.policy.compile import CompiledPolicy, load_policy
+from abhaya.filters.policy.model import ImageAction, UnscannableAction
 from abhaya.filters.verdict import Action, RequestInfo
 from tests.conftest import MONDAY_MORNING, POLICY, write_policy
 
@@ -187,3 +188,38 @@ def test_turning_chat_off_turns_it_off_for_every_profile(tmp_path: Path) -> None
     assert default.keep_text
     quiet = POLICY + "\n[chat]\nkeep_text = false\n"
     assert not load_policy(write_policy(tmp_path / "quiet", quiet)).profile().chat.keep_text
+
+
+def test_each_profile_screens_images_with_the_policys_settings_or_its_own(tmp_path: Path) -> None:
+    text = POLICY.replace(
+        "[profiles.teen]\n", '[profiles.teen]\nimages = { threshold = 0.9, action = "log" }\n'
+    )
+    text += '\n[images]\nthreshold = 0.7\naction = "block"\nunscannable = "allow"\n'
+    text += "page_share = 0.8\npage_min_images = 3\n"
+    text += "\n[profiles.parent]\n[profiles.parent.images]\nenabled = false\n"
+    compiled = load_policy(write_policy(tmp_path, text))
+    child, teen, parent = (compiled.profile(name).images for name in ("child", "teen", "parent"))
+    assert (child.enabled, child.threshold, child.action) == (True, 0.7, ImageAction.BLOCK)
+    assert (child.unscannable, child.page_share, child.page_min_images) == (
+        UnscannableAction.ALLOW,
+        0.8,
+        3,
+    )
+    assert (teen.threshold, teen.action, teen.unscannable) == (
+        0.9,
+        ImageAction.LOG,
+        UnscannableAction.ALLOW,
+    )
+    assert not parent.enabled
+
+
+def test_images_are_screened_by_default_and_fail_closed(tmp_path: Path) -> None:
+    images = load_policy(write_policy(tmp_path, POLICY)).profile().images
+    assert (images.enabled, images.threshold, images.action, images.unscannable) == (
+        True,
+        None,  # the model's own default threshold
+        ImageAction.BLUR,
+        UnscannableAction.BLOCK,
+    )
+    off = load_policy(write_policy(tmp_path / "off", POLICY + "\n[images]\nenabled = false\n"))
+    assert not any(rules.images.enabled for rules in off.profiles.values())

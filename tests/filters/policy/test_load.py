@@ -83,6 +83,13 @@ def test_default_policy_is_complete() -> None:
             "chat.sites.0.text_fields.0",
         ),
         ('[[chat.sites]]\npaths = ["/send"]\n', "chat.sites.0.host: Field required"),
+        ("[images]\nthreshold = 0\n", "line 2: images.threshold"),
+        ("[images]\nthreshold = 1.5\n", "images.threshold"),
+        ('[images]\naction = "hide"\n', "line 2: images.action"),
+        ('[images]\nunscannable = "warn"\n', "images.unscannable"),
+        ("[images]\npage_min_images = 0\n", "images.page_min_images"),
+        ("[profiles.child.images]\nthreshold = -1\n", "profiles.child.images.threshold"),
+        ("[profiles.child.images]\nunscannable = \"allow\"\n", "Extra inputs"),
     ],
 )
 def test_invalid_policies_are_refused_with_the_reason(text: str, message: str) -> None:

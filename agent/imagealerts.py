@@ -1,0 +1,33 @@
+"""The alert a known-image match raises: the one image event a parent must act on.
+
+A flagged image is blurred and recorded; that is history.  An image that matches a known-image
+hash list (abuse material, by the list's own account) needs a parent, and possibly the
+authorities: the alert says so in plain words, names the event to build the evidence package
+from (`abhaya report EVENT_ID`), and carries no image, only what the event already holds.
+"""
+
+from __future__ import annotations
+
+from abhaya.agent.store import Event, EventKind
+from abhaya.agent.store.alerts import Alert, AlertSeverity
+from abhaya.filters.verdict import Reason
+
+IMAGE_MATCH_ALERT = "image_match"
+
+
+def image_alert(event_id: int, event: Event) -> Alert | None:
+    """A critical alert for a known-image match; None for every other event."""
+    if event.kind is not EventKind.IMAGE or event.reason != Reason.HASH_MATCH:
+        return None
+    return Alert(
+        time=event.time,
+        kind=IMAGE_MATCH_ALERT,
+        severity=AlertSeverity.CRITICAL,
+        message=(
+            f"An image on {event.domain or 'a website'} matched the known-image list "
+            f"{event.rule!r} and was blocked. No copy of it was kept. To report it, run "
+            f"`abhaya report {event_id}`: it prepares the evidence and says where to file it."
+        ),
+        profile=event.profile,
+        detail=event.detail,
+    )

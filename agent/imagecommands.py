@@ -1,0 +1,101 @@
+"""`abhaya classify-image`: the image checks the proxy runs, on files.
+
+It loads the same classifier the agent runs (`abhaya.models.imagemodel`, its weights checked
+against the manifest) and scans each file as the proxy scans an image's bytes
+(`abhaya.models.imagescan`).  With `--json` its output is a contract for scripts: one JSON
+object a file, in the order given, each written as soon as it is scanned:
+
+    {"path", "sha256", "format", "width", "height", "score", "flagged", "threshold",
+     "pdq", "pdq_quality", "ms"}
+
+`score` is null (and `skipped` true) for an image under 64×64, which the proxy lets through
+unchecked; a file that cannot be read or decoded gets `{"path", "error"}` instead.  The exit
+status is 1 when any file could not be checked, 2 when the model could not be loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from abhaya.models.imagemodel import DEFAULT_THRESHOLD, ImageClassifier
+from abhaya.models.imagescan import ImageScan, ImageScanner
+from abhaya.models.manifest import ModelVerificationError
+
+EXIT_UNCHECKED = 1
+EXIT_NO_MODEL = 2
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Larger files are not read (the proxy holds at most 16 MiB of one image)."""
+
+
+def classify_image(
+    paths: Sequence[Path],
+    as_json: bool,
+    threshold: float | None = None,
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+) -> int:
+    """Scan each file; print one line (or JSON object) for each."""
+    try:
+        scanner = ImageScanner(ImageClassifier.load())
+    except ModelVerificationError as error:
+        print(f"abhaya: the image model cannot be used: {error}", file=stderr)
+        return EXIT_NO_MODEL
+    cut = DEFAULT_THRESHOLD if threshold is None else threshold
+    status = 0
+    for path in paths:
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise OSError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+            data = path.read_bytes()
+        except OSError as error:
+            status = EXIT_UNCHECKED
+            _write(stdout, as_json, {"path": str(path), "error": f"cannot read it: {error}"})
+            continue
+        scan = scanner.scan(data)
+        if scan.unscannable:
+            status = EXIT_UNCHECKED
+            _write(stdout, as_json, {"path": str(path), "error": scan.unscannable})
+            continue
+        _write(stdout, as_json, _record(path, scan, cut))
+    return status
+
+
+def _record(path: Path, scan: ImageScan, threshold: float) -> dict[str, object]:
+    return {
+        "path": str(path),
+        "sha256": scan.sha256,
+        "format": scan.format,
+        "width": scan.width,
+        "height": scan.height,
+        "score": None if scan.score is None else round(scan.score, 4),
+        "flagged": scan.score is not None and scan.score >= threshold,
+        "threshold": threshold,
+        "skipped": scan.skipped,
+        "pdq": scan.pdq.hex if scan.pdq is not None else None,
+        "pdq_quality": scan.pdq.quality if scan.pdq is not None else None,
+        "ms": round(scan.ms, 2),
+    }
+
+
+def _write(stdout: TextIO, as_json: bool, record: dict[str, object]) -> None:
+    if as_json:
+        print(json.dumps(record, ensure_ascii=False), file=stdout, flush=True)
+        return
+    if "error" in record:
+        print(f"{record['path']}: not checked: {record['error']}", file=stdout, flush=True)
+        return
+    if record["skipped"]:
+        print(f"{record['path']}: too small to check (under 64×64)", file=stdout, flush=True)
+        return
+    verdict = "FLAGGED" if record["flagged"] else "not flagged"
+    print(
+        f"{record['path']}: score {record['score']:.3f} ({verdict} at {record['threshold']}), "
+        f"{record['format']} {record['width']}×{record['height']}, "
+        f"PDQ {record['pdq']} (quality {record['pdq_quality']}), {record['ms']} ms",
+        file=stdout,
+        flush=True,
+    )
