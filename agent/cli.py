@@ -1,5 +1,5 @@
 """The `abhaya` command: `run` starts the filtering proxy, `check` explains decisions, and
-`status`, `set-pin`, `events`, `export`, `pause`, `resume`, `requests`, `approve`, `deny`,
+`status`, `set-pin`, `events`, `export`, `report`, `pause`, `resume`, `requests`, `approve`, `deny`,
 `alerts`, `ack` and `policy` ask the running agent through its control API."""
 
 # The parent commands are thin clients (abhaya.client): this module imports the agent's pieces
@@ -119,6 +119,8 @@ def _parent_command(args: argparse.Namespace) -> int:
         return commands.export(
             data_dir, fmt=args.format, out=args.out, since=args.since, until=args.until
         )
+    if args.command == "report":
+        return commands.report(data_dir, args.id, out_dir=args.out)
     if args.command == "pause":
         return commands.pause(data_dir, minutes=args.minutes)
     if args.command == "resume":
@@ -260,6 +262,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--since", metavar="ISO")
     export.add_argument("--until", metavar="ISO")
+    report = commands.add_parser(
+        "report",
+        help="write the evidence package of an image event for the authorities (never the "
+        "image) and say where to file it" + pin_note,
+    )
+    report.add_argument("id", type=_positive, metavar="EVENT_ID")
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="folder for abhaya-evidence-ID.json and .html (default: the current folder; "
+        "existing files are never overwritten)",
+    )
     pause = commands.add_parser(
         "pause", help="pause filtering for a while; csam stays blocked" + pin_note
     )
@@ -303,7 +319,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"the agent's data folder (default {default_data_dir()})",
     )
-    parent_commands = (status, set_pin, events, export, pause, resume, requests, approve, deny)
+    parent_commands = (
+        status,
+        set_pin,
+        events,
+        export,
+        report,
+        pause,
+        resume,
+        requests,
+        approve,
+        deny,
+    )
     for command in (*parent_commands, alerts, ack, policy_show, policy_apply):
         command.add_argument(
             "--data-dir",

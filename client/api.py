@@ -83,6 +83,11 @@ class ApiClient:
         params = {"since": since, "kind": ",".join(kinds) or None, "limit": limit, "cursor": cursor}
         return cast(contract.EventsPage, self.call("GET", contract.EVENTS, params=params))
 
+    def event(self, event_id: int) -> contract.EventRecord:
+        """One event by its id; ClientError (status 404) when there is none."""
+        path = f"{contract.EVENTS}/{event_id}"
+        return cast(contract.EventRecord, self.call("GET", path))
+
     def stats(self, days: int) -> contract.Stats:
         return cast(contract.Stats, self.call("GET", contract.STATS, params={"days": days}))
 

@@ -15,8 +15,9 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from abhaya.client import contract
@@ -240,6 +241,52 @@ def export(
     os.replace(partial, out)
     _print(f"abhaya: events written to {out} ({out.stat().st_size} bytes)")
     return 0
+
+
+def report(data_dir: Path, event_id: int, *, out_dir: Path) -> int:
+    """Write the evidence package of one image event (client/evidence.py) into `out_dir`, and
+    say where to file it; refused in words for any other kind of event or an existing file."""
+    from abhaya.client import evidence
+    from abhaya.ui.evidence.render import render_report
+
+    if not out_dir.is_dir():
+        raise ClientError(f"--out {out_dir}: not a folder")
+    with logged_in(data_dir) as client:
+        record = client.event(event_id)
+        image = evidence.image_evidence(record)
+        status_record = client.status()
+    zone = family_zone(status_record)
+    policy = status_record["policy"]
+    made = evidence.EvidenceReport(
+        record=record,
+        image=image,
+        local_time=shown_time(record["time"], zone),
+        timezone=policy["timezone"],
+        machine=evidence.this_machine(),
+        made_at=datetime.now(UTC),
+        filing=evidence.filing_for(policy["jurisdiction"]),
+    )
+    json_path, html_path = evidence.report_paths(out_dir, event_id)
+    evidence.write_private_files({json_path: made.to_json(), html_path: render_report(made)})
+    filing = made.filing
+    _print(
+        f"abhaya: evidence report for image event {event_id} (no image is kept):",
+        f"  {json_path.absolute()}",
+        f"  {html_path.absolute()}",
+        f"Where to file it ({filing.place}):",
+        *(f"  - {step}" for step in filing.steps),
+        *(f"  - {_contact_line(contact)}" for contact in filing.contacts),
+    )
+    return 0
+
+
+def _contact_line(contact: dict[str, Any]) -> str:
+    phones = ", ".join(contact["phones"])
+    return (
+        str(contact["name"])
+        + (f": {contact['web']}" if contact["web"] else "")
+        + (f", phone {phones}" if phones else "")
+    )
 
 
 def pause(data_dir: Path, *, minutes: int) -> int:

@@ -22,6 +22,7 @@ LOGOUT = f"{PREFIX}/logout"
 PIN = f"{PREFIX}/pin"
 STATUS = f"{PREFIX}/status"
 EVENTS = f"{PREFIX}/events"
+"""GET lists (EventsPage); GET `EVENTS/<id>` reads one event (EventRecord), 404 if none."""
 STATS = f"{PREFIX}/stats"
 EXPORT = f"{PREFIX}/export"
 PAUSE = f"{PREFIX}/pause"
@@ -142,6 +143,8 @@ class PolicySummary(TypedDict):
     profile: str
     timezone: str
     """The policy's IANA time zone: clients show times in it."""
+    jurisdiction: str
+    """The policy's jurisdiction pack (`in`, `intl`, ...): where to report, which law applies."""
 
 
 class StoreSummary(TypedDict):

@@ -174,17 +174,17 @@ class ImageScreen:
         evidence = ImageEvidence(
             sha256=scan.sha256,
             pdq=scan.pdq.hex if scan.pdq is not None else "",
-            pdq_quality=scan.pdq.quality if scan.pdq is not None else 0,
+            pdq_quality=scan.pdq.quality if scan.pdq is not None else None,
             distance=hit.distance if hit is not None else None,
-            list=hit.list_name if hit is not None else "",
+            list_name=hit.list_name if hit is not None else "",
             list_version=hit.list_version if hit is not None else "",
             listed_hash=hit.listed_hash if hit is not None else "",
             label=hit.label if hit is not None else "",
             score=scan.score,
             model=self._screener.model_version if scan.score is not None else "",
             page=_page_url(flow, keep_query),
-            width=scan.width,
-            height=scan.height,
+            width=scan.width or None,
+            height=scan.height or None,
             format=scan.format,
         )
         who = attribution_of(flow)

@@ -50,6 +50,7 @@ from abhaya.agent.store.queries import (
     PageCursor,
     category_counts_by_day,
     counts_today,
+    event_by_id,
     events_page,
     local_day_start,
     top_apps,
@@ -58,6 +59,7 @@ from abhaya.agent.store.queries import (
 from abhaya.client import contract
 
 MAX_TEXT = 200
+EVENTS_PREFIX = contract.EVENTS + "/"
 MAX_STATS_DAYS = 366
 
 Handler = Callable[[Request], Response]
@@ -113,6 +115,7 @@ class ControlApi:
         self._item_routes: tuple[tuple[str, Handler], ...] = (
             (REQUESTS_PREFIX, controls.decide_request),
             (ALERTS_PREFIX, alerts.acknowledge),
+            (EVENTS_PREFIX, self._event),
         )
 
     def handle(self, request: Request) -> Response:
@@ -207,6 +210,7 @@ class ControlApi:
                 "source": compiled.source,
                 "profile": compiled.profile().name,
                 "timezone": compiled.policy.timezone,
+                "jurisdiction": compiled.book.jurisdiction,
             },
             "store": {
                 "path": str(self._store.path),
@@ -291,6 +295,21 @@ class ControlApi:
             "next_cursor": None if page.next_cursor is None else page.next_cursor.token(),
         }
         return json_response(answer)
+
+    def _event(self, request: Request) -> Response:
+        """GET /v1/events/<id>: one event, for a report on it; 404 in words when there is none."""
+        ident_text = request.path.removeprefix(EVENTS_PREFIX)
+        if not (ident_text.isascii() and ident_text.isdigit() and len(ident_text) <= 18):
+            raise ApiError(404, f"no such call: {request.path}")
+        if request.method != "GET":
+            raise ApiError(405, f"{request.path} accepts GET", headers=(("Allow", "GET"),))
+        request.only_params(())
+        ident = int(ident_text)
+        with self._read() as conn:
+            found = event_by_id(conn, ident)
+        if found is None:
+            raise ApiError(404, f"no event with id {ident} (never recorded, or past retention)")
+        return json_response(event_record(found))
 
     def _stats(self, request: Request) -> Response:
         request.only_params(("days",))

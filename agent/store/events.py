@@ -37,7 +37,7 @@ class EventKind(StrEnum):
     PROTECTION = "protection"  # filtering paused or resumed, policy changed
     APP = "app"  # the app monitor blocked or limited an application
     FAULT = "fault"  # a part of the agent failed and was restarted (the event writer, ...)
-    IMAGE = "image"  # an image the proxy screened and acted on (blurred, blocked, logged, or a known-hash match)
+    IMAGE = "image"  # an image screened and acted on; `detail` is `imageevidence.ImageEvidence`
 
 
 def to_us(moment: datetime) -> int:

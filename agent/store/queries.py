@@ -117,6 +117,12 @@ def events_page(
     return EventPage(events, cursor)
 
 
+def event_by_id(conn: sqlite3.Connection, ident: int) -> StoredEvent | None:
+    """The event with id `ident`, or None when there is none (never was, or retention ended it)."""
+    row = conn.execute(f"SELECT id, {EVENT_COLUMNS} FROM events WHERE id = ?", (ident,)).fetchone()
+    return None if row is None else event_from_row(row)
+
+
 def category_counts_by_day(
     conn: sqlite3.Connection,
     since: datetime,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import html
 import json
 import re
@@ -25,9 +26,11 @@ import pytest
 
 from abhaya.agent.api.discovery import ApiAddress, write_api_file
 from abhaya.agent.chatalerts import chat_alert
-from abhaya.agent.store import driver, open_store
+from abhaya.agent.imageevidence import ImageEvidence
+from abhaya.agent.store import Event, EventKind, driver, open_store
 from abhaya.agent.store.alerts import insert_alert
 from abhaya.agent.store.chatthreads import KeptMessage, ThreadKey
+from abhaya.agent.store.events import insert_events
 from abhaya.models import conversation
 from tests.agent.test_cli import ABHAYA, AgentProcess
 from tests.conftest import write_policy
@@ -310,6 +313,136 @@ def test_export_to_standard_output(agent: AgentProcess, tmp_path: Path) -> None:
     assert "https://adult.example/cli-check" in {row["url"] for row in rows}
 
 
+IMAGE_BYTES = bytes(range(256)) * 64  # generated stand-in for the image; never stored
+
+
+def _store_image_event(agent: AgentProcess) -> int:
+    """An image hash-match event as the proxy records it (stored straight into the agent's
+    store, as the chat-alert test does); returns its id."""
+    evidence = ImageEvidence(
+        sha256=hashlib.sha256(IMAGE_BYTES).hexdigest(),
+        pdq="a5" * 32,
+        pdq_quality=92,
+        distance=7,
+        list_name="test-known-images",
+        list_version="2026-11-29",
+        listed_hash="a4" * 32,
+        label="<b>entry</b> 'x'",
+        page="https://forum.example/thread/4",
+        width=800,
+        height=600,
+        format="jpeg",
+    )
+    event = Event(
+        time=datetime(2026, 11, 30, 10, 0, tzinfo=UTC),
+        kind=EventKind.IMAGE,
+        profile="child",
+        category="csam",
+        action="block",
+        reason="hash_match",
+        domain="img.forum.example",
+        url="https://img.forum.example/p/<script>alert(1)</script>.jpg",
+        rule="test-known-images",
+        detail=evidence.to_json(),
+        os_user="kid",
+        process='browser"><img src=x>',
+    )
+    store = open_store(data_dir(agent))
+    with contextlib.closing(store.connect()) as conn, driver.transaction(conn):
+        return insert_events(conn, [event])
+
+
+def test_report_writes_the_evidence_package_and_says_where_to_file_it(
+    agent: AgentProcess, tmp_path: Path
+) -> None:
+    ident = _store_image_event(agent)
+    result = abhaya(
+        "report", str(ident), "--out", str(tmp_path), data_dir=data_dir(agent), pin_input=f"{PIN}\n"
+    )
+    assert result.returncode == 0, result.stderr
+    json_path, html_path = (tmp_path / f"abhaya-evidence-{ident}.{ext}" for ext in ("json", "html"))
+    assert sorted(tmp_path.iterdir()) == sorted([json_path, html_path])
+    assert str(json_path) in result.stdout and str(html_path) in result.stdout
+    assert "cybercrime.gov.in" in result.stdout and "1930" in result.stdout
+    for path in (json_path, html_path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        data = path.read_bytes()
+        assert IMAGE_BYTES[:64] not in data and b"data:image" not in data
+        assert len(data) < 20_000
+
+    report = json.loads(json_path.read_text(encoding="utf-8"))
+    assert report["format"] == "abhaya-evidence/1" and report["image_kept"] is False
+    event = report["event"]
+    assert (event["id"], event["kind"], event["reason"]) == (ident, "image", "hash_match")
+    assert (event["profile"], event["os_user"], event["domain"]) == (
+        "child",
+        "kid",
+        "img.forum.example",
+    )
+    assert event["time"] == "2026-11-30T10:00:00+00:00"
+    assert event["time_local"] == "2026-11-30T15:30:00+05:30"
+    assert event["timezone"] == "Asia/Kolkata"
+    image = report["image"]
+    assert image["sha256"] == hashlib.sha256(IMAGE_BYTES).hexdigest()
+    assert (image["pdq"], image["distance"], image["list"]) == ("a5" * 32, 7, "test-known-images")
+    assert (image["list_version"], image["page"]) == (
+        "2026-11-29",
+        "https://forum.example/thread/4",
+    )
+    machine = report["machine"]
+    assert machine["hostname"] == socket.gethostname() and machine["agent_version"]
+    assert machine["os"] and machine["os_version"]
+    assert datetime.fromisoformat(report["made_at"]).tzinfo is not None
+    assert report["filing"]["jurisdiction"] == "in"
+    assert any("cybercrime.gov.in" in step for step in report["filing"]["steps"])
+
+    page = html_path.read_text(encoding="utf-8")
+    assert "No image is kept" in page
+    for shown in (
+        "2026-11-30T10:00:00+00:00",
+        "2026-11-30T15:30:00+05:30",
+        "https://forum.example/thread/4",
+        "a5" * 32,
+        hashlib.sha256(IMAGE_BYTES).hexdigest(),
+        "test-known-images",
+        "2026-11-29",
+        socket.gethostname(),
+        "https://cybercrime.gov.in",
+        "1930",
+    ):
+        assert shown in page, shown
+    assert "<script>" not in page and "<img" not in page and "<b>entry" not in page
+    assert html.escape("<script>alert(1)</script>", quote=False) in page
+
+    again = abhaya(
+        "report", str(ident), "--out", str(tmp_path), data_dir=data_dir(agent), pin_input=f"{PIN}\n"
+    )
+    assert again.returncode == 1 and "already exists; nothing was written" in again.stderr
+    assert json.loads(json_path.read_text(encoding="utf-8"))["made_at"] == report["made_at"]
+
+
+def test_report_refuses_an_event_that_is_not_an_image_event(
+    agent: AgentProcess, tmp_path: Path
+) -> None:
+    verdict = _events(agent, "--kind", "verdict")[0]
+    result = abhaya(
+        "report", str(verdict["id"]), "--out", str(tmp_path), data_dir=data_dir(agent),
+        pin_input=f"{PIN}\n",
+    )  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"event {verdict['id']} is a verdict event, not an image event" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_on_a_missing_event_says_so(agent: AgentProcess, tmp_path: Path) -> None:
+    result = abhaya(
+        "report", "987654", "--out", str(tmp_path), data_dir=data_dir(agent), pin_input=f"{PIN}\n"
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no event with id 987654" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_policy_show_and_apply(agent: AgentProcess, tmp_path: Path) -> None:
     policy_file = agent.folder / "policy" / "policy.toml"
     shown = abhaya("policy", "show", data_dir=data_dir(agent), pin_input=f"{PIN}\n")
@@ -352,11 +485,15 @@ sys.exit(status)
 """
 
 
-@pytest.mark.parametrize("command", [["status"], ["events", "--limit", "1"], ["alerts"]])
+@pytest.mark.parametrize(
+    "command", [["status"], ["events", "--limit", "1"], ["alerts"], ["report", "IMAGE"]]
+)
 def test_a_parent_command_loads_nothing_that_holds_the_agents_secrets(
-    agent: AgentProcess, command: list[str]
+    agent: AgentProcess, command: list[str], tmp_path: Path
 ) -> None:
     """A parent command is a thin client: no store, SQLCipher, keyring, argon2 or mitmproxy."""
+    if command[0] == "report":
+        command = ["report", str(_store_image_event(agent)), "--out", str(tmp_path)]
     result = subprocess.run(
         [sys.executable, "-c", _REPORT_MODULES, *command, "--data-dir", str(data_dir(agent))],
         input=f"{PIN}\n",

@@ -204,11 +204,17 @@ class Contact(_Frozen):
 
 
 class PackText(_Frozen):
-    """Per-language text of a pack.  `law` may be empty (the generic pack names no law)."""
+    """Per-language text of a pack.  `law` may be empty (the generic pack names no law).
+
+    `filing` tells a parent, step by step, where to file an evidence report (`abhaya report`)
+    with the authorities of this place; every pack must say it, since a report that ends
+    without telling where it goes is of no use.
+    """
 
     name: Text
     law: tuple[Text, ...] = ()
     emergency: Text
+    filing: tuple[Text, ...] = Field(min_length=1)
 
 
 class Jurisdiction(_Frozen):

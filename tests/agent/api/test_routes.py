@@ -16,6 +16,8 @@ import httpx
 import pytest
 
 from abhaya.agent.api.export import FIELDS
+from abhaya.agent.imageevidence import ImageEvidence
+from abhaya.agent.store import Event, EventKind
 from abhaya.client import contract
 from tests.agent.api.conftest import ApiAgent
 
@@ -109,11 +111,57 @@ def test_stats_count_per_category_per_day_and_top_domains(
     assert since <= browsed.clock() < until
 
 
+def test_one_event_is_read_by_its_id(api: httpx.Client, browsed: ApiAgent) -> None:
+    detail = ImageEvidence(sha256="ab" * 32, distance=4, list_name="test-list").to_json()
+    image = Event(
+        time=browsed.clock(),
+        kind=EventKind.IMAGE,
+        category="csam",
+        action="block",
+        reason="hash_match",
+        url="https://img.example/a.jpg",
+        detail=detail,
+    )
+    writer = browsed.running.agent.services.events
+    assert writer.submit(image) and writer.flush(20)
+    (listed,) = api.get(contract.EVENTS, params={"kind": "image"}).json()["events"]
+    answer = api.get(f"{contract.EVENTS}/{listed['id']}")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == listed
+    assert ImageEvidence.from_json(answer.json()["detail"]).distance == 4
+    verdict = api.get(contract.EVENTS, params={"kind": "verdict", "limit": "1"}).json()["events"]
+    assert api.get(f"{contract.EVENTS}/{verdict[0]['id']}").json() == verdict[0]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "words"),
+    [
+        ("GET", f"{contract.EVENTS}/999999", 404, "no event with id 999999"),
+        ("GET", f"{contract.EVENTS}/x1", 404, "no such call"),
+        ("GET", f"{contract.EVENTS}/1/more", 404, "no such call"),
+        ("GET", f"{contract.EVENTS}/{'9' * 19}", 404, "no such call"),
+        ("POST", f"{contract.EVENTS}/1", 405, "accepts GET"),
+    ],
+)
+def test_a_missing_event_or_a_bad_call_is_refused_in_words(
+    api: httpx.Client, method: str, path: str, status: int, words: str
+) -> None:
+    answer = api.request(method, path)
+    assert answer.status_code == status
+    assert words in answer.json()["error"]
+
+
+def test_reading_one_event_needs_a_token(browsed: ApiAgent) -> None:
+    with browsed.client() as client:
+        assert client.get(f"{contract.EVENTS}/1").status_code == 401
+
+
 def test_status_counts_today_and_names_the_time_zone(api: httpx.Client) -> None:
     status = api.get("/v1/status").json()
     assert set(status) == set(contract.Status.__required_keys__)
     assert status["api_version"] == contract.API_VERSION
     assert status["policy"]["timezone"] == "Asia/Kolkata"
+    assert status["policy"]["jurisdiction"] == "in"
     today = status["today"]
     assert today["by_action"] == {"block": 4}
     assert today["by_kind"]["verdict"] == 4

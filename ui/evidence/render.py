@@ -1,0 +1,43 @@
+"""Render an evidence report as one self-contained HTML page for a parent and the police.
+
+Every value on the page came from a child's traffic or a hash list (URLs, a process name, a
+list label), so autoescape is on and no template marks data `|safe`; addresses are shown as
+text, never as links or images, so opening the page fetches nothing, least of all the image.
+StrictUndefined makes a template that names a missing value fail here, not print blanks.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+import jinja2
+
+from abhaya.client.evidence import NO_IMAGE, EvidenceReport
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(str(files("abhaya.ui.evidence") / "templates"))),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report(report: EvidenceReport) -> str:
+    """The report's HTML page."""
+    data = report.to_dict()
+    return (
+        _environment()
+        .get_template("evidence.html")
+        .render(
+            event=data["event"],
+            image=data["image"],
+            machine=data["machine"],
+            filing=data["filing"],
+            made_at=data["made_at"],
+            no_image=NO_IMAGE,
+        )
+    )
