@@ -10,13 +10,13 @@ are gathered in one vectorised step.  With random hashes a bucket holds n / 65,5
 (~15 at 1M), so about 4,000 candidates are checked by XOR and popcount on 64-bit words, and the
 closest one is the answer.  The result is exact, not approximate: it agrees with a linear scan.
 
-faiss-cpu's `IndexBinaryMultiHash` does the same job but was measured here at 1.5 ms p50 and
-~335 MB more resident for 1M hashes when set to be exact at distance 31 (`nflip=1`), against
-~0.2 ms and ~100 MB for this; see `bench/hashes/README.md`.
+faiss-cpu's `IndexBinaryMultiHash` does the same job but was measured here at 1.5 ms p50,
+350 MiB and 3.8 s to build for 1M hashes when set to be exact at distance 31 (`nflip=1`),
+against 0.22 ms, ~108 MiB and 0.5 s for this (`bench/hashes/README.md`).
 
 Memory: the hashes (32 bytes each) plus 16 permutations of uint32 (64 bytes each) and 16
-offsets tables (4 MB), so ~100 MB for 1M hashes.  A small index (`SCAN_BELOW` entries or fewer)
-skips the tables and scans, which is as fast at that size and costs no fixed 4 MB.
+offsets tables (8 MB), so ~100 MB for 1M hashes.  A small index (`SCAN_BELOW` entries or fewer)
+skips the tables and scans, which is as fast at that size and costs no fixed 8 MB.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def poster(seed: int, size: tuple[int, int] = (1024, 768)) -> Image.Image:
 CROP = 0.01
 """Share of each side a "lightly cropped" copy loses.  PDQ is not robust to crops: 3% each
 side moves these images 36-92 bits (`bench/hashes/README.md`), past the match distance; 1%
-moves a photograph-like layout (`scene`, `shapes`) 8-22 bits, finer blotches (`noise`) 16-40
+moves a photograph-like layout (`scene`, `shapes`) 10-24 bits, finer blotches (`noise`) 16-34
 and text on a plain background (`poster`) 44-62, so crops are tested on the first two."""
 
 IMAGES: dict[str, Callable[[], Image.Image]] = {
