@@ -1,7 +1,8 @@
 """Nearest PDQ hash within a Hamming radius, among up to millions, in well under a millisecond.
 
 A multi-index hash (Norouzi, Punjani and Fleet, "Fast search in Hamming space with multi-index
-hashing", CVPR 2012), in numpy only.  The 256 bits are cut into 16 bands of 16 bits.  Two hashes
+hashing", CVPR 2012), in numpy only, with the 16 bands of 16 bits that ThreatExchange's own
+PDQ index uses (`pdq/README-MIH.md`).  Two hashes
 at distance d <= 16 * (r + 1) - 1 differ by at most r bits in at least one band (pigeonhole), so
 for PDQ's match distance 31 (r = 1) every match shares a band with the query up to one flipped
 bit: 17 keys a band, 272 bucket look-ups in all.  Each band keeps its entries sorted by the
