@@ -2,14 +2,14 @@
 
 A multi-index hash (Norouzi, Punjani and Fleet, "Fast search in Hamming space with multi-index
 hashing", CVPR 2012), in numpy only, with the 16 bands of 16 bits that ThreatExchange's own
-PDQ index uses (`pdq/README-MIH.md`).  Two hashes
-at distance d <= 16 * (r + 1) - 1 differ by at most r bits in at least one band (pigeonhole), so
-for PDQ's match distance 31 (r = 1) every match shares a band with the query up to one flipped
-bit: 17 keys a band, 272 bucket look-ups in all.  Each band keeps its entries sorted by the
-band's value with a 65,537-entry offsets table, so a look-up is two array reads, and the buckets
-are gathered in one vectorised step.  With random hashes a bucket holds n / 65,536 entries
-(~15 at 1M), so about 4,000 candidates are checked by XOR and popcount on 64-bit words, and the
-closest one is the answer.  The result is exact, not approximate: it agrees with a linear scan.
+PDQ index uses (`pdq/README-MIH.md`).  Two hashes at distance d <= 16 * (r + 1) - 1 differ by
+at most r bits in at least one band (pigeonhole), so for PDQ's match distance 31 (r = 1) every
+match shares a band with the query up to one flipped bit: 17 keys a band, 272 bucket look-ups.
+Each band keeps its entries sorted by the band's value with a 65,537-entry offsets table, so a
+look-up is two array reads, and the buckets are gathered in one vectorised step.  With random
+hashes a bucket holds n / 65,536 entries (~15 at 1M), so about 4,000 candidates are checked by
+XOR and popcount on 64-bit words, and the closest one is the answer.  The result is exact, not
+approximate: it agrees with a linear scan.
 
 faiss-cpu's `IndexBinaryMultiHash` does the same job but was measured here at 1.5 ms p50,
 350 MiB and 3.8 s to build for 1M hashes when set to be exact at distance 31 (`nflip=1`),
