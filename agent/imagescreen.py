@@ -29,7 +29,7 @@ from abhaya.models.imagedecode import DecodedImage, Unscannable, decode
 from abhaya.models.imagemodel import DEFAULT_THRESHOLD
 from abhaya.models.imageredact import blurred, placeholder
 from abhaya.models.imagescan import ImageScan, ImageScanner
-from abhaya.models.pdq import HashHit, HashMatcher
+from abhaya.filters.pdqmatch import HashHit, HashMatcher
 
 log = logging.getLogger(__name__)
 

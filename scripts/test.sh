@@ -8,9 +8,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Chromium drives the end-to-end tests; certutil (libnss3-tools) trusts the agent's CA for it;
 # fonts-noto-core renders the Hindi pages; curl is a second real client; gnome-keyring's Secret
-# Service (under dbus-run-session) holds the event store's key, as on a desktop.
+# Service (under dbus-run-session) holds the event store's key, as on a desktop; build-essential
+# and python3-dev build pdqhash, which is published as source only.
 packages=(python3 python3-venv python3-pip chromium libnss3-tools fonts-noto-core curl
-          ca-certificates dbus dbus-x11 gnome-keyring libsecret-tools)
+          ca-certificates dbus dbus-x11 gnome-keyring libsecret-tools build-essential python3-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

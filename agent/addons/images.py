@@ -178,7 +178,7 @@ class ImageScreen:
             distance=hit.distance if hit is not None else None,
             list_name=hit.list_name if hit is not None else "",
             list_version=hit.list_version if hit is not None else "",
-            listed_hash=hit.listed_hash if hit is not None else "",
+            listed_hash=hit.listed_hex if hit is not None else "",
             label=hit.label if hit is not None else "",
             score=scan.score,
             model=self._screener.model_version if scan.score is not None else "",

@@ -24,8 +24,10 @@ from abhaya.filters.keywords import (
     parse_keyword_file,
 )
 from abhaya.filters.lists.cache import CompiledList, load_list
+from abhaya.filters.lists.hashlist import parse_hash_list
 from abhaya.filters.lists.narrow import Narrowed, split_public_suffixes, split_url_rules
 from abhaya.filters.lists.parse import ListFormat, ListLoadError
+from abhaya.filters.pdqmatch import HashList, HashMatcher
 from abhaya.filters.policy.load import PolicyError, default_policy_path, read_policy
 from abhaya.filters.policy.model import (
     ZERO_TOLERANCE,
@@ -146,6 +148,9 @@ class CompiledPolicy:
     notices: tuple[str, ...] = ()
     """List and allow entries that are public suffixes and so cover one host only (see
     `abhaya.filters.lists.narrow`): not errors, but the parent should know."""
+    hashes: HashMatcher = field(default_factory=HashMatcher)
+    """The `[[hashlist]]` files, indexed: known images an image's PDQ hash is checked against
+    (no lists: a matcher that matches nothing)."""
 
     def profile(self, name: str | None = None) -> ProfileRules:
         """The named profile, or the default; an unknown name is an error, never a silent allow."""
@@ -219,6 +224,7 @@ def compile_policy(
             raise PolicyError(where, [str(err)]) from err
         entries.extend(found)
         problems.extend(str(problem) for problem in keyword_problems)
+    hashes = compile_hash_lists(policy, base, where, problems)
 
     passthrough, passthrough_urls = _entries(policy.passthrough, where, "passthrough", narrowed)
     if len(passthrough_urls):
@@ -315,7 +321,34 @@ def compile_policy(
         problems=tuple(problems),
         inputs=(source, *(_resolve(base, path) for path in _named_paths(policy))),
         notices=tuple(str(notice) for notice in narrowed),
+        hashes=hashes,
     )
+
+
+def compile_hash_lists(policy: Policy, base: Path, where: str, problems: list[str]) -> HashMatcher:
+    """Read and index the `[[hashlist]]` files; their bad lines are added to `problems`.  A
+    file that cannot be read refuses the policy, like a missing block list: a known-image list
+    must never be silently absent."""
+    lists = []
+    for ref in policy.hashlist:
+        try:
+            parsed = parse_hash_list(_resolve(base, ref.path))
+        except ListLoadError as err:
+            raise PolicyError(where, [str(err)]) from err
+        problems.extend(str(problem) for problem in parsed.problems)
+        if parsed.problems_not_listed:
+            problems.append(f"{parsed.source}: {parsed.problems_not_listed} more bad lines")
+        lists.append(
+            HashList(
+                name=ref.name or parsed.name,
+                version=parsed.version,
+                category=ref.category,
+                hashes=parsed.hashes,
+                labels=parsed.labels,
+                source=parsed.source,
+            )
+        )
+    return HashMatcher.build(lists)
 
 
 def compile_chat(settings: ChatSettings) -> ChatRules:
@@ -342,6 +375,7 @@ def _named_paths(policy: Policy) -> list[str]:
     paths = [ref.path for ref in policy.blocklist]
     paths += [ref.path for ref in policy.allowlist]
     paths += [ref.path for ref in policy.keywords]
+    paths += [ref.path for ref in policy.hashlist]
     return paths
 
 

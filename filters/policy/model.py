@@ -206,6 +206,15 @@ class KeywordRef(_Strict):
     category: Category
 
 
+class HashListRef(_Strict):
+    """A list of known-image PDQ hashes (`[[hashlist]]`; format in `filters/lists/hashlist.py`)."""
+
+    path: str
+    category: Category
+    name: str = ""
+    """The list's name in events and evidence; empty means the file's `# name:` or its name."""
+
+
 class EventSettings(_Strict):
     """What the event log keeps, and for how long."""
 
@@ -341,6 +350,7 @@ class Policy(_Strict):
     blocklist: tuple[ListRef, ...] = ()
     allowlist: tuple[AllowListRef, ...] = ()
     keywords: tuple[KeywordRef, ...] = ()
+    hashlist: tuple[HashListRef, ...] = ()
     events: EventSettings = Field(default_factory=EventSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     search_model: SearchModelSettings = Field(default_factory=SearchModelSettings)
@@ -378,6 +388,7 @@ class Policy(_Strict):
         self._one_profile_per_user()
         known = set(self.categories) | {ZERO_TOLERANCE}
         used = {ref.category for ref in self.blocklist} | {ref.category for ref in self.keywords}
+        used |= {ref.category for ref in self.hashlist}
         for profile in self.profiles.values():
             used |= set(profile.categories)
         unknown = sorted(used - known)

@@ -1,5 +1,5 @@
-"""Compiling a policy: profiles chosen by OS user (`users = [...]`), and list and allow entries
-that are public suffixes covering that host only."""
+"""Compiling a policy: profiles chosen by OS user (`users = [...]`), list and allow entries
+that are public suffixes covering that host only, and known-image hash lists (`[[hashlist]]`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from abhaya.filters.decide import decide
+from abhaya.filters.pdqmatch import MatchStatus, PdqHash
 from abhaya.filters.policy.compile import CompiledPolicy, load_policy
+from abhaya.filters.policy.load import PolicyError
 from abhaya.filters.policy.model import ImageAction, UnscannableAction
 from abhaya.filters.verdict import Action, RequestInfo
 from tests.conftest import MONDAY_MORNING, POLICY, write_policy
@@ -223,3 +225,61 @@ def test_images_are_screened_by_default_and_fail_closed(tmp_path: Path) -> None:
     )
     off = load_policy(write_policy(tmp_path / "off", POLICY + "\n[images]\nenabled = false\n"))
     assert not any(rules.images.enabled for rules in off.profiles.values())
+
+
+# [[hashlist]]: known-image PDQ hash lists.
+
+KNOWN = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+KNOWN_BITS = bytes.fromhex(KNOWN)
+HASHLIST_POLICY = (
+    'version = 1\n[categories.adult]\naction = "block"\n'
+    '[[hashlist]]\npath = "hashes/known.txt"\ncategory = "csam"\n'
+)
+
+
+def test_a_hash_list_is_compiled_into_the_matcher(tmp_path: Path) -> None:
+    lists = {"hashes/known.txt": f"# name: known\n# version: 7\n{KNOWN} case-1\n"}
+    compiled = load_policy(write_policy(tmp_path, HASHLIST_POLICY, lists))
+    near = PdqHash(bytes([KNOWN_BITS[0] ^ 0x0F, *KNOWN_BITS[1:]]), quality=90)
+    hit = compiled.hashes.match(near)
+    assert hit is not None
+    assert (hit.list_name, hit.list_version, hit.category, hit.label, hit.distance) == (
+        "known",
+        "7",
+        "csam",
+        "case-1",
+        4,
+    )
+    assert tmp_path / "hashes/known.txt" in compiled.inputs
+
+
+def test_the_policy_can_name_a_hash_list(tmp_path: Path) -> None:
+    text = HASHLIST_POLICY.replace('category = "csam"\n', 'category = "adult"\nname = "ours"\n')
+    compiled = load_policy(write_policy(tmp_path, text, {"hashes/known.txt": f"{KNOWN}\n"}))
+    hit = compiled.hashes.match(PdqHash(KNOWN_BITS, quality=90))
+    assert hit is not None and (hit.list_name, hit.category) == ("ours", "adult")
+
+
+def test_without_hash_lists_nothing_matches(tmp_path: Path) -> None:
+    compiled = load_policy(write_policy(tmp_path, POLICY))
+    assert compiled.hashes.check(PdqHash(KNOWN_BITS, quality=90)).status is MatchStatus.NO_MATCH
+
+
+def test_a_missing_hash_list_refuses_the_policy(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match=r"known\.txt"):
+        load_policy(write_policy(tmp_path, HASHLIST_POLICY, {}))
+
+
+def test_a_hash_list_of_an_undefined_category_refuses_the_policy(tmp_path: Path) -> None:
+    text = HASHLIST_POLICY.replace('"csam"', '"gambling"')
+    with pytest.raises(PolicyError, match="gambling"):
+        load_policy(write_policy(tmp_path, text, {"hashes/known.txt": f"{KNOWN}\n"}))
+
+
+def test_bad_hash_lines_are_reported_with_file_and_line(tmp_path: Path) -> None:
+    lists = {"hashes/known.txt": f"{KNOWN}\n{KNOWN[:-1]}\n"}
+    compiled = load_policy(write_policy(tmp_path, HASHLIST_POLICY, lists))
+    assert [problem.split(": ")[0] for problem in compiled.problems] == [
+        f"{tmp_path / 'hashes/known.txt'}:2"
+    ]
+    assert len(compiled.hashes) == 1
