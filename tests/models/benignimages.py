@@ -78,12 +78,14 @@ def gradients() -> Iterator[tuple[str, Image.Image]]:
         yield f"gradient-radial{i}", Image.fromarray(tone.reshape(512, 512, 3).astype(np.uint8))
 
 
-_WORDS = ("the quick brown fox jumps over the lazy dog while children read books about "
-          "planets, oceans and volcanoes in the school library every tuesday").split()  # fmt: skip
+_PROSE = (
+    "the quick brown fox jumps over the lazy dog while children read books about planets "
+    "oceans and volcanoes in the school library every tuesday"
+)
 
 
 def _lines(rng: np.random.Generator, count: int, words: int) -> list[str]:
-    return [" ".join(rng.choice(_WORDS, size=words)) for _ in range(count)]
+    return [" ".join(rng.choice(_PROSE.split(), size=words)) for _ in range(count)]
 
 
 def text_images() -> Iterator[tuple[str, Image.Image]]:
