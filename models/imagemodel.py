@@ -36,10 +36,11 @@ MANIFEST_TABLE: Final = "image-classifier"
 # of tests/models/benignimages.py (the 27 photographs `skimage.data` ships offline and 47
 # generated images: gradients, rendered text, drawn web pages, skin-toned shapes, flat skin and
 # beige noise, cartoon faces, face and neck crops of `astronaut` blown up 3.6-9.6 times): the
-# highest score was 0.375 (a black-to-white gradient), then 0.27 (a skin-toned gradient) and
-# 0.22 (flat skin); no photograph scored above 0.16.  0.80 leaves 0.42 above the worst benign
-# image and is the usual "likely explicit" cut for open_nsfw.  Known limit (bench/images): a
-# 50-60 px crop of a chin or an orange suit blown up ten times can score 0.8-0.96.
+# highest score was 0.41 (a black-to-white gradient), then 0.26 (a skin-toned gradient) and
+# 0.22 (flat skin); no photograph scored above 0.17.  0.80 leaves 0.39 above the worst benign
+# image and is the usual "likely explicit" cut for open_nsfw.  Known limit (bench/images): tight
+# crops of `astronaut` (50-100 px of chin, neck or orange suit) blown up to 512 px reach 0.86-0.96
+# in a sweep of thousands of positions; a profile may set a higher threshold.
 DEFAULT_THRESHOLD: Final = 0.80
 
 _RESIZE: Final = 256
@@ -81,7 +82,12 @@ class ImageClassifier:
 
 def model_input(picture: Image.Image) -> npt.NDArray[np.float32]:
     """The model's (224, 224, 3) input for an RGB picture, as the reference prepares it."""
-    small = picture.convert("RGB").resize((_RESIZE, _RESIZE), Image.Resampling.BILINEAR)
+    # `reducing_gap=1.0`: Pillow first shrinks by a whole factor (a box average) and then
+    # resamples, 0.9 ms instead of 3.2 from 1024×768; scores moved by 0.0007 (median) and
+    # 0.021 (most) from the reference's one-step resize over the benign set (bench/images).
+    small = picture.convert("RGB").resize(
+        (_RESIZE, _RESIZE), Image.Resampling.BILINEAR, reducing_gap=1.0
+    )
     with io.BytesIO() as buffer:
         small.save(buffer, format="JPEG")  # quality 75, as the reference's PIL default
         buffer.seek(0)
