@@ -17,19 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
 
 from abhaya.filters.imagerules import HashFinding, ImageFindings, image_verdict
+from abhaya.filters.pdqmatch import HashHit, HashMatcher
 from abhaya.filters.policy.compile import ImageScreening
-from abhaya.filters.verdict import Action, Verdict
+from abhaya.filters.verdict import Action, Reason, Verdict
 from abhaya.models.imagedecode import DecodedImage, Unscannable, decode
 from abhaya.models.imagemodel import DEFAULT_THRESHOLD
 from abhaya.models.imageredact import blurred, placeholder
 from abhaya.models.imagescan import ImageScan, ImageScanner
-from abhaya.filters.pdqmatch import HashHit, HashMatcher
+from abhaya.models.pdq import pdq_hash
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +102,7 @@ class ImageScreener:
     async def _queued(self, data: bytes, rules: ImageScreening, matcher: HashMatcher) -> Screened:
         async with self._places:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._pool, _job, self._scanner, data, rules, matcher
-            )
+            return await loop.run_in_executor(self._pool, _job, self._scanner, data, rules, matcher)
 
     def _count(self, screened: Screened) -> None:
         """Called on the event loop only (or the CLI's one thread): no lock needed."""
@@ -130,6 +130,9 @@ def _job(
         unscannable=unscannable,
     )
     verdict = image_verdict(findings, rules, DEFAULT_THRESHOLD)
+    if verdict.reason is Reason.MODEL and scan.pdq is None and scan.decoded is not None:
+        # A flagged image's event carries its PDQ hash too, whether or not lists are loaded.
+        scan = dataclasses.replace(scan, pdq=pdq_hash(scan.decoded.image))
     replacement = _replacement(scanner, data, scan, verdict)
     return Screened(verdict, scan, hit, replacement, unscannable)
 

@@ -243,7 +243,7 @@ def _is_page(request: http.Request) -> bool:
 def _content_type(response: http.Response) -> str | None:
     """The response's media type when it names a raster image (screened, or unscannable when
     it is not JPEG, PNG, WebP or GIF); None for anything else (decided by its bytes)."""
-    media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    media = str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
     if media.startswith("image/") and media not in _NOT_SCREENED_TYPES:
         return media
     return None

@@ -45,7 +45,11 @@ def test_an_image_that_could_not_be_checked_gets_the_policys_action(
 
 @pytest.mark.parametrize(
     ("action", "expected"),
-    [(ImageAction.BLUR, Action.BLUR), (ImageAction.BLOCK, Action.BLOCK), (ImageAction.LOG, Action.ALLOW)],
+    [
+        (ImageAction.BLUR, Action.BLUR),
+        (ImageAction.BLOCK, Action.BLOCK),
+        (ImageAction.LOG, Action.ALLOW),
+    ],
 )
 def test_a_score_at_the_threshold_gets_the_profiles_action(
     action: ImageAction, expected: Action

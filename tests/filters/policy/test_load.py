@@ -89,7 +89,7 @@ def test_default_policy_is_complete() -> None:
         ('[images]\nunscannable = "warn"\n', "images.unscannable"),
         ("[images]\npage_min_images = 0\n", "images.page_min_images"),
         ("[profiles.child.images]\nthreshold = -1\n", "profiles.child.images.threshold"),
-        ("[profiles.child.images]\nunscannable = \"allow\"\n", "Extra inputs"),
+        ('[profiles.child.images]\nunscannable = "allow"\n', "Extra inputs"),
     ],
 )
 def test_invalid_policies_are_refused_with_the_reason(text: str, message: str) -> None:
