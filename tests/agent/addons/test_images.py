@@ -304,6 +304,44 @@ def test_a_site_whose_pages_are_mostly_flagged_gets_a_warning_page(
     assert other.status_code == 200  # the site whose pages showed them, not every site
 
 
+@pytest.mark.chromium
+def test_chromium_lays_out_a_blurred_image_like_the_original(
+    agent: RunningAgent, site: ImageSite, tmp_path: Path
+) -> None:
+    import shutil
+    import subprocess
+
+    from tests.agent.test_chromium import chromium
+
+    home = tmp_path / "home"
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    assert shutil.which("certutil") is not None
+    certutil = ["certutil", "-d", f"sql:{nssdb}"]
+    subprocess.run([*certutil, "-N", "--empty-password"], check=True)
+    subprocess.run(
+        [*certutil, "-A", "-t", "C,,", "-n", "Abhaya", "-i", str(agent.ca_file)], check=True
+    )
+    warm = _jpeg(warm_picture((420, 280)))
+    site.routes["/shown-warm.jpg"] = Served(warm, "image/jpeg")
+    site.routes["/shown-chart.png"] = Served(_png(chart_picture((300, 200))), "image/png")
+    script = (
+        "window.onload = () => { for (const img of document.images) {"
+        " document.body.append(` ${img.id}=${img.naturalWidth}x${img.naturalHeight}`); } };"
+    )
+    html = (
+        '<body><img id="warm" src="/shown-warm.jpg"><img id="chart" src="/shown-chart.png">'
+        f"<script>{script}</script></body>"
+    )
+    site.routes["/shown.html"] = Served(html.encode(), "text/html")
+    dom = chromium(home, agent.proxy_url, "--dump-dom", f"https://{SITE}/shown.html")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "warm=420x280" in dom.stdout, dom.stdout[-1500:]  # the blurred copy, same size
+    assert "chart=300x200" in dom.stdout, dom.stdout[-1500:]  # the benign one, as it was
+    [event] = image_events(agent, hashlib.sha256(warm).hexdigest())
+    assert event.event.action == "blur"
+
+
 # Tests that start an agent of their own: after the module's agent.
 
 
@@ -317,5 +355,68 @@ def test_a_profile_that_logs_gets_the_image_and_the_parent_the_event(
         assert fetch(running, "/logged.jpg") == (200, "image/jpeg", body)
         [event] = image_events(running, hashlib.sha256(body).hexdigest())
         assert (event.event.action, event.event.reason) == ("allow", "model")
+    finally:
+        running.stop()
+
+
+def scene_picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """A photograph-like generated scene (a sky gradient, hills, coloured shapes): detailed
+    enough for a PDQ quality well over 50."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    image = Image.new("RGB", size)
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        draw.line((0, y, width, y), fill=(90 + y * 100 // height, 140, 220 - y * 120 // height))
+    for _ in range(25):
+        x, y, r = rng.integers(0, width), rng.integers(0, height), rng.integers(10, 90)
+        colour = tuple(int(value) for value in rng.integers(0, 255, 3))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+    return image
+
+
+def test_a_known_image_is_blocked_alerted_and_its_site_held(
+    tmp_path: Path, site: ImageSite, threshold: float
+) -> None:
+    from abhaya.agent.store.alerts import list_alerts
+    from abhaya.models.pdq import pdq_hash
+
+    known = scene_picture(11)
+    listed = pdq_hash(known)
+    assert listed.quality >= 50
+    hashes = tmp_path / "known-images.pdq"
+    hashes.write_text(f"# name: test-known\n# version: 3\n{listed.hex} case-17\n", "ascii")
+    policy = policy_with(threshold, extra=f'\n[[hashlist]]\npath = "{hashes}"\ncategory = "csam"\n')
+    # Not the listed bytes: a resized, re-encoded copy.
+    copy = _jpeg(known.resize((480, 360)), quality=70)
+    site.routes["/copy.jpg"] = Served(copy, "image/jpeg")
+    site.routes["/unrelated.jpg"] = Served(_jpeg(scene_picture(12)), "image/jpeg")
+    running = start(tmp_path / "agent", site, policy)
+    try:
+        status, media, content = fetch(running, "/copy.jpg", referer=f"https://{HELD}/board")
+        assert (status, media) == (200, "image/svg+xml") and b"<rect" in content
+        assert fetch(running, "/unrelated.jpg", referer="https://other.example/")[1] == "image/jpeg"
+        with running.client() as client:
+            page = client.get(f"https://{HELD}/board", headers={"Sec-Fetch-Dest": "document"})
+        assert page.status_code == 403  # the page the image was on: blocked, csam
+        [event] = image_events(running, hashlib.sha256(copy).hexdigest())
+        assert (event.event.action, event.event.reason, event.event.category) == (
+            "block",
+            "hash_match",
+            "csam",
+        )
+        assert event.event.rule == "test-known"
+        detail = json.loads(event.event.detail)
+        assert (detail["list"], detail["list_version"], detail["label"]) == (
+            "test-known",
+            "3",
+            "case-17",
+        )
+        assert detail["listed_hash"] == listed.hex and 0 <= detail["distance"] <= 31
+        assert detail["page"] == f"https://{HELD}/board"
+        with contextlib.closing(running.agent.store.connect(read_only=True)) as conn:
+            alerts = [item.alert for item in list_alerts(conn) if item.alert.kind == "image_match"]
+        [alert] = alerts
+        assert f"abhaya report {event.id}" in alert.message
     finally:
         running.stop()
