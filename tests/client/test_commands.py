@@ -92,6 +92,8 @@ def test_status(agent: AgentProcess) -> None:
     assert "events.db" in result.stdout and "encrypted" in result.stdout
     assert re.search(r"chat model:   \S+chat-head-", result.stdout)
     assert re.search(r"chats:   running, \d+ messages read, \d+ checked, \d+ alerts", result.stdout)
+    assert "image model:  open_nsfw-864bb37b" in result.stdout
+    assert re.search(r"images:  \d+ checked, \d+ flagged, \d+ known-image matches", result.stdout)
     assert PIN not in result.stdout + result.stderr
 
 

@@ -10,6 +10,7 @@ PDQ hash.  Tests that start an agent of their own come after those using the mod
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import io
 import json
@@ -375,7 +376,7 @@ def scene_picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
     return image
 
 
-def test_a_known_image_is_blocked_alerted_and_its_site_held(
+def test_a_known_image_is_blocked_alerted_and_its_site_held_even_in_a_pause(
     tmp_path: Path, site: ImageSite, threshold: float
 ) -> None:
     from abhaya.agent.store.alerts import list_alerts
@@ -418,5 +419,11 @@ def test_a_known_image_is_blocked_alerted_and_its_site_held(
             alerts = [item.alert for item in list_alerts(conn) if item.alert.kind == "image_match"]
         [alert] = alerts
         assert f"abhaya report {event.id}" in alert.message
+        # While protection is paused the classifier rests; the known-image list does not.
+        running.agent.services.pause.pause(running.agent.services.clock() + dt.timedelta(hours=1))
+        warm = _jpeg(warm_picture((350, 250)))
+        site.routes["/paused-warm.jpg"] = Served(warm, "image/jpeg")
+        assert fetch(running, "/paused-warm.jpg") == (200, "image/jpeg", warm)
+        assert fetch(running, "/copy.jpg", referer="https://other.example/")[1] == "image/svg+xml"
     finally:
         running.stop()
