@@ -89,10 +89,13 @@ def classify_image(
     paths: Sequence[Path],
     as_json: bool,
     threshold: float | None = None,
-    stdout: TextIO = sys.stdout,
-    stderr: TextIO = sys.stderr,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
 ) -> int:
-    """Scan each file; print one line (or JSON object) for each."""
+    """Scan each file; print one line (or JSON object) for each (to `stdout`, by default the
+    process's standard output as it is when called)."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
     try:
         scanner = ImageScanner(ImageClassifier.load())
     except ModelVerificationError as error:

@@ -109,3 +109,38 @@ def test_a_threshold_outside_0_to_1_is_refused(
     labels = str(folder / "labels.csv")
     assert main(["eval", "images", str(folder), "--labels", labels, "--threshold", "1.5"]) == 2
     assert "threshold" in capsys.readouterr().err
+
+
+# `abhaya classify-image`: the same folder, one line (or JSON object) a file.
+
+
+def test_classify_image_writes_the_json_contract_in_order(folder: Path) -> None:
+    files = [folder / "set" / f"{name}.png" for name in CALLED_EXPLICIT] + [
+        folder / "cut.jpg",
+        folder / "icon.png",
+    ]
+    result = subprocess.run(
+        [*ABHAYA, "classify-image", "--json", "--threshold", "0.15", *map(str, files)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1  # one file could not be checked
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [record["path"] for record in records] == [str(path) for path in files]
+    for record in records[:3]:
+        assert record["flagged"] is True and record["threshold"] == 0.15
+        assert 0.15 <= record["score"] <= 1 and record["format"] == "png"
+        assert len(record["pdq"]) == 64 and 0 <= record["pdq_quality"] <= 100
+        assert len(record["sha256"]) == 64 and record["ms"] >= 0
+    assert records[3] == {"path": str(files[3]), "error": "truncated"}
+    assert records[4]["skipped"] is True and records[4]["score"] is None
+
+
+def test_classify_image_reads_plainly_at_the_default_threshold(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = folder / "set" / "webpage0.jpg"
+    assert main(["classify-image", str(path), str(folder / "missing.jpg")]) == 1
+    first, second = capsys.readouterr().out.splitlines()
+    assert first.startswith(f"{path}: score ") and "(not flagged at 0.8)" in first
+    assert "PDQ " in first and "jpeg" in first
+    assert second.startswith(f"{folder / 'missing.jpg'}: not checked: cannot read it")
