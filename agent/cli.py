@@ -435,11 +435,18 @@ def _banner(agent: Agent) -> None:
         if watch is not None
         else "not read (the policy turns chat reading off)"
     )
+    version = agent.image_screener.model_version
+    images = (
+        f"checked by {version} before the browser gets them"
+        if version
+        else "not classified (the policy turns image screening off)"
+    ) + (f"; {len(policy.hashes)} known-image hashes" if len(policy.hashes) else "")
     print(
         f"Abhaya is filtering on http://{shown}:{port}\n"
         f"  policy:  {policy.source}\n"
         f"  search model: {searches}\n"
         f"  chats:   {chats}\n"
+        f"  images:  {images}\n"
         f"  events:  {agent.store.path} ({agent.store.key_mode.note})\n"
         f"  control API: {api} (parent PIN needed)\n"
         + ("" if agent.pin_is_set() else _NO_PIN_WARNING)

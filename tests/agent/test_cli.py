@@ -237,9 +237,10 @@ def _set_pin_and_stop(agent_process: AgentProcess, pin: str = "2468") -> None:
     assert agent_process.process.wait(30) == 0
 
 
-def test_the_banner_names_the_search_model_in_force(agent_process: AgentProcess) -> None:
+def test_the_banner_names_the_models_in_force(agent_process: AgentProcess) -> None:
     banner = agent_process.out.read_text()
     assert re.search(r"search model: multilingual-e5-small/\S+\+query-head-[0-9a-f]{12}\n", banner)
+    assert "images:  checked by open_nsfw-864bb37b before the browser gets them\n" in banner
 
 
 def test_the_banner_says_loudly_that_no_parent_pin_is_set(agent_process: AgentProcess) -> None:
