@@ -202,8 +202,7 @@ class Origin:
         ca.issue_cert(*names).configure_cert(context)
         self.routes: dict[tuple[str, str], Served] = {}
         self.requests = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._server.socket = context.wrap_socket(
             self._server.socket, server_side=True, do_handshake_on_connect=False
         )
@@ -213,6 +212,16 @@ class Origin:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    request_queue_size = 256  # the default 5 drops a browser's burst of connections (SYN retries)
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client (the proxy, a browser) that hangs up mid-answer is not an error here."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def _handler(origin: Origin) -> type[BaseHTTPRequestHandler]:
@@ -237,10 +246,7 @@ def _handler(origin: Origin) -> type[BaseHTTPRequestHandler]:
                 if name != "X-Status":
                     self.send_header(name, value)
             self.end_headers()
-            try:
-                self.wfile.write(served.body)
-            except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
-                self.close_connection = True  # the proxy refused it (too large to check)
+            self.wfile.write(served.body)
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             """Quiet."""
