@@ -23,6 +23,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
+from abhaya.agent.memtrim import give_back
 from abhaya.filters.imagerules import HashFinding, ImageFindings, image_verdict
 from abhaya.filters.pdqmatch import HashHit, HashMatcher
 from abhaya.filters.policy.compile import ImageScreening
@@ -39,6 +40,9 @@ _NO_MODEL = "the image model is not loaded (restart the agent)"
 WORKERS = 2
 QUEUE = 64
 TIMEOUT = 5.0
+GIVE_BACK_PIXELS = 4_000_000
+"""After decoding an image of this many pixels (12 MB as RGB) or more, the freed memory is
+given back to the system (`memtrim`): glibc would otherwise keep it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,8 @@ def _job(
     scanner: ImageScanner, data: bytes, rules: ImageScreening, matcher: HashMatcher
 ) -> Screened:
     scan = scanner.scan(data, classify=rules.enabled, hash_image=len(matcher) > 0)
+    if not scan.cached and scan.width * scan.height >= GIVE_BACK_PIXELS:
+        give_back()  # the full-size pixels were freed inside the decoder
     hit = matcher.match(scan.pdq) if scan.pdq is not None else None
     unscannable = scan.unscannable
     if rules.enabled and scanner.classifier is None and not (unscannable or scan.skipped):

@@ -14,7 +14,9 @@
   that grows past `STREAM_LARGE_BODIES` is streamed by mitmproxy before it could be held: it
   reaches the browser unchecked (known gap, see the README).
 - `response`: a response that is an image (by its bytes, whatever its content type says; or by
-  a content type naming a raster format Abhaya does not decode) is screened off the event loop
+  a content type naming a raster format Abhaya does not decode) is inflated within
+  `MAX_IMAGE_BYTES` when the server compressed it (`inflate`: a gzip bomb is unscannable, not
+  gigabytes in the agent), then screened off the event loop
   (`ImageScreener`) and, as the verdict says, delivered, blurred or replaced by a placeholder
   of the same size.  Every image that is not plainly allowed is an event (`EventKind.IMAGE`)
   with its SHA-256, PDQ hash and score, never its pixels; and it counts towards its page's
@@ -41,6 +43,7 @@ from abhaya.agent.addons.flowdata import (
     set_verdict,
     verdict_of,
 )
+from abhaya.agent.addons.inflate import Uninflatable, head, inflate
 from abhaya.agent.imageevidence import ImageEvidence
 from abhaya.agent.imagescreen import ImageScreener, Screened
 from abhaya.agent.imagesites import HeldSites
@@ -124,14 +127,16 @@ class ImageScreen:
                 why = "streamed before it could be checked"
                 await self._apply(flow, self._screener.unchecked(b"", late, why))
             return  # the others were decided at `responseheaders`
+        raw = response.raw_content or b""
+        coding = response.headers.get("content-encoding", "")
+        if media is None and sniff_format(head(raw, coding)) is None:
+            return  # not an image: its body is not inflated at all
         try:
-            data = response.get_content(strict=True) or b""
-        except ValueError:
-            if media is not None:
-                why = "its compression could not be undone"
-                await self._apply(flow, self._screener.unchecked(b"", rules, why))
+            data = inflate(raw, coding, MAX_IMAGE_BYTES)
+        except Uninflatable as err:
+            await self._apply(flow, self._screener.unchecked(b"", rules, str(err)))
             return
-        if not data or (media is None and sniff_format(data[:16]) is None):
+        if not data:
             return
         if response.status_code == 206:
             why = "only part of the image was sent"
