@@ -2,7 +2,8 @@
 
 - `requestheaders`:
   - an image request's `Accept` loses `image/avif` and `image/jxl`, so servers that choose a
-    format by it send one Abhaya can check (JPEG, PNG, WebP, GIF);
+    format by it send one Abhaya can check (JPEG, PNG, WebP, GIF), and its `Accept-Encoding`
+    loses `br` (brotli cannot be inflated within a bound: such an image is unscannable);
   - a page (a document or frame) of a site held by `HeldSites` (most of its images were
     flagged, or one matched a zero-tolerance hash list) gets a warning instead: the verdict
     is changed here, before the pages addon answers it.  A parent's approval, a pause or a
@@ -83,7 +84,7 @@ class ImageScreen:
         verdict = verdict_of(flow)
         if verdict is None or verdict.stops:
             return
-        _accept_checkable_formats(flow.request)
+        _ask_for_checkable_images(flow.request)
         if not _is_page(flow.request):
             return
         profile = profile_of(flow, self._services.policy.current).name
@@ -226,16 +227,23 @@ def _held_verdict(category: Category) -> Verdict:
     )
 
 
-def _accept_checkable_formats(request: http.Request) -> None:
-    accept = request.headers.get("accept", "")
-    if not any(media in accept for media in _UNDECODED_FORMATS):
-        return
-    kept = [
-        part
-        for part in accept.split(",")
-        if part.split(";", 1)[0].strip().lower() not in _UNDECODED_FORMATS
-    ]
-    request.headers["accept"] = ",".join(kept)
+def _ask_for_checkable_images(request: http.Request) -> None:
+    """Leave out of the request what Abhaya could not check in the answer: image formats it
+    does not decode, and, on image requests, brotli (it cannot be inflated within a bound, so a
+    brotli image is unscannable)."""
+    _drop_listed(request, "accept", _UNDECODED_FORMATS)
+    destination = request.headers.get("sec-fetch-dest", "").lower()
+    if destination == "image" or request.headers.get("accept", "").startswith("image/"):
+        _drop_listed(request, "accept-encoding", ("br",))
+
+
+def _drop_listed(request: http.Request, header: str, names: tuple[str, ...]) -> None:
+    """Remove `names` (and their parameters) from a comma-separated header."""
+    value = request.headers.get(header, "")
+    parts = value.split(",")
+    kept = [part for part in parts if part.split(";", 1)[0].strip().lower() not in names]
+    if len(kept) != len(parts):
+        request.headers[header] = ",".join(kept)
 
 
 def _is_page(request: http.Request) -> bool:

@@ -276,10 +276,18 @@ def test_formats_abhaya_cannot_check_are_not_asked_for(
     with agent.client() as client:
         client.get(
             f"https://{SITE}/accept.jpg",
-            headers={"Accept": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"},
+            headers={
+                "Accept": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8",
+                "Accept-Encoding": "gzip, deflate, br, zstd",
+                "Sec-Fetch-Dest": "image",
+            },
         )
+        client.get(f"https://{SITE}/page.html", headers={"Accept-Encoding": "gzip, br"})
     seen = [item for item in site.requests if item["path"] == "/accept.jpg"][-1]
     assert seen["Accept"] == "image/webp,image/apng,image/*,*/*;q=0.8"
+    assert seen["Accept-Encoding"] == "gzip, deflate, zstd"  # brotli cannot be bounded
+    page = [item for item in site.requests if item["path"] == "/page.html"][-1]
+    assert page["Accept-Encoding"] == "gzip, br"  # pages keep it
 
 
 def test_an_image_larger_than_mitmproxys_streaming_size_is_still_checked(
