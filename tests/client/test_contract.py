@@ -25,7 +25,7 @@ def test_the_contracts_choices_are_the_agents(literal: object, enum: type[object
 
 
 def test_the_contracts_event_kinds_are_the_stores() -> None:
-    assert contract.EVENT_KINDS == tuple(str(kind) for kind in EventKind)
+    assert tuple(str(kind) for kind in EventKind) == contract.EVENT_KINDS
 
 
 def test_every_path_is_under_the_versioned_prefix() -> None:

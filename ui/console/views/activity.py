@@ -25,6 +25,10 @@ from PySide6.QtWidgets import (
 from abhaya.ui.console.controllers.activity import FilterInput
 from abhaya.ui.console.texts import Texts
 
+COLUMN_WIDTHS = (150, 190, 170, 150, 90)
+"""Fixed starting widths: measuring contents would read every fetched row."""
+DETAIL_WIDTH = 280
+
 
 def _combo(choices: list[tuple[str, str]]) -> QComboBox:
     combo = QComboBox()
@@ -89,11 +93,13 @@ class ActivityView(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(0, 150)
-        self.table.setColumnWidth(2, 180)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            self.table.setColumnWidth(column, width)
         self.footer = QLabel("")
         self.detail = QLabel(texts("activity.detail_none"))
         self.detail.setWordWrap(True)
+        self.detail.setMinimumWidth(DETAIL_WIDTH)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.detail.setTextFormat(Qt.TextFormat.PlainText)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail_none = texts("activity.detail_none")
