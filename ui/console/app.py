@@ -13,13 +13,17 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from abhaya.ui.console.controllers.activity import ActivityController, FilterInput
+from abhaya.ui.console.controllers.alerts import AlertsController
 from abhaya.ui.console.controllers.dashboard import DashboardController, DashboardState
+from abhaya.ui.console.controllers.requests import RequestsController
 from abhaya.ui.console.controllers.session import SessionController
 from abhaya.ui.console.runner import Health, Runner
 from abhaya.ui.console.service import ConsoleService
 from abhaya.ui.console.texts import Texts
 from abhaya.ui.console.views.activity import ActivityView
+from abhaya.ui.console.views.alerts import AlertsView
 from abhaya.ui.console.views.dashboard import DashboardView
+from abhaya.ui.console.views.requests import RequestsView
 from abhaya.ui.console.views.signin import SignInDialog
 from abhaya.ui.console.views.window import MainWindow
 
@@ -32,6 +36,8 @@ class Console:
         self.session = SessionController(service, self.runner, texts)
         self.dashboard = DashboardController(service, self.runner, texts)
         self.activity = ActivityController(service, self.runner, texts)
+        self.alerts = AlertsController(service, self.runner, texts)
+        self.requests = RequestsController(service, self.runner, texts)
         self.dashboard_view = DashboardView(texts)
         self.activity_view = ActivityView(
             texts,
@@ -39,9 +45,16 @@ class Console:
             self.activity.kind_choices(),
             self.activity.category_choices(),
         )
+        self.alerts_view = AlertsView(texts)
+        self.requests_view = RequestsView(texts)
         self.window = MainWindow(
             texts,
-            [("tabs.dashboard", self.dashboard_view), ("tabs.activity", self.activity_view)],
+            [
+                ("tabs.dashboard", self.dashboard_view),
+                ("tabs.activity", self.activity_view),
+                ("tabs.alerts", self.alerts_view),
+                ("tabs.requests", self.requests_view),
+            ],
         )
         self.dialog: SignInDialog | None = None
         self._activity_loaded = False
@@ -59,6 +72,16 @@ class Console:
         self.activity_view.row_chosen.connect(self.activity.choose)
         self.activity.detail.connect(self.activity_view.show_detail)
         self.activity.footer.connect(self.activity_view.show_footer)
+        self.alerts.listed.connect(self.alerts_view.show_rows)
+        self.alerts.told.connect(self.alerts_view.message.setText)
+        self.alerts_view.mark_reviewed.connect(self.alerts.mark_reviewed)
+        self.alerts_view.include_reviewed.connect(self.alerts.set_include_reviewed)
+        self.requests.listed.connect(self.requests_view.show_rows)
+        self.requests.told.connect(self.requests_view.tell)
+        self.requests_view.approve.connect(self.requests.approve)
+        self.requests_view.deny.connect(self.requests.deny)
+        self.requests_view.include_answered.connect(self.requests.set_include_answered)
+        self.window.tabs.currentChanged.connect(self._page_shown)
 
     def start(self) -> None:
         self.session.start()
@@ -113,9 +136,19 @@ class Console:
         if not self.window.isVisible():
             QApplication.quit()
 
+    def _page_shown(self, _: int) -> None:
+        """Alerts and requests are read again each time their page is opened."""
+        if not self.service.signed_in:
+            return
+        if self.window.tabs.currentWidget() is self.alerts_view:
+            self.alerts.refresh()
+        elif self.window.tabs.currentWidget() is self.requests_view:
+            self.requests.refresh()
+
     def _dashboard_updated(self, state: DashboardState) -> None:
         self.dashboard_view.show_state(state)
         self.activity.set_timezone(state.timezone)
+        self.alerts.zone = self.requests.zone = self.activity.model.zone
         if not self._activity_loaded:
             self._activity_loaded = True
             self.activity.apply(FilterInput())

@@ -98,3 +98,19 @@ class ConsoleService:
             limit=limit,
             cursor=cursor,
         )
+
+    def alerts(self, *, include_reviewed: bool) -> contract.AlertList:
+        return self._client().alerts(unacknowledged_only=not include_reviewed)
+
+    def mark_reviewed(self, alert_id: int) -> contract.AlertRecord:
+        return self._client().acknowledge(alert_id)
+
+    def requests(self, *, include_answered: bool) -> contract.RequestList:
+        return self._client().requests(None if include_answered else "pending")
+
+    def approve(self, request_id: int, minutes: int | None) -> contract.AccessRequestRecord:
+        """Approve for `minutes`, or always when None; the whole site, as the CLI does."""
+        return self._client().approve(request_id, minutes=minutes, scope="site")
+
+    def deny(self, request_id: int) -> contract.AccessRequestRecord:
+        return self._client().deny(request_id)

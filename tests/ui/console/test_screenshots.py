@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from abhaya.ui.console.texts import Texts
 from tests.agent.test_cli import AgentProcess
+from tests.client.test_commands import _ask_through_proxy
 from tests.ui.console.conftest import data_dir, open_console, screenshot, sign_in
 
 SCALES = (1.0, 1.5)
@@ -23,6 +24,7 @@ def test_every_page_is_rendered_in_each_language_and_scale(
 ) -> None:
     texts = Texts(language)
     assert agent.status_of(f"https://adult.example/screenshot-{language}") == 403
+    assert _ask_through_proxy(agent, f"{language}.bet.example", "homework") == 200
     console = open_console(qtbot, data_dir(agent), language)
     qtbot.waitUntil(lambda: console.dialog is not None, timeout=10_000)
     assert console.dialog is not None
@@ -54,4 +56,13 @@ def test_every_page_is_rendered_in_each_language_and_scale(
     assert texts("activity.detail_why") in activity.detail.text()
     for scale in SCALES:
         screenshot(console.window, f"activity-{language}", scale)
+
+    pages = {"alerts": console.alerts_view, "requests": console.requests_view}
+    for name, page in pages.items():
+        console.window.tabs.setCurrentWidget(page)
+        qtbot.waitUntil(lambda p=page: p.rows.table.rowCount() > 0, timeout=10_000)
+        page.rows.choose(0)
+        for scale in SCALES:
+            screenshot(console.window, f"{name}-{language}", scale)
+    assert console.requests_view.rows.table.item(0, 4).text() == texts("status.pending")
     console.close()
