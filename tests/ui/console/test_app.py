@@ -221,3 +221,29 @@ def test_a_silent_agent_shows_the_banner_and_never_freezes_the_window(
     assert len(gaps) > SLOW_S / 0.02 / 2
     assert max(gaps[1:]) < 100  # the UI thread never waited on the API
     console.close()  # waits for the worker, whose call ends at the service's timeout
+
+
+def test_a_restarted_agent_is_found_again_and_asks_for_the_pin(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    agent = start_agent(tmp_path, with_pin=True)
+    console = open_console(qtbot, data_dir(agent))
+    try:
+        sign_in(qtbot, console)
+        agent.process.terminate()
+        assert agent.process.wait(30) == 0
+        agent = AgentProcess(tmp_path, tmp_path / "policy" / "policy.toml")  # a new port
+        console.dashboard.refresh()
+        qtbot.waitUntil(lambda: console.dialog is not None, timeout=10_000)
+        assert console.dialog is not None
+        assert (
+            console.dialog.message.text()
+            == "Your session ended. Sign in again with the parent PIN."
+        )
+        first = console.dashboard.state
+        sign_in(qtbot, console)
+        qtbot.waitUntil(lambda: console.dashboard.state is not first, timeout=10_000)
+        assert not console.window.banner.isVisible()
+    finally:
+        console.close()
+        stop_agent(agent)
