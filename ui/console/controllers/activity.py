@@ -9,6 +9,7 @@ an older filter that arrive late are dropped, never mixed in.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -91,9 +92,27 @@ def describe(
         (texts("activity.detail_rule"), event["rule"]),
         (texts("activity.detail_who"), event["profile"]),
         (texts("activity.detail_app"), event["app"] or event["process"]),
-        (texts("activity.detail_note"), event["detail"]),
+        (texts("activity.detail_note"), note(event["detail"])),
     ]
     return [(label, value) for label, value in lines if value]
+
+
+def note(detail: str) -> str:
+    """An event's detail as lines of words: a structured detail (an image event's evidence is
+    JSON) becomes "name: value" lines of its plain fields, never raw JSON."""
+    if not detail.startswith("{"):
+        return detail
+    try:
+        record = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(record, dict):
+        return detail
+    return "\n".join(
+        f"{str(name).replace('_', ' ')}: {value}"
+        for name, value in record.items()
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
+    )
 
 
 def _what(event: contract.EventRecord, texts: Texts) -> str:
