@@ -8,6 +8,7 @@ the dashboard; Activity loads its first page once the policy's time zone is know
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
@@ -29,8 +30,15 @@ from abhaya.ui.console.views.window import MainWindow
 
 
 class Console:
-    def __init__(self, service: ConsoleService, texts: Texts) -> None:
+    def __init__(
+        self,
+        service: ConsoleService,
+        texts: Texts,
+        on_cancel: Callable[[], None] = QApplication.quit,
+    ) -> None:
+        """`on_cancel` runs when the parent closes the sign-in before the window was shown."""
         self.texts = texts
+        self._on_cancel = on_cancel
         self.service = service
         self.runner = Runner()
         self.session = SessionController(service, self.runner, texts)
@@ -91,6 +99,7 @@ class Console:
             if self.dialog.first != pin_is_set:
                 self.dialog.show_message("")
                 return
+            self.dialog.rejected.disconnect(self._cancelled)  # replaced, not cancelled
             self.dialog.done(0)
         dialog = SignInDialog(self.texts, first=not pin_is_set, parent=self._dialog_parent())
         dialog.submitted.connect(self._submitted)
@@ -134,7 +143,7 @@ class Console:
     def _cancelled(self) -> None:
         self.dialog = None
         if not self.window.isVisible():
-            QApplication.quit()
+            self._on_cancel()
 
     def _page_shown(self, _: int) -> None:
         """Alerts and requests are read again each time their page is opened."""

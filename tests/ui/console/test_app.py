@@ -19,6 +19,7 @@ from abhaya.agent.store.events import insert_events
 from abhaya.ui.console.app import Console
 from abhaya.ui.console.controllers.activity import PAGE_SIZE, FilterInput
 from abhaya.ui.console.runner import SLOW_S
+from abhaya.ui.console.service import ConsoleService
 from abhaya.ui.console.texts import Texts
 from tests.agent.test_cli import AgentProcess
 from tests.client.test_commands import abhaya
@@ -244,6 +245,30 @@ def test_a_restarted_agent_is_found_again_and_asks_for_the_pin(
         sign_in(qtbot, console)
         qtbot.waitUntil(lambda: console.dashboard.state is not first, timeout=10_000)
         assert not console.window.banner.isVisible()
+    finally:
+        console.close()
+        stop_agent(agent)
+
+
+def test_a_pin_cleared_while_signing_in_turns_the_dialog_into_set_a_pin(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    agent = start_agent(tmp_path, with_pin=True)
+    cancelled: list[bool] = []
+    console = Console(ConsoleService(data_dir(agent)), Texts("en"), lambda: cancelled.append(True))
+    qtbot.addWidget(console.window)
+    try:
+        console.start()
+        qtbot.waitUntil(lambda: console.dialog is not None, timeout=10_000)
+        assert console.dialog is not None and not console.dialog.first
+        reset = abhaya("reset-pin", data_dir=data_dir(agent))
+        assert reset.returncode == 0, reset.stderr
+        console.dialog.pin.setText("2468")
+        qtbot.keyClick(console.dialog.pin, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: console.dialog is not None and console.dialog.first, timeout=10_000)
+        assert cancelled == []  # the replaced dialog did not count as the parent cancelling
+        console.dialog.reject()
+        assert cancelled == [True]
     finally:
         console.close()
         stop_agent(agent)
