@@ -1,6 +1,7 @@
 """The `abhaya` command: `run` starts the filtering proxy, `check` explains decisions, and
 `status`, `set-pin`, `events`, `export`, `report`, `pause`, `resume`, `requests`, `approve`, `deny`,
-`alerts`, `ack` and `policy` ask the running agent through its control API."""
+`alerts`, `ack` and `policy` ask the running agent through its control API; `console` opens the
+parent console, a window that does the same."""
 
 # The parent commands are thin clients (abhaya.client): this module imports the agent's pieces
 # (mitmproxy, the store with SQLCipher and the keyring, the filters) only inside `run` and
@@ -62,6 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return classify_image(args.paths, args.json, args.threshold)
         if args.command == "reset-pin":
             return _reset_pin(args)
+        if args.command == "console":
+            # Qt is imported only here; like the parent commands, the console is a client of
+            # the control API and loads nothing of the store, the keyring or SQLCipher.
+            from abhaya.ui.console.app import run_console
+
+            return run_console(args.data_dir or default_data_dir(), args.language)
         return _parent_command(args)
     except _configuration_errors(args.command) as err:
         print(f"abhaya: {err}", file=sys.stderr)
@@ -350,7 +357,13 @@ def _parser() -> argparse.ArgumentParser:
         approve,
         deny,
     )
-    for command in (*parent_commands, alerts, ack, policy_show, policy_apply):
+    console = commands.add_parser(
+        "console", help="open the parent console (a window; asks for the parent PIN)"
+    )
+    console.add_argument(
+        "--language", choices=("en", "hi"), default="en", help="English or Hindi (default en)"
+    )
+    for command in (*parent_commands, alerts, ack, policy_show, policy_apply, console):
         command.add_argument(
             "--data-dir",
             type=Path,

@@ -28,21 +28,26 @@ Params = Mapping[str, str | int | None]
 class ClientError(Exception):
     """The call did not succeed; `status` is the HTTP status when the API answered."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
+        """Seconds to wait before trying again (a PIN lock-out, 429), when the API said."""
 
 
 class ApiClient:
-    def __init__(self, address: ApiAddress) -> None:
+    def __init__(self, address: ApiAddress, timeout: float = TIMEOUT_S) -> None:
         self.address = address
+        self.timeout = timeout
         self.token: str | None = None
 
     @classmethod
-    def for_data_dir(cls, data_dir: Path) -> ApiClient:
+    def for_data_dir(cls, data_dir: Path, timeout: float = TIMEOUT_S) -> ApiClient:
         """The client of the agent running for `data_dir`; ClientError when none is."""
         try:
-            return cls(read_api_file(data_dir))
+            return cls(read_api_file(data_dir), timeout)
         except DiscoveryError as error:
             raise ClientError(str(error)) from None
 
@@ -76,11 +81,23 @@ class ApiClient:
         self,
         *,
         since: str | None = None,
+        until: str | None = None,
         kinds: tuple[str, ...] = (),
+        categories: tuple[str, ...] = (),
+        text: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> contract.EventsPage:
-        params = {"since": since, "kind": ",".join(kinds) or None, "limit": limit, "cursor": cursor}
+        """One page of events, newest first; `text` is found in the domain, URL, rule or detail."""
+        params = {
+            "since": since,
+            "until": until,
+            "kind": ",".join(kinds) or None,
+            "category": ",".join(categories) or None,
+            "text": text or None,
+            "limit": limit,
+            "cursor": cursor,
+        }
         return cast(contract.EventsPage, self.call("GET", contract.EVENTS, params=params))
 
     def event(self, event_id: int) -> contract.EventRecord:
@@ -159,6 +176,8 @@ class ApiClient:
         response, connection = self._send(method, path, body, params)
         try:
             data = response.read()
+        except OSError as error:
+            raise ClientError(f"the Abhaya agent stopped answering on {path} ({error})") from None
         finally:
             connection.close()
         try:
@@ -183,7 +202,7 @@ class ApiClient:
         if self.token is not None:
             headers["Authorization"] = f"Bearer {self.token}"
         connection = http.client.HTTPConnection(
-            self.address.host, self.address.port, timeout=TIMEOUT_S
+            self.address.host, self.address.port, timeout=self.timeout
         )
         try:
             connection.request(method, target, body=payload, headers=headers)
@@ -197,9 +216,10 @@ class ApiClient:
         if response.status >= 400:
             try:
                 message = _error_text(response)
+                retry = _retry_after(response)
             finally:
                 connection.close()
-            raise ClientError(message, response.status)
+            raise ClientError(message, response.status, retry)
         return response, connection
 
 
@@ -213,3 +233,8 @@ def _error_text(response: http.client.HTTPResponse) -> str:
     if response.status == 429 and retry:
         text = f"{text} (try again in {retry} s)"
     return text
+
+
+def _retry_after(response: http.client.HTTPResponse) -> int | None:
+    text = response.getheader("Retry-After") or ""
+    return int(text) if text.isascii() and text.isdigit() else None

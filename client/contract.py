@@ -34,6 +34,20 @@ ALERTS = f"{PREFIX}/alerts"
 """GET lists (`?unacknowledged=true` for those a parent has not seen); POST
 `ALERTS/<id>/acknowledge` marks one as seen."""
 
+EVENT_KINDS = (
+    "verdict",
+    "tamper",
+    "pin_failed",
+    "dropped_events",
+    "access_request",
+    "access_decision",
+    "protection",
+    "app",
+    "fault",
+    "image",
+)
+"""Every `EventRecord.kind` (the store's EventKind), for clients that filter on kind."""
+
 PIN_RULE = "a PIN is 4 to 12 digits (0-9)"
 """What a PIN must be; the server enforces it, clients say it when they ask for a new one."""
 

@@ -8,6 +8,7 @@ import pytest
 
 from abhaya.agent.store.access import ApprovalScope, RequestStatus
 from abhaya.agent.store.alerts import AlertSeverity
+from abhaya.agent.store.events import EventKind
 from abhaya.client import contract
 
 
@@ -21,6 +22,10 @@ from abhaya.client import contract
 )
 def test_the_contracts_choices_are_the_agents(literal: object, enum: type[object]) -> None:
     assert set(get_args(literal)) == {str(member) for member in enum}
+
+
+def test_the_contracts_event_kinds_are_the_stores() -> None:
+    assert tuple(str(kind) for kind in EventKind) == contract.EVENT_KINDS
 
 
 def test_every_path_is_under_the_versioned_prefix() -> None:

@@ -1,0 +1,95 @@
+"""A real `abhaya run` for the console's tests, and the console built against it.
+
+The agent is a child process with its real proxy, store (SQLCipher, key in the test session's
+gnome-keyring) and control API, as in tests/client/test_commands.py; the console is the real
+`Console` with real widgets on the offscreen platform.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from abhaya.ui.console.app import Console
+from abhaya.ui.console.service import CALL_TIMEOUT_S, ConsoleService
+from abhaya.ui.console.texts import Texts
+from tests.agent.test_cli import AgentProcess
+from tests.client.test_commands import PIN, abhaya
+from tests.conftest import write_policy
+
+ARTIFACTS = Path(os.environ.get("ABHAYA_TEST_ARTIFACTS", "test-artifacts")) / "console"
+
+
+def start_agent(folder: Path, *, with_pin: bool) -> AgentProcess:
+    process = AgentProcess(folder, write_policy(folder / "policy"))
+    if with_pin:
+        result = abhaya("set-pin", data_dir=folder / "data", pin_input=f"{PIN}\n{PIN}\n")
+        assert result.returncode == 0, result.stderr
+    return process
+
+
+def stop_agent(process: AgentProcess) -> None:
+    if process.process.poll() is None:
+        process.process.kill()
+        process.process.wait()
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProcess]:
+    """One agent with the parent PIN set, shared by a module's tests (none of them stops it)."""
+    process = start_agent(tmp_path_factory.mktemp("console"), with_pin=True)
+    try:
+        yield process
+    finally:
+        stop_agent(process)
+
+
+def data_dir(agent: AgentProcess) -> Path:
+    return agent.folder / "data"
+
+
+def open_console(
+    qtbot: QtBot, folder: Path, language: str = "en", timeout: float = CALL_TIMEOUT_S
+) -> Console:
+    console = Console(ConsoleService(folder, timeout), Texts(language))
+    qtbot.addWidget(console.window)
+    console.start()
+    return console
+
+
+def sign_in(qtbot: QtBot, console: Console, pin: str = PIN) -> None:
+    """Type the PIN into the real dialog and wait for the first dashboard."""
+    qtbot.waitUntil(lambda: console.dialog is not None, timeout=10_000)
+    assert console.dialog is not None and not console.dialog.first
+    console.dialog.pin.setText(pin)
+    qtbot.keyClick(console.dialog.pin, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: console.dashboard.state is not None, timeout=10_000)
+
+
+@pytest.fixture
+def console(qtbot: QtBot, agent: AgentProcess) -> Iterator[Console]:
+    """A console signed in to the shared agent."""
+    opened = open_console(qtbot, data_dir(agent))
+    sign_in(qtbot, opened)
+    yield opened
+    opened.close()
+
+
+def screenshot(widget: QWidget, name: str, scale: float) -> Path:
+    """Render `widget` at `scale` device pixels per point, as a 150% desktop would."""
+    size = widget.size()
+    pixmap = QPixmap(round(size.width() * scale), round(size.height() * scale))
+    pixmap.setDevicePixelRatio(scale)
+    pixmap.fill(Qt.GlobalColor.white)
+    widget.render(pixmap)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = (ARTIFACTS / f"{name}-{round(scale * 100)}.png").absolute()
+    assert pixmap.save(str(path))
+    return path

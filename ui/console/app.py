@@ -1,0 +1,179 @@
+"""The console's composition root: build the service, runner, controllers and views, wire them.
+
+`Console` is what the tests drive; `run_console` is what `abhaya console` calls.  The order of
+a start: ask whether a PIN is set, show the sign-in (or first-PIN) dialog, then the window with
+the dashboard; Activity loads its first page once the policy's time zone is known.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from abhaya.ui.console.controllers.activity import ActivityController, FilterInput
+from abhaya.ui.console.controllers.alerts import AlertsController
+from abhaya.ui.console.controllers.dashboard import DashboardController, DashboardState
+from abhaya.ui.console.controllers.requests import RequestsController
+from abhaya.ui.console.controllers.session import SessionController
+from abhaya.ui.console.runner import Health, Runner
+from abhaya.ui.console.service import ConsoleService
+from abhaya.ui.console.texts import Texts
+from abhaya.ui.console.views.activity import ActivityView
+from abhaya.ui.console.views.alerts import AlertsView
+from abhaya.ui.console.views.dashboard import DashboardView
+from abhaya.ui.console.views.requests import RequestsView
+from abhaya.ui.console.views.signin import SignInDialog
+from abhaya.ui.console.views.window import MainWindow
+
+
+class Console:
+    def __init__(
+        self,
+        service: ConsoleService,
+        texts: Texts,
+        on_cancel: Callable[[], None] = QApplication.quit,
+    ) -> None:
+        """`on_cancel` runs when the parent closes the sign-in before the window was shown."""
+        self.texts = texts
+        self._on_cancel = on_cancel
+        self.service = service
+        self.runner = Runner()
+        self.session = SessionController(service, self.runner, texts)
+        self.dashboard = DashboardController(service, self.runner, texts)
+        self.activity = ActivityController(service, self.runner, texts)
+        self.alerts = AlertsController(service, self.runner, texts)
+        self.requests = RequestsController(service, self.runner, texts)
+        self.dashboard_view = DashboardView(texts)
+        self.activity_view = ActivityView(
+            texts,
+            self.activity.model,
+            self.activity.kind_choices(),
+            self.activity.category_choices(),
+        )
+        self.alerts_view = AlertsView(texts)
+        self.requests_view = RequestsView(texts)
+        self.window = MainWindow(
+            texts,
+            [
+                ("tabs.dashboard", self.dashboard_view),
+                ("tabs.activity", self.activity_view),
+                ("tabs.alerts", self.alerts_view),
+                ("tabs.requests", self.requests_view),
+            ],
+        )
+        self.dialog: SignInDialog | None = None
+        self._activity_loaded = False
+
+        self.session.pin_needed.connect(self._ask_pin)
+        self.session.busy.connect(lambda text: self._tell(text, busy=True))
+        self.session.refused.connect(self._refused)
+        self.session.signed_in.connect(self._signed_in)
+        self.runner.health_changed.connect(
+            lambda health: self.window.show_banner(health != Health.OK)
+        )
+        self.runner.signed_out.connect(self._signed_out)
+        self.dashboard.updated.connect(self._dashboard_updated)
+        self.activity_view.filters_chosen.connect(self.activity.apply)
+        self.activity_view.row_chosen.connect(self.activity.choose)
+        self.activity.detail.connect(self.activity_view.show_detail)
+        self.activity.footer.connect(self.activity_view.show_footer)
+        self.alerts.listed.connect(self.alerts_view.show_rows)
+        self.alerts.told.connect(self.alerts_view.message.setText)
+        self.alerts_view.mark_reviewed.connect(self.alerts.mark_reviewed)
+        self.alerts_view.include_reviewed.connect(self.alerts.set_include_reviewed)
+        self.requests.listed.connect(self.requests_view.show_rows)
+        self.requests.told.connect(self.requests_view.tell)
+        self.requests_view.approve.connect(self.requests.approve)
+        self.requests_view.deny.connect(self.requests.deny)
+        self.requests_view.include_answered.connect(self.requests.set_include_answered)
+        self.window.tabs.currentChanged.connect(self._page_shown)
+
+    def start(self) -> None:
+        self.session.start()
+
+    def _ask_pin(self, pin_is_set: bool) -> None:
+        if self.dialog is not None:
+            if self.dialog.first != pin_is_set:
+                self.dialog.show_message("")
+                return
+            self.dialog.rejected.disconnect(self._cancelled)  # replaced, not cancelled
+            self.dialog.done(0)
+        dialog = SignInDialog(self.texts, first=not pin_is_set, parent=self._dialog_parent())
+        dialog.submitted.connect(self._submitted)
+        dialog.rejected.connect(self._cancelled)
+        self.dialog = dialog
+        dialog.open()
+
+    def _dialog_parent(self) -> MainWindow | None:
+        return self.window if self.window.isVisible() else None
+
+    def _submitted(self, pin: str, again: str) -> None:
+        if self.dialog is not None and self.dialog.first:
+            self.session.set_first_pin(pin, again)
+        else:
+            self.session.login(pin)
+
+    def _tell(self, text: str, *, busy: bool = False) -> None:
+        if self.dialog is not None:
+            self.dialog.show_message(text, busy=busy)
+
+    def _refused(self, text: str) -> None:
+        if self.dialog is None:  # the agent did not answer whether a PIN is set
+            self._ask_pin(True)
+        self._tell(text)
+
+    def _signed_in(self) -> None:
+        if self.dialog is not None:
+            self.dialog.rejected.disconnect(self._cancelled)
+            self.dialog.accept()
+            self.dialog = None
+        self.window.show()
+        self.dashboard.start()
+
+    def _signed_out(self) -> None:
+        self.dashboard.stop()
+        self.service.forget_session()
+        if self.dialog is None:
+            self._ask_pin(True)
+            self._tell(self.texts("app.signed_out"))
+
+    def _cancelled(self) -> None:
+        self.dialog = None
+        if not self.window.isVisible():
+            self._on_cancel()
+
+    def _page_shown(self, _: int) -> None:
+        """Alerts and requests are read again each time their page is opened."""
+        if not self.service.signed_in:
+            return
+        if self.window.tabs.currentWidget() is self.alerts_view:
+            self.alerts.refresh()
+        elif self.window.tabs.currentWidget() is self.requests_view:
+            self.requests.refresh()
+
+    def _dashboard_updated(self, state: DashboardState) -> None:
+        self.dashboard_view.show_state(state)
+        self.activity.set_timezone(state.timezone)
+        self.alerts.zone = self.requests.zone = self.activity.model.zone
+        if not self._activity_loaded:
+            self._activity_loaded = True
+            self.activity.apply(FilterInput())
+
+    def close(self) -> None:
+        self.dashboard.stop()
+        self.window.close()
+        self.runner.wait_idle(15_000)
+
+
+def run_console(data_dir: Path, language: str) -> int:
+    """`abhaya console`: the window until the parent closes it (or cancels the sign-in)."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    console = Console(ConsoleService(data_dir), Texts(language))
+    app.setApplicationName("Abhaya")
+    console.start()
+    code = app.exec()
+    console.close()
+    return code

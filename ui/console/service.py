@@ -1,0 +1,116 @@
+"""The console's one door to the agent: the typed API client, narrowed to what pages need.
+
+The agent's address is read from `api.json` on every call, so a restarted agent (on a new port)
+is found again without restarting the console; the session token is kept here and nowhere
+else.  Calls block: they are made only by `runner.Runner`, on its worker threads, never on the
+UI thread.  Every failure is a `ClientError` from the client, whose message can be shown.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from abhaya.client import contract
+from abhaya.client.api import ApiClient
+
+CALL_TIMEOUT_S = 10.0
+"""Longer than any answer of a healthy agent; the banner shows well before (runner.SLOW_S)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """What the Activity page asks for; empty values mean "any"."""
+
+    kinds: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Everything the dashboard shows, fetched in one go so it is never half updated."""
+
+    status: contract.Status
+    stats: contract.Stats
+    pending_requests: int
+
+
+@dataclass(slots=True)
+class ConsoleService:
+    data_dir: Path
+    timeout: float = CALL_TIMEOUT_S
+    _token: str | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def _client(self) -> ApiClient:
+        client = ApiClient.for_data_dir(self.data_dir, self.timeout)
+        with self._lock:
+            client.token = self._token
+        return client
+
+    def _keep(self, client: ApiClient) -> None:
+        with self._lock:
+            self._token = client.token
+
+    @property
+    def signed_in(self) -> bool:
+        with self._lock:
+            return self._token is not None
+
+    def forget_session(self) -> None:
+        """After a 401: the token expired or the agent restarted; sign in again."""
+        with self._lock:
+            self._token = None
+
+    def pin_is_set(self) -> bool:
+        return self._client().pin_state()["set"]
+
+    def login(self, pin: str) -> None:
+        client = self._client()
+        client.login(pin)
+        self._keep(client)
+
+    def set_first_pin(self, pin: str) -> None:
+        """Set the PIN when none is set yet; the agent signs the console in with it."""
+        client = self._client()
+        client.set_pin(pin, None)
+        self._keep(client)
+
+    def overview(self, days: int = 7) -> Overview:
+        client = self._client()
+        return Overview(
+            status=client.status(),
+            stats=client.stats(days),
+            pending_requests=len(client.requests("pending")["requests"]),
+        )
+
+    def events(self, query: EventQuery, cursor: str | None, limit: int) -> contract.EventsPage:
+        return self._client().events(
+            since=query.since,
+            until=query.until,
+            kinds=query.kinds,
+            categories=query.categories,
+            text=query.text or None,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    def alerts(self, *, include_reviewed: bool) -> contract.AlertList:
+        return self._client().alerts(unacknowledged_only=not include_reviewed)
+
+    def mark_reviewed(self, alert_id: int) -> contract.AlertRecord:
+        return self._client().acknowledge(alert_id)
+
+    def requests(self, *, include_answered: bool) -> contract.RequestList:
+        return self._client().requests(None if include_answered else "pending")
+
+    def approve(self, request_id: int, minutes: int | None) -> contract.AccessRequestRecord:
+        """Approve for `minutes`, or always when None; the whole site, as the CLI does."""
+        return self._client().approve(request_id, minutes=minutes, scope="site")
+
+    def deny(self, request_id: int) -> contract.AccessRequestRecord:
+        return self._client().deny(request_id)
