@@ -166,7 +166,8 @@ class ImageScreen:
         if screened.hit is not None and screened.hit.category is ZERO_TOLERANCE:
             self._held.hold(profile.name, site, ZERO_TOLERANCE)
         elif not screened.scan.unscannable and not screened.scan.skipped:
-            flagged = verdict.reason is Reason.MODEL
+            # A profile that only logs flagged images is never shown a held site's warning.
+            flagged = verdict.reason is Reason.MODEL and verdict.action is not Action.ALLOW
             if self._held.note(profile.name, site, flagged, profile.images):
                 log.warning("%s held: most images on its pages were flagged", site)
         if verdict.action is not Action.ALLOW or verdict.reason is not Reason.NO_MATCH:
