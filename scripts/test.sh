@@ -9,9 +9,13 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # Chromium drives the end-to-end tests; certutil (libnss3-tools) trusts the agent's CA for it;
 # fonts-noto-core renders the Hindi pages; curl is a second real client; gnome-keyring's Secret
 # Service (under dbus-run-session) holds the event store's key, as on a desktop; build-essential
-# and python3-dev build pdqhash, which is published as source only.
+# and python3-dev build pdqhash, which is published as source only.  The tray's smoke test
+# needs an X server (xvfb: pystray's xorg backend talks X11) and a tray host to dock into
+# (trayer: a small freedesktop system-tray host that runs on a bare X server; Debian has no
+# stalonetray in this release); libnotify-bin's notify-send is the tray's no-tray fallback.
 packages=(python3 python3-venv python3-pip chromium libnss3-tools fonts-noto-core curl
-          ca-certificates dbus dbus-x11 gnome-keyring libsecret-tools build-essential python3-dev)
+          ca-certificates dbus dbus-x11 gnome-keyring libsecret-tools build-essential python3-dev
+          xvfb xauth trayer libnotify-bin)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
@@ -30,7 +34,8 @@ fi
 .venv/bin/ruff format --check .
 # mypy checks the folders under their installed names (abhaya.filters, abhaya.agent, abhaya.client, abhaya.models).
 mkdir -p build/typing && ln -sfn ../.. build/typing/abhaya
-MYPYPATH=build/typing .venv/bin/mypy -p abhaya.filters -p abhaya.agent -p abhaya.client -p abhaya.models
+MYPYPATH=build/typing .venv/bin/mypy -p abhaya.filters -p abhaya.agent -p abhaya.client -p abhaya.models \
+    -p abhaya.ui.tray
 # The tests run in their own D-Bus session with an unlocked gnome-keyring whose files live in
 # a throwaway folder, so the real Secret Service is used and no real keyring is touched.
 keyring_home="$(mktemp -d)"
