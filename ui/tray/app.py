@@ -80,6 +80,8 @@ class TrayApp:
         self._asked_at_start = False
         self._busy = threading.Lock()
         self.presenter: Presenter | None = None
+        self._held: list[Notice] = []
+        """Notices of polls made before a presenter was attached (the first poll)."""
         self.poller: Poller | None = None
         self.stop = threading.Event()
         self.shown: TrayView | None = None
@@ -90,7 +92,9 @@ class TrayApp:
         notices = news(self._seen, poll, shown, self.language)
         self._seen = seen(poll, shown, self._seen)
         self.shown = shown
-        if self.presenter is not None:
+        if self.presenter is None:
+            self._held += notices
+        else:
             self.presenter.show(shown)
             for notice in notices:
                 self.presenter.notify(notice.title, notice.body)
@@ -98,6 +102,15 @@ class TrayApp:
             self._asked_at_start = True
             self.act(Action.SIGN_IN)
         return shown, notices
+
+    def attach(self, presenter: Presenter) -> None:
+        """Show through `presenter` from now on, starting with what is already known."""
+        self.presenter = presenter
+        if self.shown is not None:
+            presenter.show(self.shown)
+        held, self._held = self._held, []
+        for notice in held:
+            presenter.notify(notice.title, notice.body)
 
     def act(self, action: Action) -> None:
         """Run a menu action in a worker thread; ignored while another one is running."""
@@ -169,7 +182,7 @@ def run(
     poller = app.poller = Poller(app.service.read, app.deliver, interval)
     if not host.available:
         print(f"{NO_TRAY_HINT}\n  ({host.detail})", file=sys.stderr, flush=True)
-        app.presenter = NotificationsOnly(DesktopNotifier())
+        app.attach(NotificationsOnly(DesktopNotifier()))
         poller.start()
         app.stop.wait()
         poller.stop()
@@ -201,7 +214,7 @@ def _run_icon(app: TrayApp, poller: Poller, host: TrayHost, first: TrayView) -> 
 
     loop = threading.Thread(target=icon.run, args=(ready,), name="abhaya-tray-icon")
     loop.start()
-    app.presenter = IconPresenter()
+    app.attach(IconPresenter())
     poller.start()
     while not app.stop.wait(0.5):
         if not loop.is_alive():
