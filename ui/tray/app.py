@@ -32,13 +32,16 @@ from abhaya.ui.tray.controller import (
     seen,
     view,
 )
-from abhaya.ui.tray.host import NO_TRAY_HINT, DesktopNotifier, TrayHost, find_tray
+from abhaya.ui.tray.host import (
+    NO_TRAY_HINT,
+    TRAY_WAIT_S,
+    DesktopNotifier,
+    TrayHost,
+    find_tray,
+)
 from abhaya.ui.tray.poller import POLL_SECONDS, Poller
 from abhaya.ui.tray.service import TrayService
 from abhaya.ui.tray.words import Language, say
-
-TRAY_WAIT_S = 15.0
-"""At login the panel may come up after the autostart entry runs: wait this long for it."""
 
 
 class Presenter(Protocol):
@@ -69,12 +72,14 @@ class TrayApp:
         language: Language,
         *,
         ask_pin: Callable[[str, Language], str | None] = launch.ask_pin,
+        open_console: Callable[[Path], object] = launch.open_console,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.data_dir = data_dir
         self.service = service
         self.language = language
         self._ask_pin = ask_pin
+        self._open_console = open_console
         self._clock = clock
         self._seen: Seen | None = None
         self._asked_at_start = False
@@ -112,14 +117,17 @@ class TrayApp:
         for notice in held:
             presenter.notify(notice.title, notice.body)
 
-    def act(self, action: Action) -> None:
-        """Run a menu action in a worker thread; ignored while another one is running."""
+    def act(self, action: Action) -> threading.Thread | None:
+        """Run a menu action in a worker thread (returned, to wait on it); ignored (None) while
+        another one is running."""
         if action is Action.QUIT:
             self.stop.set()
-            return
+            return None
         if not self._busy.acquire(blocking=False):
-            return
-        threading.Thread(target=self._act, args=(action,), daemon=True).start()
+            return None
+        worker = threading.Thread(target=self._act, args=(action,), daemon=True)
+        worker.start()
+        return worker
 
     def _act(self, action: Action) -> None:
         try:
@@ -133,7 +141,7 @@ class TrayApp:
 
     def _do(self, action: Action) -> None:
         if action is Action.OPEN_CONSOLE:
-            launch.open_console(self.data_dir)
+            self._open_console(self.data_dir)
             return
         why = {
             Action.SIGN_IN: "pin_why_sign_in",

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from abhaya.ui.tray import autostart
+from abhaya.ui.tray.host import TRAY_WAIT_S
 from abhaya.ui.tray.words import LANGUAGES, language_from_environment
 
 
@@ -37,6 +38,14 @@ def add_arguments(tray: argparse.ArgumentParser) -> None:
         action="store_true",
         help=f"use {autostart.SYSTEM_DIR} (every user's sessions; for the installer, as root)",
     )
+    tray.add_argument(
+        "--wait-for-tray",
+        type=float,
+        default=TRAY_WAIT_S,
+        metavar="SECONDS",
+        help="at login, how long to wait for the desktop's tray before falling back to "
+        f"notifications (default {TRAY_WAIT_S:g})",
+    )
     tray.add_argument("--lang", choices=LANGUAGES, help="the tray's language (default: locale)")
     tray.add_argument("--reason", default="", help=argparse.SUPPRESS)
 
@@ -61,7 +70,7 @@ def tray_command(args: argparse.Namespace, data_dir: Path, data_dir_given: bool)
         return 0
     from abhaya.ui.tray import app
 
-    return app.run(data_dir, language)
+    return app.run(data_dir, language, tray_wait=max(0.0, args.wait_for_tray))
 
 
 def _autostart_folder(args: argparse.Namespace) -> Path:

@@ -17,6 +17,9 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+TRAY_WAIT_S = 15.0
+"""At login the panel may come up after the autostart entry runs: wait this long for it."""
+
 NO_TRAY_HINT = (
     "abhaya: no system tray was found on this desktop, so the tray icon cannot be shown; "
     "new requests and alerts will come as desktop notifications instead.  On GNOME, install "

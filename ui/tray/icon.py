@@ -27,7 +27,7 @@ def icon_image(colour: Colour) -> Image.Image:
 class TrayIcon:
     """One pystray icon; `show` may be called from any thread (pystray allows it)."""
 
-    def __init__(self, first: TrayView, on_action: Callable[[Action], None]) -> None:
+    def __init__(self, first: TrayView, on_action: Callable[[Action], object]) -> None:
         import pystray
 
         self._pystray = pystray

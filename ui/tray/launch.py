@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from abhaya.ui.tray.words import Language
@@ -28,12 +29,12 @@ class LaunchError(Exception):
     """The other process could not be started or failed at once; the message says why."""
 
 
-def open_console(data_dir: Path) -> subprocess.Popen[bytes]:
+def open_console(data_dir: Path, abhaya: Sequence[str] = ABHAYA) -> subprocess.Popen[bytes]:
     """Start `abhaya console` for `data_dir`; LaunchError when it fails to start."""
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen(
-                [*ABHAYA, "console", "--data-dir", str(data_dir)],
+                [*abhaya, "console", "--data-dir", str(data_dir)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=errors,
