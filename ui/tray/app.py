@@ -43,6 +43,9 @@ from abhaya.ui.tray.poller import POLL_SECONDS, Poller
 from abhaya.ui.tray.service import TrayService
 from abhaya.ui.tray.words import Language, say
 
+LOOP_STOP_S = 3.0
+"""How long to wait for pystray's loop to end after `stop` before exiting anyway."""
+
 
 class Presenter(Protocol):
     def show(self, shown: TrayView) -> None: ...
@@ -217,11 +220,21 @@ def _run_icon(app: TrayApp, poller: Poller, host: TrayHost, first: TrayView) -> 
             else:
                 notifier.notify(title, body)
 
+    up = threading.Event()
+
     def ready() -> None:
         print(f"abhaya: the tray icon is up ({host.backend}: {host.detail})", flush=True)
+        up.set()
 
-    loop = threading.Thread(target=icon.run, args=(ready,), name="abhaya-tray-icon")
+    # A daemon thread, as a safety net: pystray's X loop has been seen to miss the
+    # DestroyNotify of its own window after `stop` and would then keep the process alive; the
+    # window is gone by then and nothing is left to save.
+    loop = threading.Thread(target=icon.run, args=(ready,), name="abhaya-tray-icon", daemon=True)
     loop.start()
+    # Updates and notifications only once the icon is shown: nothing else touches pystray
+    # while it docks.
+    while not up.wait(0.5) and loop.is_alive() and not app.stop.is_set():
+        pass
     app.attach(IconPresenter())
     poller.start()
     while not app.stop.wait(0.5):
@@ -230,6 +243,8 @@ def _run_icon(app: TrayApp, poller: Poller, host: TrayHost, first: TrayView) -> 
             break
     poller.stop()
     icon.stop()
-    loop.join(10)
+    loop.join(LOOP_STOP_S)
+    if loop.is_alive():
+        print("abhaya: the icon's loop did not end; closing anyway", file=sys.stderr, flush=True)
     print("abhaya: the tray is closed", flush=True)
     return 0

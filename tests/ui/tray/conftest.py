@@ -64,13 +64,31 @@ def tray_host(xserver: XServer) -> Iterator[XServer]:
     )
     try:
         deadline = time.monotonic() + 20
-        while not find_tray(xserver.env()).available:
+        # trayer takes the tray selection before its panel is up; a dock request sent in
+        # between is lost (pystray sends one), so wait for the panel to be shown as well.
+        while not (find_tray(xserver.env()).available and _panel_shown(xserver.display)):
             assert process.poll() is None, "trayer exited"
             assert time.monotonic() < deadline, "trayer never took the tray selection"
             time.sleep(0.1)
+        time.sleep(0.5)
         yield xserver
     finally:
         _stop(process)
+
+
+def _panel_shown(display_name: str) -> bool:
+    import Xlib.display
+    from Xlib import X
+
+    display = Xlib.display.Display(display_name)
+    try:
+        return any(
+            child.get_wm_class() == ("panel", "trayer")
+            and child.get_attributes().map_state == X.IsViewable
+            for child in display.screen().root.query_tree().children
+        )
+    finally:
+        display.close()
 
 
 @dataclass(frozen=True)
