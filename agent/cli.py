@@ -1,7 +1,7 @@
 """The `abhaya` command: `run` starts the filtering proxy, `check` explains decisions, and
 `status`, `set-pin`, `events`, `export`, `report`, `pause`, `resume`, `requests`, `approve`, `deny`,
 `alerts`, `ack` and `policy` ask the running agent through its control API; `console` opens the
-parent console, a window that does the same."""
+parent console, a window that does the same, and `tray` shows its state in the desktop's tray."""
 
 # The parent commands are thin clients (abhaya.client): this module imports the agent's pieces
 # (mitmproxy, the store with SQLCipher and the keyring, the filters) only inside `run` and
@@ -28,6 +28,7 @@ from abhaya.agent.config import (
 from abhaya.client import commands
 from abhaya.client.api import ClientError
 from abhaya.filters.urlnorm import bracketed
+from abhaya.ui.tray import command as tray_arguments
 
 if TYPE_CHECKING:
     from abhaya.agent.proxy import Agent
@@ -69,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from abhaya.ui.console.app import run_console
 
             return run_console(args.data_dir or default_data_dir(), args.language)
+        if args.command == "tray":
+            data_dir = (args.data_dir or default_data_dir()).expanduser().absolute()
+            return tray_arguments.tray_command(
+                args, data_dir, data_dir_given=args.data_dir is not None
+            )
         return _parent_command(args)
     except _configuration_errors(args.command) as err:
         print(f"abhaya: {err}", file=sys.stderr)
@@ -345,6 +351,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"the agent's data folder (default {default_data_dir()})",
     )
+    tray = commands.add_parser(
+        "tray", help="show the protection state in the desktop's tray, with quick actions"
+    )
+    tray_arguments.add_arguments(tray)
     parent_commands = (
         status,
         set_pin,
@@ -363,7 +373,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--language", choices=("en", "hi"), default="en", help="English or Hindi (default en)"
     )
-    for command in (*parent_commands, alerts, ack, policy_show, policy_apply, console):
+    for command in (*parent_commands, alerts, ack, policy_show, policy_apply, console, tray):
         command.add_argument(
             "--data-dir",
             type=Path,

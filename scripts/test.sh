@@ -12,9 +12,17 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # and python3-dev build pdqhash, which is published as source only.  The parent console's Qt
 # (PySide6, offscreen platform in the tests) links libEGL, libGL, libxkbcommon, fontconfig, D-Bus
 # and GLib (read from `ldd` of QtGui, QtWidgets and the offscreen plugin); the rest comes with them.
+# The tray's smoke test needs an X server (xvfb: pystray's xorg backend talks X11) and a tray host
+# to dock into (trayer: a small freedesktop system-tray host that runs on a bare X server; Debian
+# has no stalonetray in this release); libnotify-bin's notify-send is the tray's no-tray fallback.
+# Qt's X11 platform plugin (the tray's PIN dialog, typed into on Xvfb) needs the xcb libraries
+# that a desktop has and a bare container lacks.
 packages=(python3 python3-venv python3-pip chromium libnss3-tools fonts-noto-core curl
           ca-certificates dbus dbus-x11 gnome-keyring libsecret-tools build-essential python3-dev
-          libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0)
+          libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
+          xvfb xauth trayer libnotify-bin libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
+          libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
+          libxcb-randr0 libxcb-xinerama0)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
@@ -35,7 +43,7 @@ fi
 # abhaya.models, abhaya.ui.console).
 mkdir -p build/typing && ln -sfn ../.. build/typing/abhaya
 MYPYPATH=build/typing .venv/bin/mypy -p abhaya.filters -p abhaya.agent -p abhaya.client -p abhaya.models \
-    -p abhaya.ui.console
+    -p abhaya.ui.console -p abhaya.ui.tray
 # The tests run in their own D-Bus session with an unlocked gnome-keyring whose files live in
 # a throwaway folder, so the real Secret Service is used and no real keyring is touched.
 keyring_home="$(mktemp -d)"

@@ -1,0 +1,86 @@
+"""The pystray icon: draws the state's colour and builds the menu from a TrayView.
+
+Layout only: what to show comes from `controller.view`, what a click does from the callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from abhaya.ui.tray.controller import Action, Colour, TrayView
+
+SIZE = 64
+
+
+def icon_image(colour: Colour) -> Image.Image:
+    """A filled disc in the state's colour with a white open-hand bar (the abhaya gesture)."""
+    image = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((2, 2, SIZE - 3, SIZE - 3), fill=(*colour, 255))
+    draw.rounded_rectangle((24, 14, 40, 50), radius=6, fill=(255, 255, 255, 255))
+    return image
+
+
+class TrayIcon:
+    """One pystray icon; `show` may be called from any thread (pystray allows it)."""
+
+    def __init__(self, first: TrayView, on_action: Callable[[Action], object]) -> None:
+        import pystray
+
+        self._pystray = pystray
+        self._on_action = on_action
+        self.icon: Any = pystray.Icon(
+            "abhaya", icon=icon_image(first.colour), title=first.tooltip, menu=self._menu(first)
+        )
+        self._shown = first
+
+    def _menu(self, shown: TrayView) -> Any:
+        pystray = self._pystray
+        items = []
+        for item in shown.menu:
+            action = item.action
+            if action is None:
+                items.append(pystray.MenuItem(item.label, None, enabled=False))
+            else:
+                items.append(
+                    pystray.MenuItem(item.label, self._callback(action), default=item.default)
+                )
+        return pystray.Menu(*items)
+
+    def _callback(self, action: Action) -> Callable[[Any, Any], None]:
+        def clicked(_icon: Any, _item: Any) -> None:
+            self._on_action(action)
+
+        return clicked
+
+    @property
+    def can_notify(self) -> bool:
+        return bool(self.icon.HAS_NOTIFICATION)
+
+    def show(self, shown: TrayView) -> None:
+        if shown.colour != self._shown.colour:
+            self.icon.icon = icon_image(shown.colour)
+        if shown.tooltip != self._shown.tooltip:
+            self.icon.title = shown.tooltip
+        if shown.menu != self._shown.menu:
+            self.icon.menu = self._menu(shown)
+            self.icon.update_menu()
+        self._shown = shown
+
+    def notify(self, title: str, body: str) -> None:
+        self.icon.notify(body, title)
+
+    def run(self, on_ready: Callable[[], None]) -> None:
+        """pystray's loop (blocking) until `stop`; `on_ready` runs once the icon is up."""
+
+        def setup(icon: Any) -> None:
+            icon.visible = True
+            on_ready()
+
+        self.icon.run(setup)
+
+    def stop(self) -> None:
+        self.icon.stop()
