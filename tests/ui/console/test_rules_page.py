@@ -7,6 +7,9 @@ shows the result.  A refused change leaves the file as it was and says why besid
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -14,8 +17,9 @@ from pytestqt.qtbot import QtBot
 from abhaya.ui.console.app import Console
 from abhaya.ui.console.controllers.rules import Place
 from abhaya.ui.console.texts import Texts
-from tests.agent.test_cli import AgentProcess
-from tests.ui.console.conftest import data_dir, open_console, screenshot, sign_in
+from tests.agent.test_cli import ABHAYA, AgentProcess
+from tests.client.test_commands import PIN, abhaya
+from tests.ui.console.conftest import data_dir, open_console, screenshot, sign_in, stop_agent
 
 SCALES = (1.0, 1.5)
 
@@ -116,7 +120,42 @@ def test_the_rules_page_is_rendered_in_each_language_and_scale(
     view.profile.activated.emit(view.profile.currentIndex())
     qtbot.waitUntil(lambda: len(view.windows) == 1, timeout=5_000)
     assert view.windows[0].start.text() == "16:00"
-    view.scroll.ensureWidgetVisible(view.windows[0])
+    view.scroll_area.ensureWidgetVisible(view.windows[0])
     qtbot.wait(100)
     screenshot(console.window, f"rules-schedule-{language}", 1.0)
     console.close()
+
+
+class _DefaultPolicyAgent(AgentProcess):
+    """`abhaya run` with no --policy: the embedded default policy, which cannot be edited."""
+
+    def __init__(self, folder: Path) -> None:  # the parent's start, without --policy
+        self.folder = folder
+        self.out = folder / "stdout.txt"
+        self.err = folder / "stderr.txt"
+        command = [*ABHAYA, "run", "--listen", "127.0.0.1:0", "--data-dir", str(folder / "data")]
+        with self.out.open("w") as stdout, self.err.open("w") as stderr:
+            self.process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+        self.port = int(self.wait_for(self.out, r"filtering on http://127\.0\.0\.1:(\d+)").group(1))
+
+
+def test_an_agent_on_the_built_in_rules_says_how_to_change_them(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    process = _DefaultPolicyAgent(tmp_path)
+    try:
+        pin = abhaya("set-pin", data_dir=tmp_path / "data", pin_input=f"{PIN}\n{PIN}\n")
+        assert pin.returncode == 0, pin.stderr
+        console = open_console(qtbot, tmp_path / "data")
+        sign_in(qtbot, console)
+        _open_rules(qtbot, console)
+        view, texts = console.rules_view, Texts("en")
+        assert view.source.text() == texts("rules.not_editable")
+        assert "--policy FILE" in view.source.text()
+        assert not view.save.isEnabled()
+        assert view.profile.currentText() == "child"
+        console.rules.save(view.form())  # even if asked, nothing is sent
+        assert view.errors[Place.TOP].text() == texts("rules.not_editable")
+        console.close()
+    finally:
+        stop_agent(process)

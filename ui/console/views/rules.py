@@ -6,7 +6,7 @@ mean, and whether they are right, is the controller's and the agent's business.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -181,8 +181,8 @@ class RulesView(QWidget):
 
         categories, layout = _group(texts("rules.categories"))
         layout.addWidget(QLabel(texts("rules.categories_hint")))
-        layout.addLayout(self._category_grid)
         layout.addWidget(self.errors[Place.CATEGORIES])
+        layout.addLayout(self._category_grid)
         sites, layout = _group(texts("rules.sites"))
         sites_form = QFormLayout()
         sites_form.addRow(texts("rules.allow"), self.allow)
@@ -190,13 +190,13 @@ class RulesView(QWidget):
         sites_form.addRow(texts("rules.block"), self.block)
         sites_form.addRow("", self.errors[Place.BLOCK])
         layout.addLayout(sites_form)
-        layout.addWidget(self.safe_search)
         layout.addWidget(self.errors[Place.SAFE_SEARCH])
+        layout.addWidget(self.safe_search)
         schedule, layout = _group(texts("rules.schedule"))
         layout.addWidget(QLabel(texts("rules.schedule_hint")))
+        layout.addWidget(self.errors[Place.SCHEDULE])
         layout.addLayout(self._windows_layout)
         layout.addWidget(self.add_window)
-        layout.addWidget(self.errors[Place.SCHEDULE])
         checks, layout = _group(texts("rules.checks"))
         checks_form = QFormLayout()
         checks_form.addRow(self.images_enabled)
@@ -213,15 +213,15 @@ class RulesView(QWidget):
         for box in (categories, sites, schedule, checks):
             body_layout.addWidget(box)
         body_layout.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(body)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(body)
         page = QVBoxLayout(self)
         page.addLayout(top)
         page.addWidget(self.source)
         page.addWidget(self.errors[Place.TOP])
         page.addWidget(self.message)
-        page.addWidget(self.scroll, 1)
+        page.addWidget(self.scroll_area, 1)
 
         self.profile.activated.connect(
             lambda index: self.profile_chosen.emit(str(self.profile.itemData(index)))
@@ -302,8 +302,8 @@ class RulesView(QWidget):
             label.setText(places.get(place, ""))
             label.setVisible(place in places)
         placed = [self.errors[place] for place in Place if place in places and place != Place.TOP]
-        if placed:  # the first field named is scrolled into view, its reason under it
-            self.scroll.ensureWidgetVisible(placed[0], 50, 80)
+        if placed:  # the first part named is scrolled into view once the page is laid out
+            QTimer.singleShot(0, lambda: self.scroll_area.ensureWidgetVisible(placed[0], 50, 120))
 
     def tell(self, text: str) -> None:
         self.message.setText(text)
