@@ -169,11 +169,16 @@ def _set(table: Node, key: str, value: object, default: object) -> None:
     table[key] = value
 
 
+def _same_window(a: Window, b: Window) -> bool:
+    """The same window, whatever order its days are written in."""
+    return set(a.days) == set(b.days) and (a.start, a.end) == (b.start, b.end)
+
+
 def _write_schedule(profile: Node, windows: Sequence[Window]) -> None:
     present = profile.get("schedule") if "schedule" in profile else None
     listed = cast(list[object], _plain(present)) if present is not None else []
     current = [_window(_table(w)) for w in listed]
-    if current == list(windows):
+    if len(current) == len(windows) and all(map(_same_window, current, windows)):
         return
     if isinstance(present, Array):  # `schedule = [...]`: stays one array of inline tables
         items = []
@@ -195,7 +200,8 @@ def _write_schedule(profile: Node, windows: Sequence[Window]) -> None:
             table = tomlkit.table()
             aot.append(table)
             table = aot[number]
-        _set(table, "days", list(window.days), None)
+        if number >= len(current) or set(current[number].days) != set(window.days):
+            _set(table, "days", list(window.days), None)
         _set(table, "start", window.start, None)
         _set(table, "end", window.end, None)
     while len(aot) > len(windows):

@@ -165,6 +165,13 @@ def test_the_schedule_is_edited_in_place_extended_and_emptied() -> None:
     assert parse_policy(emptied, "edited").profiles["child"].schedule == ()
 
 
+def test_days_written_in_another_order_are_the_same_window() -> None:
+    text = COMMENTED.replace('days = ["mon", "tue"]', 'days = ["tue", "mon"]')
+    assert _edit(text, schedule=(Window(("mon", "tue"), "16:00", "20:00"),)) == text
+    later = _edit(text, schedule=(Window(("mon", "tue"), "16:00", "21:00"),))
+    assert _changed_lines(text, later) == (['end = "20:00"'], ['end = "21:00"'])
+
+
 def test_a_schedule_written_as_an_array_stays_one() -> None:
     text = "[profiles.child]\nschedule = []          # any time\n"
     after = _edit(text, schedule=(Window(("fri",), "18:00", "21:00"),))

@@ -155,6 +155,7 @@ class RulesView(QWidget):
         self.add_window = QPushButton(texts("rules.add_window"))
         self.images_enabled = QCheckBox(texts("rules.images_enabled"))
         self.images_threshold = QDoubleSpinBox()
+        self.images_threshold.setDecimals(3)  # as fine as a parent would write it
         self.images_threshold.setRange(0.0, 1.0)
         self.images_threshold.setSingleStep(0.05)
         self.images_threshold.setSpecialValueText(texts("rules.same_for_all"))
