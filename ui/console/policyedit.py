@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, cast
 
 import tomlkit
@@ -244,19 +244,50 @@ def _write_profile(doc: tomlkit.TOMLDocument, settings: ProfileSettings) -> None
             _set(node, name, value, default)
 
 
-def write_rules(text: str, categories: Sequence[CategorySetting], profile: ProfileSettings) -> str:
-    """`text` with the categories and one profile as the page has them; the rest untouched."""
+def _changed_since(
+    page: ProfileSettings, base: ProfileSettings, latest: ProfileSettings
+) -> ProfileSettings:
+    """`latest` with the settings the parent changed on the page (page differs from base)."""
+    changed = {
+        f.name: getattr(page, f.name)
+        for f in fields(page)
+        if getattr(page, f.name) != getattr(base, f.name)
+    }
+    return replace(latest, **changed)
+
+
+def write_rules(
+    text: str,
+    categories: Sequence[CategorySetting],
+    profile: ProfileSettings,
+    base: PolicyRules | None = None,
+) -> str:
+    """`text` with the categories and one profile as the page has them; the rest untouched.
+
+    `base` is the policy the page was filled from.  Given it, only what the parent changed on
+    the page since is written, so a change made meanwhile to `text` by someone else (`abhaya
+    policy apply`, an editor) to another setting stays.  A setting both changed is the page's.
+    """
     try:
         doc = tomlkit.parse(text)
     except tomlkit.exceptions.ParseError as error:
         raise PolicyEditError(f"the policy file is not valid TOML: {error}") from None
-    before = {c.name: c for c in read_rules(text).categories}
+    latest = read_rules(text)
+    before = {c.name: c for c in latest.categories}
+    shown = {c.name: c for c in base.categories} if base is not None else before
     for setting in categories:
-        if before.get(setting.name) == setting:
+        if shown.get(setting.name) == setting or before.get(setting.name) == setting:
             continue
         table = _child(_child(doc, "categories", inline=False), setting.name, inline=False)
         _set(table, "action", setting.action, "block")
         _set(table, "ask_parent", setting.ask_parent, False)
         _set(table, "allow_continue", setting.allow_continue, False)
+    if base is not None:
+        empty = ProfileSettings(profile.name)
+        profile = _changed_since(
+            profile,
+            next((p for p in base.profiles if p.name == profile.name), empty),
+            next((p for p in latest.profiles if p.name == profile.name), empty),
+        )
     _write_profile(doc, profile)
     return tomlkit.dumps(doc)

@@ -209,6 +209,28 @@ def test_a_profile_the_file_only_implies_is_written_as_a_table() -> None:
     assert parse_policy(after, "edited").profiles["child"].block == ("x.example",)
 
 
+def test_a_change_made_meanwhile_elsewhere_stays_and_the_parents_change_is_added() -> None:
+    shown = read_rules(COMMENTED)
+    page = dataclasses.replace(shown.profile("child"), block=("games.example",))
+    categories = tuple(
+        dataclasses.replace(c, ask_parent=True) if c.name == "games" else c
+        for c in shown.categories
+    )
+    meanwhile = COMMENTED.replace(
+        'allow = ["khanacademy.org"]   # school',
+        'allow = ["khanacademy.org", "ncert.example"]   # school, and the textbooks',
+    ).replace('action = "block"        # no betting', 'action = "warn"        # now a warning')
+    after = write_rules(meanwhile, categories, page, base=shown)
+    removed, added = _changed_lines(meanwhile, after)
+    assert removed == ["block = []"]
+    assert added == ['block = ["games.example"]']
+    assert after.count("ask_parent = true") == meanwhile.count("ask_parent = true") + 1
+    policy = parse_policy(after, "edited")
+    assert policy.profiles["child"].allow == ("khanacademy.org", "ncert.example")
+    assert policy.categories["gambling"].action is CategoryAction.WARN
+    assert policy.categories["games"].ask_parent
+
+
 def test_a_text_that_is_not_toml_is_refused_in_words() -> None:
     with pytest.raises(PolicyEditError, match="not valid TOML"):
         read_rules("[profiles.child\n")

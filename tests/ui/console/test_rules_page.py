@@ -97,6 +97,30 @@ def test_a_category_for_one_child_is_changed_and_the_proxy_obeys(
     assert agent.status_of("https://gore.example/page") != 403
 
 
+def test_a_change_made_meanwhile_with_the_command_stays_when_the_page_saves(
+    qtbot: QtBot, console: Console, agent: AgentProcess, tmp_path: Path
+) -> None:
+    _open_rules(qtbot, console)
+    view = console.rules_view
+    qtbot.mouseClick(view.reload, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.windows, timeout=10_000)
+    edited = tmp_path / "edited.toml"
+    edited.write_text(
+        _policy_file(agent).replace(
+            "[profiles.teen]", "# The teen's rules, agreed on Sunday.\n[profiles.teen]"
+        ),
+        encoding="utf-8",
+    )
+    applied = abhaya("policy", "apply", str(edited), data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert applied.returncode == 0, applied.stderr
+    view.safe_search.setChecked(False)
+    qtbot.mouseClick(view.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.message.text().startswith("Saved."), timeout=15_000)
+    text = _policy_file(agent)
+    assert "# The teen's rules, agreed on Sunday.\n[profiles.teen]" in text
+    assert "safe_search = false" in text.split("[profiles.teen]")[0]
+
+
 @pytest.mark.parametrize("language", ["en", "hi"])
 def test_the_rules_page_is_rendered_in_each_language_and_scale(
     qtbot: QtBot, agent: AgentProcess, language: str

@@ -155,6 +155,14 @@ def profile_from(name: str, form: RulesForm) -> ProfileSettings:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SaveOutcome:
+    """A save's end: applied, nothing to apply (both None), or a problem found before the PUT."""
+
+    applied: contract.PolicyApplied | None = None
+    problem: str | None = None
+
+
 class RulesController(QObject):
     loaded = Signal(object)
     """A RulesState, after each read of the policy or choice of profile."""
@@ -167,7 +175,6 @@ class RulesController(QObject):
         self._service = service
         self._runner = runner
         self._texts = texts
-        self._text: str | None = None
         self.state: RulesState | None = None
         self.profile_name: str | None = None
 
@@ -185,28 +192,38 @@ class RulesController(QObject):
         self.loaded.emit(self.state)
 
     def save(self, form: RulesForm) -> None:
-        state, text = self.state, self._text
-        if state is None or text is None:
+        state = self.state
+        if state is None:
             return
         if not state.editable:
             self.refused.emit({Place.TOP: self._texts("rules.not_editable")})
             return
         profile = profile_from(state.profile.name, form)
-        try:
-            new_text = write_rules(text, form.categories, profile)
-        except PolicyEditError as error:
-            self.refused.emit({Place.TOP: str(error)})
-            return
-        if new_text == text:
-            self.refused.emit({})
-            self.told.emit(self._texts("rules.unchanged"))
-            return
         self.told.emit(self._texts("rules.saving"))
         self._runner.submit(
-            lambda: self._service.apply_policy(new_text),
+            lambda: self._write(state.rules, form.categories, profile),
             self._saved,
             lambda error: self._save_refused(error, profile.name),
         )
+
+    def _write(
+        self, base: PolicyRules, categories: tuple[CategorySetting, ...], profile: ProfileSettings
+    ) -> SaveOutcome:
+        """On the runner's thread: the page's changes onto the policy in force now, applied.
+
+        The text is read again rather than the one the page was filled from, so a change made
+        meanwhile elsewhere (`abhaya policy apply`) to another setting is kept.
+        """
+        current = self._service.policy()
+        if not current["editable"]:
+            return SaveOutcome(problem=self._texts("rules.not_editable"))
+        try:
+            text = write_rules(current["text"], categories, profile, base=base)
+        except PolicyEditError as error:
+            return SaveOutcome(problem=str(error))
+        if text == current["text"]:
+            return SaveOutcome()
+        return SaveOutcome(applied=self._service.apply_policy(text))
 
     def _loaded(self, answer: contract.PolicyText) -> None:
         try:
@@ -219,16 +236,22 @@ class RulesController(QObject):
             self.profile_name = (
                 rules.default_profile if rules.default_profile in names else names[0]
             )
-        self._text = answer["text"]
         self.state = RulesState(
             rules, rules.profile(self.profile_name), answer["editable"], answer["source"]
         )
         self.loaded.emit(self.state)
 
-    def _saved(self, applied: contract.PolicyApplied) -> None:
+    def _saved(self, outcome: SaveOutcome) -> None:
+        if outcome.problem is not None:
+            self.told.emit("")
+            self.refused.emit({Place.TOP: outcome.problem})
+            return
         self.refused.emit({})
+        if outcome.applied is None:
+            self.told.emit(self._texts("rules.unchanged"))
+            return
         words = [self._texts("rules.saved")]
-        words.extend(applied["notices"])
+        words.extend(outcome.applied["notices"])
         self.told.emit("\n".join(words))
         self.refresh()
 
