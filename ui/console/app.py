@@ -17,6 +17,7 @@ from abhaya.ui.console.controllers.activity import ActivityController, FilterInp
 from abhaya.ui.console.controllers.alerts import AlertsController
 from abhaya.ui.console.controllers.dashboard import DashboardController, DashboardState
 from abhaya.ui.console.controllers.requests import RequestsController
+from abhaya.ui.console.controllers.rules import RulesController
 from abhaya.ui.console.controllers.session import SessionController
 from abhaya.ui.console.runner import Health, Runner
 from abhaya.ui.console.service import ConsoleService
@@ -25,6 +26,7 @@ from abhaya.ui.console.views.activity import ActivityView
 from abhaya.ui.console.views.alerts import AlertsView
 from abhaya.ui.console.views.dashboard import DashboardView
 from abhaya.ui.console.views.requests import RequestsView
+from abhaya.ui.console.views.rules import RulesView
 from abhaya.ui.console.views.signin import SignInDialog
 from abhaya.ui.console.views.window import MainWindow
 
@@ -46,6 +48,7 @@ class Console:
         self.activity = ActivityController(service, self.runner, texts)
         self.alerts = AlertsController(service, self.runner, texts)
         self.requests = RequestsController(service, self.runner, texts)
+        self.rules = RulesController(service, self.runner, texts)
         self.dashboard_view = DashboardView(texts)
         self.activity_view = ActivityView(
             texts,
@@ -55,6 +58,7 @@ class Console:
         )
         self.alerts_view = AlertsView(texts)
         self.requests_view = RequestsView(texts)
+        self.rules_view = RulesView(texts)
         self.window = MainWindow(
             texts,
             [
@@ -62,6 +66,7 @@ class Console:
                 ("tabs.activity", self.activity_view),
                 ("tabs.alerts", self.alerts_view),
                 ("tabs.requests", self.requests_view),
+                ("tabs.rules", self.rules_view),
             ],
         )
         self.dialog: SignInDialog | None = None
@@ -89,6 +94,12 @@ class Console:
         self.requests_view.approve.connect(self.requests.approve)
         self.requests_view.deny.connect(self.requests.deny)
         self.requests_view.include_answered.connect(self.requests.set_include_answered)
+        self.rules.loaded.connect(self.rules_view.show_state)
+        self.rules.refused.connect(self.rules_view.show_refusal)
+        self.rules.told.connect(self.rules_view.tell)
+        self.rules_view.profile_chosen.connect(self.rules.choose_profile)
+        self.rules_view.save_requested.connect(self.rules.save)
+        self.rules_view.reload_requested.connect(self.rules.refresh)
         self.window.tabs.currentChanged.connect(self._page_shown)
 
     def start(self) -> None:
@@ -153,6 +164,8 @@ class Console:
             self.alerts.refresh()
         elif self.window.tabs.currentWidget() is self.requests_view:
             self.requests.refresh()
+        elif self.window.tabs.currentWidget() is self.rules_view and self.rules.state is None:
+            self.rules.refresh()  # once: a later visit keeps the parent's unsaved edits
 
     def _dashboard_updated(self, state: DashboardState) -> None:
         self.dashboard_view.show_state(state)

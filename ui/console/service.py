@@ -114,3 +114,11 @@ class ConsoleService:
 
     def deny(self, request_id: int) -> contract.AccessRequestRecord:
         return self._client().deny(request_id)
+
+    def policy(self) -> contract.PolicyText:
+        """The policy file in force, as text, and whether the agent lets it be changed."""
+        return self._client().policy()
+
+    def apply_policy(self, text: str) -> contract.PolicyApplied:
+        """Replace the policy; the agent validates it whole and refuses (422, 409) in words."""
+        return self._client().apply_policy(text)

@@ -1,0 +1,73 @@
+"""The agent's refusal of a policy, placed beside the part of the Rules page it names."""
+
+from __future__ import annotations
+
+import pytest
+
+from abhaya.ui.console.controllers.rules import (
+    Place,
+    RulesForm,
+    WindowForm,
+    place_of,
+    profile_from,
+    refusal_places,
+)
+from abhaya.ui.console.policyedit import Window
+
+PREFIX = "policy refused, the previous one stays in force: /home/p/policy.toml: "
+
+
+@pytest.mark.parametrize(
+    ("path", "place"),
+    [
+        ("categories.gambling.action", Place.CATEGORIES),
+        ("profiles.child.categories.violence", Place.CATEGORIES),
+        ("profiles.child.schedule.0.start", Place.SCHEDULE),
+        ("profiles.child.block", Place.BLOCK),
+        ("profiles.child.allow.2", Place.ALLOW),
+        ("profiles.child.images.threshold", Place.IMAGES),
+        ("profiles.child.chat.grooming_alert", Place.CHAT),
+        ("profiles.child.safe_search", Place.SAFE_SEARCH),
+        ("profiles.child.language", Place.TOP),
+        ("profiles.teen.schedule.0", Place.TOP),  # another child's: not on this page
+    ],
+)
+def test_each_setting_the_agent_names_has_its_place(path: str, place: Place) -> None:
+    assert place_of(path, "child") is place
+
+
+def test_a_refusal_is_split_by_setting_in_plain_words() -> None:
+    message = (
+        PREFIX + "line 30: profiles.child.schedule.0: Value error, start and end are the same "
+        "time; the window would be empty; line 12: profiles.child.chat.grooming_alert: "
+        "Input should be greater than or equal to 1; profiles.teen.block: Input should be a "
+        "valid tuple"
+    )
+    assert refusal_places(message, "child") == {
+        Place.SCHEDULE: "start and end are the same time; the window would be empty",
+        Place.CHAT: "Input should be greater than or equal to 1",
+        Place.TOP: "profiles.teen.block: Input should be a valid tuple",
+    }
+
+
+def test_a_refusal_naming_no_setting_goes_to_the_top_whole() -> None:
+    message = PREFIX + "lists/games.txt: cannot read the list: No such file"
+    assert refusal_places(message, "child") == {Place.TOP: message}
+
+
+def test_the_form_becomes_the_profile_written() -> None:
+    form = RulesForm(
+        categories=(),
+        allow_text="Khan.example\n\n school.example, khan.example ",
+        block_text="games.example/play",
+        schedule=(WindowForm(("sat",), " 10:00", "12:00 "),),
+        images_threshold=0.0,
+        images_action="",
+        chat_grooming_alert=4.5,
+    )
+    profile = profile_from("child", form)
+    assert profile.allow == ("khan.example", "school.example")
+    assert profile.block == ("games.example/play",)
+    assert profile.schedule == (Window(("sat",), "10:00", "12:00"),)
+    assert profile.images_threshold is None and profile.images_action is None
+    assert profile.chat_grooming_alert == 4.5

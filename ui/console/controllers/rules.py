@@ -1,0 +1,271 @@
+"""The Rules page's logic: read the policy in force, turn the page into an edit, apply it.
+
+The agent owns the policy and checks it whole: this page never decides whether a rule is
+valid, it writes what the parent chose (`policyedit`, keeping the file's comments) and shows
+the agent's refusal, in plain words, next to the part of the page the refusal names
+(`profiles.child.schedule.0: ...` goes beside the schedule).  An agent on its embedded default
+policy cannot be edited; the page says how to change that rather than offering a dead button.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from PySide6.QtCore import QObject, Signal
+
+from abhaya.client import contract
+from abhaya.client.api import ClientError
+from abhaya.ui.console.policyedit import (
+    CategorySetting,
+    PolicyEditError,
+    PolicyRules,
+    ProfileSettings,
+    Window,
+    read_rules,
+    write_rules,
+)
+from abhaya.ui.console.runner import Runner
+from abhaya.ui.console.service import ConsoleService
+from abhaya.ui.console.texts import Texts
+
+
+class Place(StrEnum):
+    """Where on the page a message is shown."""
+
+    TOP = "top"
+    CATEGORIES = "categories"
+    ALLOW = "allow"
+    BLOCK = "block"
+    SAFE_SEARCH = "safe_search"
+    SCHEDULE = "schedule"
+    IMAGES = "images"
+    CHAT = "chat"
+
+
+_PROFILE_PLACES = {
+    "categories": Place.CATEGORIES,
+    "allow": Place.ALLOW,
+    "block": Place.BLOCK,
+    "safe_search": Place.SAFE_SEARCH,
+    "schedule": Place.SCHEDULE,
+    "images": Place.IMAGES,
+    "chat": Place.CHAT,
+}
+_SETTING = re.compile(r"(?:line \d+: )?((?:profiles|categories)\.[\w.\-]+): ")
+_PYDANTIC_PREFIX = re.compile(r"^(Value error|Assertion failed), ")
+
+
+def place_of(path: str, profile: str) -> Place:
+    """The part of the page that shows the setting at dotted `path` (for this profile)."""
+    parts = path.split(".")
+    if parts[0] == "categories":
+        return Place.CATEGORIES
+    if len(parts) >= 3 and parts[0] == "profiles" and parts[1] == profile:
+        return _PROFILE_PLACES.get(parts[2], Place.TOP)
+    return Place.TOP
+
+
+def _plain(text: str) -> str:
+    return _PYDANTIC_PREFIX.sub("", text.strip().rstrip(";").strip())
+
+
+def refusal_places(message: str, profile: str) -> dict[Place, str]:
+    """The agent's refusal split by the settings it names, each placed on the page.
+
+    The API's words are "policy refused, ...: FILE: line N: SETTING: why; line M: ...".  Each
+    problem that names a setting of the categories or of the shown profile goes beside it; the
+    rest (another profile's, a list that cannot be read) goes to the top, so nothing is lost.
+    """
+    found = list(_SETTING.finditer(message))
+    if not found:
+        return {Place.TOP: _plain(message)}
+    places: dict[Place, list[str]] = {}
+    for number, match in enumerate(found):
+        end = found[number + 1].start() if number + 1 < len(found) else len(message)
+        place = place_of(match.group(1), profile)
+        why = _plain(message[match.end() : end])
+        places.setdefault(place, []).append(
+            f"{match.group(1)}: {why}" if place is Place.TOP else why
+        )
+    return {place: "\n".join(lines) for place, lines in places.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class RulesState:
+    """What the page shows: the policy's rules, one profile of them, and if it can change."""
+
+    rules: PolicyRules
+    profile: ProfileSettings
+    editable: bool
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class WindowForm:
+    days: tuple[str, ...]
+    start: str
+    end: str
+
+
+@dataclass(frozen=True, slots=True)
+class RulesForm:
+    """The page's widgets as they stand (raw: text as typed, 0 for "as for every child")."""
+
+    categories: tuple[CategorySetting, ...]
+    overrides: dict[str, str] = field(default_factory=dict)
+    safe_search: bool = True
+    allow_text: str = ""
+    block_text: str = ""
+    schedule: tuple[WindowForm, ...] = ()
+    images_enabled: bool = True
+    images_threshold: float = 0.0
+    images_action: str = ""
+    chat_enabled: bool = True
+    chat_grooming_alert: float = 0.0
+
+
+def _sites(text: str) -> tuple[str, ...]:
+    """One site a line (commas and spaces also separate); blanks and repeats dropped.
+
+    The host is lower-cased as DNS does; a path after it keeps its case.
+    """
+    seen: dict[str, None] = {}
+    for site in re.split(r"[\s,]+", text):
+        host, slash, path = site.partition("/")
+        if host:
+            seen.setdefault(host.lower() + slash + path, None)
+    return tuple(seen)
+
+
+def profile_from(name: str, form: RulesForm) -> ProfileSettings:
+    return ProfileSettings(
+        name=name,
+        safe_search=form.safe_search,
+        allow=_sites(form.allow_text),
+        block=_sites(form.block_text),
+        overrides=dict(form.overrides),
+        schedule=tuple(Window(w.days, w.start.strip(), w.end.strip()) for w in form.schedule),
+        images_enabled=form.images_enabled,
+        images_threshold=form.images_threshold or None,
+        images_action=form.images_action or None,
+        chat_enabled=form.chat_enabled,
+        chat_grooming_alert=form.chat_grooming_alert or None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SaveOutcome:
+    """A save's end: applied, nothing to apply (both None), or a problem found before the PUT."""
+
+    applied: contract.PolicyApplied | None = None
+    problem: str | None = None
+
+
+class RulesController(QObject):
+    loaded = Signal(object)
+    """A RulesState, after each read of the policy or choice of profile."""
+    refused = Signal(object)
+    """A dict of Place -> words: the agent's refusal, placed (empty: clear old ones)."""
+    told = Signal(str)
+
+    def __init__(self, service: ConsoleService, runner: Runner, texts: Texts) -> None:
+        super().__init__()
+        self._service = service
+        self._runner = runner
+        self._texts = texts
+        self.state: RulesState | None = None
+        self.profile_name: str | None = None
+
+    def refresh(self) -> None:
+        self._runner.submit(self._service.policy, self._loaded, self._failed)
+
+    def choose_profile(self, name: str) -> None:
+        if self.state is None or name == self.state.profile.name:
+            return
+        self.profile_name = name
+        self.state = RulesState(
+            self.state.rules, self.state.rules.profile(name), self.state.editable, self.state.source
+        )
+        self.refused.emit({})
+        self.loaded.emit(self.state)
+
+    def save(self, form: RulesForm) -> None:
+        state = self.state
+        if state is None:
+            return
+        if not state.editable:
+            self.refused.emit({Place.TOP: self._texts("rules.not_editable")})
+            return
+        profile = profile_from(state.profile.name, form)
+        self.told.emit(self._texts("rules.saving"))
+        self._runner.submit(
+            lambda: self._write(state.rules, form.categories, profile),
+            self._saved,
+            lambda error: self._save_refused(error, profile.name),
+        )
+
+    def _write(
+        self, base: PolicyRules, categories: tuple[CategorySetting, ...], profile: ProfileSettings
+    ) -> SaveOutcome:
+        """On the runner's thread: the page's changes onto the policy in force now, applied.
+
+        The text is read again rather than the one the page was filled from, so a change made
+        meanwhile elsewhere (`abhaya policy apply`) to another setting is kept.
+        """
+        current = self._service.policy()
+        if not current["editable"]:
+            return SaveOutcome(problem=self._texts("rules.not_editable"))
+        try:
+            text = write_rules(current["text"], categories, profile, base=base)
+        except PolicyEditError as error:
+            return SaveOutcome(problem=str(error))
+        if text == current["text"]:
+            return SaveOutcome()
+        return SaveOutcome(applied=self._service.apply_policy(text))
+
+    def _loaded(self, answer: contract.PolicyText) -> None:
+        try:
+            rules = read_rules(answer["text"])
+        except PolicyEditError as error:
+            self.refused.emit({Place.TOP: str(error)})
+            return
+        names = [p.name for p in rules.profiles]
+        if self.profile_name not in names:
+            self.profile_name = (
+                rules.default_profile if rules.default_profile in names else names[0]
+            )
+        self.state = RulesState(
+            rules, rules.profile(self.profile_name), answer["editable"], answer["source"]
+        )
+        self.loaded.emit(self.state)
+
+    def _saved(self, outcome: SaveOutcome) -> None:
+        if outcome.problem is not None:
+            self.told.emit("")
+            self.refused.emit({Place.TOP: outcome.problem})
+            return
+        self.refused.emit({})
+        if outcome.applied is None:
+            self.told.emit(self._texts("rules.unchanged"))
+            return
+        words = [self._texts("rules.saved")]
+        words.extend(outcome.applied["notices"])
+        self.told.emit("\n".join(words))
+        self.refresh()
+
+    def _save_refused(self, error: ClientError, profile: str) -> None:
+        self.told.emit("")
+        if error.status == 409:
+            self.refused.emit({Place.TOP: self._texts("rules.not_editable")})
+        elif error.status == 422:
+            places = refusal_places(str(error), profile)
+            if Place.TOP not in places:
+                places[Place.TOP] = self._texts("rules.refused_fields")
+            self.refused.emit(places)
+        else:
+            self.refused.emit({Place.TOP: self._texts("rules.refused", message=str(error))})
+
+    def _failed(self, error: ClientError) -> None:
+        self.told.emit(self._texts("rules.refused", message=str(error)))
