@@ -75,6 +75,8 @@ class WeeklyReport:
     kinds: tuple[Line, ...]
     top_sites: tuple[tuple[str, int], ...]
     alerts: tuple[AlertLine, ...]
+    made: str
+    """When it was made, in the policy's time zone."""
     complete: bool
     """False when there were more events than MAX_EVENTS: the kind counts are a lower bound."""
 
@@ -106,7 +108,7 @@ def trend_words(total: Line, texts: Texts) -> str:
     return texts(key, count=total.this_week, before=total.week_before, percent=percent)
 
 
-def build_report(data: ReportInput, texts: Texts) -> WeeklyReport:
+def build_report(data: ReportInput, texts: Texts, now: datetime) -> WeeklyReport:
     stats = data.stats
     offset = timedelta(minutes=stats["utc_offset_minutes"])
     today = parse_time(stats["until"]).astimezone(UTC) + offset - timedelta(days=1)
@@ -163,6 +165,7 @@ def build_report(data: ReportInput, texts: Texts) -> WeeklyReport:
             (row["name"], row["count"]) for row in data.week_stats["top_domains"][:TOP_SITES]
         ),
         alerts=tuple(alerts),
+        made=(now.astimezone(UTC) + offset).strftime("%Y-%m-%d %H:%M"),
         complete=data.events_complete,
     )
 
@@ -215,7 +218,3 @@ def write_csv(report: WeeklyReport, texts: Texts, out: TextIO) -> None:
 
 def report_file_stem(report: WeeklyReport) -> str:
     return f"abhaya-week-{report.this_week[1].isoformat()}"
-
-
-def made_at(now: datetime, offset_minutes: int) -> str:
-    return (now.astimezone(UTC) + timedelta(minutes=offset_minutes)).strftime("%Y-%m-%d %H:%M")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -20,6 +20,7 @@ from abhaya.ui.console.report import (
 from abhaya.ui.console.texts import Texts
 
 EN = Texts("en")
+NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
 
 
 def _event(ident: int, time: str, kind: str) -> contract.EventRecord:
@@ -79,14 +80,15 @@ INPUT = ReportInput(
 
 
 def test_the_two_weeks_are_the_policy_zones_days_ending_today() -> None:
-    report = build_report(INPUT, EN)
+    report = build_report(INPUT, EN, NOW)
     assert report.this_week == (date(2026, 11, 25), date(2026, 12, 1))
     assert report.week_before == (date(2026, 11, 18), date(2026, 11, 24))
     assert report.period(EN) == "2026-11-25 to 2026-12-01"
+    assert report.made == "2026-12-01 09:30"
 
 
 def test_counts_per_category_and_kind_fall_in_their_local_week() -> None:
-    report = build_report(INPUT, EN)
+    report = build_report(INPUT, EN, NOW)
     assert report.total == Line("Everything counted", 6, 4)
     assert report.categories == (
         Line("Adult content", 5, 2),
@@ -101,7 +103,7 @@ def test_counts_per_category_and_kind_fall_in_their_local_week() -> None:
 
 
 def test_only_this_weeks_alerts_are_listed_reviewed_or_not_in_local_time() -> None:
-    report = build_report(INPUT, EN)
+    report = build_report(INPUT, EN, NOW)
     assert [(a.when, a.severity, a.what) for a in report.alerts] == [
         ("2026-11-30 15:30", "Urgent", "Proxy settings were changed")
     ]
@@ -120,7 +122,7 @@ def test_the_trend_in_words(this: int, before: int, words: str) -> None:
 
 
 def test_the_csv_has_a_row_per_count_site_and_alert() -> None:
-    report = build_report(INPUT, EN)
+    report = build_report(INPUT, EN, NOW)
     rows = csv_rows(report, EN)
     assert rows[0] == ["section", "name", "this week", "week before", "change", "detail"]
     assert rows[1][0] == "period" and "2026-11-25 to 2026-12-01" in rows[1][5]
@@ -149,7 +151,7 @@ def test_hindi_words_and_an_empty_fortnight() -> None:
         alerts=(),
     )
     hindi = Texts("hi")
-    report = build_report(empty, hindi)
+    report = build_report(empty, hindi, NOW)
     assert report.categories == report.kinds == report.alerts == ()
     assert not report.complete
     assert report.trend == "इस हफ़्ते 0 घटनाएँ, पिछले हफ़्ते जितनी ही।"
