@@ -371,7 +371,10 @@ def _parser() -> argparse.ArgumentParser:
         "console", help="open the parent console (a window; asks for the parent PIN)"
     )
     console.add_argument(
-        "--language", choices=("en", "hi"), default="en", help="English or Hindi (default en)"
+        "--language",
+        choices=("en", "hi"),
+        default=None,
+        help="English or Hindi (default: the one chosen in Settings, else en)",
     )
     for command in (*parent_commands, alerts, ack, policy_show, policy_apply, console, tray):
         command.add_argument(

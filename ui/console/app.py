@@ -16,17 +16,22 @@ from PySide6.QtWidgets import QApplication
 from abhaya.ui.console.controllers.activity import ActivityController, FilterInput
 from abhaya.ui.console.controllers.alerts import AlertsController
 from abhaya.ui.console.controllers.dashboard import DashboardController, DashboardState
+from abhaya.ui.console.controllers.reports import ReportsController
 from abhaya.ui.console.controllers.requests import RequestsController
 from abhaya.ui.console.controllers.rules import RulesController
 from abhaya.ui.console.controllers.session import SessionController
+from abhaya.ui.console.controllers.settings import SettingsController
 from abhaya.ui.console.runner import Health, Runner
 from abhaya.ui.console.service import ConsoleService
+from abhaya.ui.console.settings import default_settings_path, load_settings
 from abhaya.ui.console.texts import Texts
 from abhaya.ui.console.views.activity import ActivityView
 from abhaya.ui.console.views.alerts import AlertsView
 from abhaya.ui.console.views.dashboard import DashboardView
+from abhaya.ui.console.views.reports import ReportsView, write_pdf
 from abhaya.ui.console.views.requests import RequestsView
 from abhaya.ui.console.views.rules import RulesView
+from abhaya.ui.console.views.settings import SettingsView
 from abhaya.ui.console.views.signin import SignInDialog
 from abhaya.ui.console.views.window import MainWindow
 
@@ -37,8 +42,10 @@ class Console:
         service: ConsoleService,
         texts: Texts,
         on_cancel: Callable[[], None] = QApplication.quit,
+        settings_path: Path | None = None,
     ) -> None:
-        """`on_cancel` runs when the parent closes the sign-in before the window was shown."""
+        """`on_cancel` runs when the parent closes the sign-in before the window was shown;
+        `settings_path` is the console's own settings file (settings.default_settings_path)."""
         self.texts = texts
         self._on_cancel = on_cancel
         self.service = service
@@ -49,6 +56,12 @@ class Console:
         self.alerts = AlertsController(service, self.runner, texts)
         self.requests = RequestsController(service, self.runner, texts)
         self.rules = RulesController(service, self.runner, texts)
+        self.reports = ReportsController(
+            service, self.runner, texts, lambda report, path: write_pdf(report, texts, path)
+        )
+        self.settings = SettingsController(
+            service, self.runner, texts, self.session, settings_path or default_settings_path()
+        )
         self.dashboard_view = DashboardView(texts)
         self.activity_view = ActivityView(
             texts,
@@ -59,6 +72,8 @@ class Console:
         self.alerts_view = AlertsView(texts)
         self.requests_view = RequestsView(texts)
         self.rules_view = RulesView(texts)
+        self.reports_view = ReportsView(texts)
+        self.settings_view = SettingsView(texts, texts.language)
         self.window = MainWindow(
             texts,
             [
@@ -67,6 +82,8 @@ class Console:
                 ("tabs.alerts", self.alerts_view),
                 ("tabs.requests", self.requests_view),
                 ("tabs.rules", self.rules_view),
+                ("reports.tab", self.reports_view),
+                ("settings.tab", self.settings_view),
             ],
         )
         self.dialog: SignInDialog | None = None
@@ -100,6 +117,16 @@ class Console:
         self.rules_view.profile_chosen.connect(self.rules.choose_profile)
         self.rules_view.save_requested.connect(self.rules.save)
         self.rules_view.reload_requested.connect(self.rules.refresh)
+        self.reports_view.make.connect(self.reports.make)
+        self.reports_view.pdf_chosen.connect(lambda path: self.reports.save_pdf(Path(path)))
+        self.reports_view.csv_chosen.connect(lambda path: self.reports.save_csv(Path(path)))
+        self.reports.made.connect(self.reports_view.show_report)
+        self.reports.told.connect(self.reports_view.message.setText)
+        self.settings_view.change_pin.connect(self.settings.change_pin)
+        self.settings_view.language_chosen.connect(self.settings.set_language)
+        self.settings.pin_told.connect(self.settings_view.show_pin_message)
+        self.settings.retention.connect(self.settings_view.show_retention)
+        self.settings.language_told.connect(self.settings_view.language_message.setText)
         self.window.tabs.currentChanged.connect(self._page_shown)
 
     def start(self) -> None:
@@ -166,6 +193,10 @@ class Console:
             self.requests.refresh()
         elif self.window.tabs.currentWidget() is self.rules_view and self.rules.state is None:
             self.rules.refresh()  # once: a later visit keeps the parent's unsaved edits
+        elif self.window.tabs.currentWidget() is self.reports_view and self.reports.report is None:
+            self.reports.make()
+        elif self.window.tabs.currentWidget() is self.settings_view:
+            self.settings.refresh()
 
     def _dashboard_updated(self, state: DashboardState) -> None:
         self.dashboard_view.show_state(state)
@@ -181,10 +212,15 @@ class Console:
         self.runner.wait_idle(15_000)
 
 
-def run_console(data_dir: Path, language: str) -> int:
-    """`abhaya console`: the window until the parent closes it (or cancels the sign-in)."""
+def run_console(data_dir: Path, language: str | None) -> int:
+    """`abhaya console`: the window until the parent closes it (or cancels the sign-in).
+
+    `language` None means the one saved on the Settings page (English when none is).
+    """
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    console = Console(ConsoleService(data_dir), Texts(language))
+    settings_path = default_settings_path()
+    chosen = language or load_settings(settings_path).language
+    console = Console(ConsoleService(data_dir), Texts(chosen), settings_path=settings_path)
     app.setApplicationName("Abhaya")
     console.start()
     code = app.exec()

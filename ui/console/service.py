@@ -14,6 +14,7 @@ from pathlib import Path
 
 from abhaya.client import contract
 from abhaya.client.api import ApiClient
+from abhaya.ui.console.report import MAX_EVENTS, STATS_DAYS, ReportInput
 
 CALL_TIMEOUT_S = 10.0
 """Longer than any answer of a healthy agent; the banner shows well before (runner.SLOW_S)."""
@@ -122,3 +123,32 @@ class ConsoleService:
     def apply_policy(self, text: str) -> contract.PolicyApplied:
         """Replace the policy; the agent validates it whole and refuses (422, 409) in words."""
         return self._client().apply_policy(text)
+
+    def report_input(self) -> ReportInput:
+        """What the weekly report is made of: two weeks of counts, events and the alerts."""
+        client = self._client()
+        stats = client.stats(STATS_DAYS)
+        events: list[contract.EventRecord] = []
+        cursor: str | None = None
+        while len(events) < MAX_EVENTS:
+            page = client.events(
+                since=stats["since"], until=stats["until"], limit=500, cursor=cursor
+            )
+            events.extend(page["events"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        return ReportInput(
+            timezone=client.status()["policy"]["timezone"],
+            stats=stats,
+            week_stats=client.stats(7),
+            events=tuple(events[:MAX_EVENTS]),
+            events_complete=cursor is None,
+            alerts=tuple(client.alerts(unacknowledged_only=False)["alerts"]),
+        )
+
+    def change_pin(self, old: str, new: str) -> None:
+        """Change the parent PIN; the agent ends every session and signs this one in anew."""
+        client = self._client()
+        client.set_pin(new, old)
+        self._keep(client)

@@ -1,0 +1,112 @@
+"""The Settings page's logic: change the PIN, read the retention, save the console's language.
+
+The PIN change is a sign-in call in the runner's sense (`session=False`): the agent answers a
+wrong current PIN with 401, which must be said next to the field, not taken as the end of the
+session.  Retention is read from the policy the agent runs (the Rules page edits it); the
+language is this console's own preference (settings.py) and applies at the next start, since
+every page is built with its words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from abhaya.client import contract
+from abhaya.client.api import ClientError
+from abhaya.filters.policy.load import PolicyError, parse_policy
+from abhaya.ui.console.controllers.session import SessionController, is_pin
+from abhaya.ui.console.runner import Runner
+from abhaya.ui.console.service import ConsoleService
+from abhaya.ui.console.settings import ConsoleSettings, load_settings, save_settings
+from abhaya.ui.console.texts import Texts
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    text: str
+    note: str
+
+
+def retention_of(policy: contract.PolicyText, texts: Texts) -> Retention:
+    """The policy's `[events]` retention in words (its defaults when the file leaves them out)."""
+    try:
+        events = parse_policy(policy["text"], policy["source"]).events
+    except PolicyError as error:
+        return Retention(texts("settings.retention_unknown", message=str(error)), "")
+    return Retention(
+        texts(
+            "settings.retention",
+            days=events.retention_days,
+            alert_days=events.alert_retention_days,
+        ),
+        texts("settings.retention_note", source=policy["source"]),
+    )
+
+
+class SettingsController(QObject):
+    pin_told = Signal(str, bool)
+    """(words, whether the PIN was changed)."""
+    retention = Signal(object)
+    """A Retention."""
+    language_told = Signal(str)
+
+    def __init__(
+        self,
+        service: ConsoleService,
+        runner: Runner,
+        texts: Texts,
+        session: SessionController,
+        settings_path: Path,
+    ) -> None:
+        super().__init__()
+        self._service = service
+        self._runner = runner
+        self._texts = texts
+        self._session = session
+        self.settings_path = settings_path
+
+    def saved_language(self) -> str:
+        return load_settings(self.settings_path).language
+
+    def change_pin(self, old: str, new: str, again: str) -> None:
+        if not (is_pin(old) and is_pin(new)):
+            self.pin_told.emit(self._texts("signin.pin_rule"), False)
+            return
+        if new != again:
+            self.pin_told.emit(self._texts("signin.mismatch"), False)
+            return
+        self.pin_told.emit(self._texts("signin.checking"), False)
+        self._runner.submit(
+            lambda: self._service.change_pin(old, new),
+            lambda _: self.pin_told.emit(self._texts("settings.pin_changed"), True),
+            self._pin_refused,
+            session=False,
+        )
+
+    def _pin_refused(self, error: ClientError) -> None:
+        if error.status == 401:
+            self.pin_told.emit(self._texts("settings.wrong_old"), False)
+        else:
+            self.pin_told.emit(self._session.refusal(error), False)
+
+    def refresh(self) -> None:
+        self._runner.submit(
+            self._service.policy,
+            lambda policy: self.retention.emit(retention_of(policy, self._texts)),
+            lambda error: self.retention.emit(
+                Retention(self._texts("settings.retention_unknown", message=str(error)), "")
+            ),
+        )
+
+    def set_language(self, language: str) -> None:
+        try:
+            save_settings(self.settings_path, ConsoleSettings(language=language))
+        except (OSError, ValueError) as error:
+            reason = error.strerror if isinstance(error, OSError) else str(error)
+            self.language_told.emit(self._texts("settings.language_not_saved", reason=reason))
+            return
+        name = self._texts("settings.english" if language == "en" else "settings.hindi")
+        self.language_told.emit(self._texts("settings.language_saved", language=name))

@@ -1,0 +1,114 @@
+"""The Settings page's layout: the PIN change, the retention, the language, About."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from abhaya.ui.console import about
+from abhaya.ui.console.controllers.settings import Retention
+from abhaya.ui.console.texts import Texts
+
+
+def _pin_field() -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setMaxLength(12)
+    return field
+
+
+def _wrapped(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    return label
+
+
+class SettingsView(QWidget):
+    change_pin = Signal(str, str, str)
+    """(current PIN, new PIN, new PIN again)."""
+    language_chosen = Signal(str)
+
+    def __init__(self, texts: Texts, language: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.old_pin, self.new_pin, self.again_pin = _pin_field(), _pin_field(), _pin_field()
+        self.change = QPushButton(texts("settings.change_pin"))
+        self.pin_message = _wrapped()
+        pin_box = QGroupBox(texts("settings.pin_box"))
+        pin_form = QFormLayout(pin_box)
+        pin_form.addRow(texts("settings.old_pin"), self.old_pin)
+        pin_form.addRow(texts("settings.new_pin"), self.new_pin)
+        pin_form.addRow(texts("settings.again_pin"), self.again_pin)
+        pin_form.addRow(self.change)
+        pin_form.addRow(self.pin_message)
+
+        self.retention = _wrapped(texts("dashboard.loading"))
+        self.retention_note = _wrapped()
+        retention_box = QGroupBox(texts("settings.retention_box"))
+        retention_layout = QVBoxLayout(retention_box)
+        retention_layout.addWidget(self.retention)
+        retention_layout.addWidget(self.retention_note)
+
+        self.language = QComboBox()
+        self.language.addItem(texts("settings.english"), "en")
+        self.language.addItem(texts("settings.hindi"), "hi")
+        self.language.setCurrentIndex(max(0, self.language.findData(language)))
+        self.language_message = _wrapped()
+        language_box = QGroupBox(texts("settings.language_box"))
+        language_form = QFormLayout(language_box)
+        language_form.addRow(texts("settings.language"), self.language)
+        language_form.addRow(self.language_message)
+
+        lines = [
+            texts("settings.version", version=about.version()),
+            texts("settings.licences"),
+            f"• {texts('settings.project')}: {about.PROJECT_LICENCE}",
+            f"• {texts('settings.qt')} {about.pyside_version()}: {about.QT_LICENCE}",
+        ]
+        lines += [
+            f"• {texts('settings.model', name=item.name)}: {item.licence}"
+            for item in about.model_licences()
+        ]
+        self.about = _wrapped("\n".join(lines))
+        self.about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        about_box = QGroupBox(texts("settings.about_box"))
+        QVBoxLayout(about_box).addWidget(self.about)
+
+        content = QWidget()
+        column = QVBoxLayout(content)
+        for box in (pin_box, retention_box, language_box, about_box):
+            column.addWidget(box)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        QVBoxLayout(self).addWidget(scroll)
+
+        self.change.clicked.connect(self._change)
+        self.again_pin.returnPressed.connect(self._change)
+        self.language.activated.connect(
+            lambda index: self.language_chosen.emit(self.language.itemData(index))
+        )
+
+    def _change(self) -> None:
+        self.change_pin.emit(self.old_pin.text(), self.new_pin.text(), self.again_pin.text())
+
+    def show_pin_message(self, text: str, changed: bool) -> None:
+        self.pin_message.setText(text)
+        if changed:
+            for field in (self.old_pin, self.new_pin, self.again_pin):
+                field.clear()
+
+    def show_retention(self, retention: Retention) -> None:
+        self.retention.setText(retention.text)
+        self.retention_note.setText(retention.note)
