@@ -8,12 +8,13 @@
     flagged, or one matched a zero-tolerance hash list) gets a warning instead: the verdict
     is changed here, before the pages addon answers it.  A parent's approval, a pause or a
     "continue anyway" still lets a held site through, never for csam.
-- `responseheaders`: an image response that mitmproxy would stream (larger than
-  `STREAM_LARGE_BODIES`) is held whole instead, up to `MAX_IMAGE_BYTES`, so it can be checked
-  before delivery; a larger one cannot be checked and gets the policy's `unscannable` action
-  (block: the connection is closed before any of it is sent).  An image sent without a length
-  that grows past `STREAM_LARGE_BODIES` is streamed by mitmproxy before it could be held: it
-  reaches the browser unchecked (known gap, see the README).
+- `responseheaders`: an image response is held whole (`holdwhole`), up to `MAX_IMAGE_BYTES`,
+  even where mitmproxy would stream it (larger than `STREAM_LARGE_BODIES`, or sent without a
+  length and growing past it), so it is checked before any of it is sent.  One that declares
+  more than `MAX_IMAGE_BYTES` cannot be checked and gets the policy's `unscannable` action
+  (block: the connection is closed before any of it is sent).  One sent without a length that
+  grows past `MAX_IMAGE_BYTES` is streamed by mitmproxy and reaches the browser unchecked
+  (recorded; see the README).
 - `response`: a response that is an image (by its bytes, whatever its content type says; or by
   a content type naming a raster format Abhaya does not decode) is inflated within
   `MAX_IMAGE_BYTES` when the server compressed it (`inflate`: a gzip bomb is unscannable, not
@@ -36,6 +37,7 @@ from urllib.parse import urlsplit
 
 from mitmproxy import http
 
+from abhaya.agent import holdwhole
 from abhaya.agent.addons.flowdata import (
     attribution_of,
     host_key,
@@ -45,6 +47,7 @@ from abhaya.agent.addons.flowdata import (
     verdict_of,
 )
 from abhaya.agent.addons.inflate import Uninflatable, head, inflate
+from abhaya.agent.holdwhole import hold_whole
 from abhaya.agent.imageevidence import ImageEvidence
 from abhaya.agent.imagescreen import ImageScreener, Screened
 from abhaya.agent.imagesites import HeldSites
@@ -76,6 +79,7 @@ class ImageScreen:
     name = "images"
 
     def __init__(self, services: Services, screener: ImageScreener) -> None:
+        holdwhole.install()
         self._services = services
         self._screener = screener
         self._held = HeldSites(services.clock)
@@ -95,13 +99,15 @@ class ImageScreen:
 
     async def responseheaders(self, flow: http.HTTPFlow) -> None:
         response = flow.response
-        if response is None or not response.stream or _content_type(response) is None:
-            return
-        if _declared_length(response) <= MAX_IMAGE_BYTES:
-            response.stream = False  # hold it whole: it is checked at `response`
+        if response is None or _content_type(response) is None:
             return
         rules = self._rules(flow)
         if not rules.enabled and not len(self._services.policy.current.hashes):
+            return
+        length = _declared_length(response)
+        if length is None or length <= MAX_IMAGE_BYTES:
+            hold_whole(flow, MAX_IMAGE_BYTES)  # never streamed: checked whole at `response`
+            response.stream = False
             return
         flow.metadata[_DECIDED] = True
         screened = self._screener.unchecked(b"", rules, "too large to check")
@@ -123,7 +129,7 @@ class ImageScreen:
             return  # nothing checks this profile's images
         if response.stream:
             if media is not None and not flow.metadata.get(_DECIDED):
-                # Sent without a length and streamed once it grew: delivered unchecked.
+                # Sent without a length and grown past MAX_IMAGE_BYTES: mitmproxy streamed it.
                 late = dataclasses.replace(rules, unscannable=UnscannableAction.ALLOW)
                 why = "streamed before it could be checked"
                 await self._apply(flow, self._screener.unchecked(b"", late, why))
@@ -263,11 +269,12 @@ def _content_type(response: http.Response) -> str | None:
     return None
 
 
-def _declared_length(response: http.Response) -> int:
+def _declared_length(response: http.Response) -> int | None:
+    """The body's length as the headers declare it; None when they do not (or not readably)."""
     try:
         return int(response.headers.get("content-length", ""))
     except ValueError:
-        return MAX_IMAGE_BYTES + 1
+        return None
 
 
 def _replace_body(response: http.Response, body: bytes) -> None:

@@ -84,6 +84,8 @@ class Served:
     body: bytes
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)
+    unsized: bool = False
+    """Sent without a Content-Length: the body ends when the connection closes."""
 
 
 @dataclass
@@ -102,7 +104,8 @@ def _handler(site: ImageSite) -> type[BaseHTTPRequestHandler]:
             served = site.routes.get(self.path, Served(b"<p>a page</p>", "text/html"))
             self.send_response(200)
             self.send_header("Content-Type", served.content_type)
-            self.send_header("Content-Length", str(len(served.body)))
+            if not served.unsized:
+                self.send_header("Content-Length", str(len(served.body)))
             for name, value in served.headers.items():
                 self.send_header(name, value)
             self.end_headers()
@@ -380,6 +383,26 @@ def test_memory_of_a_large_decoded_image_is_given_back() -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     before, after = map(int, result.stdout.split())
     assert after - before < 25, (before, after)
+
+
+def test_a_flagged_image_larger_than_the_streaming_size_is_held_and_blurred(
+    agent: RunningAgent, site: ImageSite
+) -> None:
+    """mitmproxy streams a body once more than 1 MB of it has arrived; an image is held whole
+    instead (to 16 MiB), with or without a length, so it is checked before any of it is sent."""
+    rng = np.random.default_rng(5)
+    noisy = np.asarray(warm_picture((1400, 1000))).astype(np.int16)
+    noisy += rng.integers(-4, 5, noisy.shape, dtype=np.int16)
+    body = _png(Image.fromarray(noisy.clip(0, 255).astype(np.uint8)))
+    assert len(body) > 1024 * 1024  # over STREAM_LARGE_BODIES
+    site.routes["/big-warm.png"] = Served(body, "image/png")
+    site.routes["/big-warm-unsized.png"] = Served(body, "image/png", unsized=True)
+    for path in ("/big-warm.png", "/big-warm-unsized.png"):
+        status, media, content = fetch(agent, path, referer="https://other.example/")
+        assert (status, media) == (200, "image/svg+xml"), path
+        assert b'width="1400" height="1000"' in content
+    [event] = image_events(agent, hashlib.sha256(body).hexdigest())[:1]
+    assert event.event.action == "blur"
 
 
 def test_a_site_whose_pages_are_mostly_flagged_gets_a_warning_page(
