@@ -293,7 +293,7 @@ def test_formats_abhaya_cannot_check_are_not_asked_for(
     assert page["Accept-Encoding"] == "gzip, br"  # pages keep it
 
 
-def test_an_image_larger_than_mitmproxys_streaming_size_is_still_checked(
+def test_a_benign_image_larger_than_mitmproxys_streaming_size_is_checked_and_delivered(
     agent: RunningAgent, site: ImageSite
 ) -> None:
     rng = np.random.default_rng(3)
@@ -301,7 +301,15 @@ def test_an_image_larger_than_mitmproxys_streaming_size_is_still_checked(
     body = _png(noisy)
     assert len(body) > 1024 * 1024  # over STREAM_LARGE_BODIES
     site.routes["/big.png"] = Served(body, "image/png")
+    screener = agent.agent.services.images
+    assert screener is not None
+    before = dict(screener.counts)
     assert fetch(agent, "/big.png") == (200, "image/png", body)
+    after = dict(screener.counts)
+    assert after.get("screened", 0) == before.get("screened", 0) + 1
+    assert {k: v for k, v in after.items() if k.startswith("unscannable")} == {
+        k: v for k, v in before.items() if k.startswith("unscannable")
+    }  # checked, not let through unchecked
 
 
 def test_a_compressed_image_is_inflated_and_screened(agent: RunningAgent, site: ImageSite) -> None:
