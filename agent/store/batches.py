@@ -75,7 +75,11 @@ def _raise_alerts(
     if alert_for is None:
         return
     for ident, event in stored:
-        alert = alert_for(ident, event)
+        try:
+            alert = alert_for(ident, event)
+        except Exception:  # noqa: BLE001 - a faulty rule must never cost the event itself
+            log.exception("the alert rule failed on event %d; the event is kept", ident)
+            continue
         if alert is not None:
             insert_alert(conn, alert)
 

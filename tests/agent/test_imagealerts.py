@@ -57,3 +57,20 @@ def test_the_alert_names_the_stored_event(tmp_path: Path) -> None:
         stored = events_page(conn, EventFilter(text="bad.example"), limit=5).events
     [matched] = stored
     assert f"abhaya report {matched.id}" in alert.alert.message
+
+
+def test_a_failing_alert_rule_never_costs_the_event(tmp_path: Path) -> None:
+    def broken(ident: int, event: Event) -> None:
+        raise ValueError("a bug in the rule")
+
+    store = open_store(tmp_path)
+    writer = EventWriter(store.connect, retention=None, alert_for=broken)
+    writer.start()
+    try:
+        assert writer.submit(_image("hash_match", "kept.example"))
+        assert writer.flush(20)
+    finally:
+        writer.close()
+    with contextlib.closing(store.connect(read_only=True)) as conn:
+        assert len(events_page(conn, EventFilter(text="kept.example"), limit=5).events) == 1
+        assert list_alerts(conn) == []
