@@ -75,7 +75,7 @@ class TrayApp:
         language: Language,
         *,
         ask_pin: Callable[[str, Language], str | None] = launch.ask_pin,
-        open_console: Callable[[Path], object] = launch.open_console,
+        open_console: Callable[[Path, Language], object] = launch.open_console,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.data_dir = data_dir
@@ -144,7 +144,7 @@ class TrayApp:
 
     def _do(self, action: Action) -> None:
         if action is Action.OPEN_CONSOLE:
-            self._open_console(self.data_dir)
+            self._open_console(self.data_dir, self.language)
             return
         why = {
             Action.SIGN_IN: "pin_why_sign_in",

@@ -29,12 +29,15 @@ class LaunchError(Exception):
     """The other process could not be started or failed at once; the message says why."""
 
 
-def open_console(data_dir: Path, abhaya: Sequence[str] = ABHAYA) -> subprocess.Popen[bytes]:
-    """Start `abhaya console` for `data_dir`; LaunchError when it fails to start."""
+def open_console(
+    data_dir: Path, language: Language, abhaya: Sequence[str] = ABHAYA
+) -> subprocess.Popen[bytes]:
+    """Start `abhaya console` for `data_dir`, in the tray's language; LaunchError when it fails
+    to start."""
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen(
-                [*abhaya, "console", "--data-dir", str(data_dir)],
+                [*abhaya, "console", "--data-dir", str(data_dir), "--language", language],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=errors,

@@ -124,7 +124,7 @@ def test_a_console_that_cannot_start_is_reported(agent: AgentProcess, tmp_path: 
         TrayService(data_dir),
         "en",
         ask_pin=Parent(),
-        open_console=lambda folder: launch.open_console(folder, failing),
+        open_console=lambda folder, language: launch.open_console(folder, language, failing),
     )
     shown = Shown()
     app.attach(shown)
