@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
-    QLabel,
     QListWidget,
     QVBoxLayout,
     QWidget,
@@ -15,30 +13,24 @@ from PySide6.QtWidgets import (
 from abhaya.ui.console.controllers.dashboard import DashboardState
 from abhaya.ui.console.texts import Texts
 from abhaya.ui.console.views.barchart import BarChart
+from abhaya.ui.console.views.fields import wrapped_label
 
 ON_STYLE = "color: #1b5e20; font-weight: bold;"
 OFF_STYLE = "color: #8a4b00; font-weight: bold;"
 
 
-def _wrapped(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    return label
-
-
 class DashboardView(QWidget):
     def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.protection = _wrapped(texts("dashboard.loading"))
-        self.problems = _wrapped()
+        self.protection = wrapped_label(texts("dashboard.loading"))
+        self.problems = wrapped_label()
         self.no_problems = texts("dashboard.no_problems")
         self.today = BarChart(texts("dashboard.nothing"))
         self.week = BarChart(texts("dashboard.nothing"))
         self.top_sites = QListWidget()
         self.top_sites.setAccessibleName(texts("dashboard.top_sites"))
-        self.alerts = _wrapped()
-        self.requests = _wrapped()
+        self.alerts = wrapped_label()
+        self.requests = wrapped_label()
 
         state_box = QGroupBox(texts("dashboard.protection"))
         state_layout = QVBoxLayout(state_box)

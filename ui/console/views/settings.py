@@ -7,8 +7,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
-    QLabel,
-    QLineEdit,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -18,20 +16,7 @@ from PySide6.QtWidgets import (
 from abhaya.ui.console import about
 from abhaya.ui.console.controllers.settings import Retention
 from abhaya.ui.console.texts import Texts
-
-
-def _pin_field() -> QLineEdit:
-    field = QLineEdit()
-    field.setEchoMode(QLineEdit.EchoMode.Password)
-    field.setMaxLength(12)
-    return field
-
-
-def _wrapped(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    return label
+from abhaya.ui.console.views.fields import pin_field, wrapped_label
 
 
 class SettingsView(QWidget):
@@ -41,9 +26,9 @@ class SettingsView(QWidget):
 
     def __init__(self, texts: Texts, language: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.old_pin, self.new_pin, self.again_pin = _pin_field(), _pin_field(), _pin_field()
+        self.old_pin, self.new_pin, self.again_pin = pin_field(), pin_field(), pin_field()
         self.change = QPushButton(texts("settings.change_pin"))
-        self.pin_message = _wrapped()
+        self.pin_message = wrapped_label()
         pin_box = QGroupBox(texts("settings.pin_box"))
         pin_form = QFormLayout(pin_box)
         pin_form.addRow(texts("settings.old_pin"), self.old_pin)
@@ -52,8 +37,8 @@ class SettingsView(QWidget):
         pin_form.addRow(self.change)
         pin_form.addRow(self.pin_message)
 
-        self.retention = _wrapped(texts("dashboard.loading"))
-        self.retention_note = _wrapped()
+        self.retention = wrapped_label(texts("dashboard.loading"))
+        self.retention_note = wrapped_label()
         retention_box = QGroupBox(texts("settings.retention_box"))
         retention_layout = QVBoxLayout(retention_box)
         retention_layout.addWidget(self.retention)
@@ -63,7 +48,7 @@ class SettingsView(QWidget):
         self.language.addItem(texts("settings.english"), "en")
         self.language.addItem(texts("settings.hindi"), "hi")
         self.language.setCurrentIndex(max(0, self.language.findData(language)))
-        self.language_message = _wrapped()
+        self.language_message = wrapped_label()
         language_box = QGroupBox(texts("settings.language_box"))
         language_form = QFormLayout(language_box)
         language_form.addRow(texts("settings.language"), self.language)
@@ -79,7 +64,7 @@ class SettingsView(QWidget):
             f"• {texts('settings.model', name=item.name)}: {item.licence}"
             for item in about.model_licences()
         ]
-        self.about = _wrapped("\n".join(lines))
+        self.about = wrapped_label("\n".join(lines))
         self.about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         about_box = QGroupBox(texts("settings.about_box"))
         QVBoxLayout(about_box).addWidget(self.about)

@@ -8,19 +8,12 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from abhaya.ui.console.texts import Texts
-
-
-def _pin_field() -> QLineEdit:
-    field = QLineEdit()
-    field.setEchoMode(QLineEdit.EchoMode.Password)
-    field.setMaxLength(12)
-    return field
+from abhaya.ui.console.views.fields import pin_field
 
 
 class SignInDialog(QDialog):
@@ -33,8 +26,8 @@ class SignInDialog(QDialog):
         self.setWindowTitle(texts("signin.set_title" if first else "signin.title"))
         self.prompt = QLabel(texts("signin.set_prompt" if first else "signin.prompt"))
         self.prompt.setWordWrap(True)
-        self.pin = _pin_field()
-        self.again = _pin_field()
+        self.pin = pin_field()
+        self.again = pin_field()
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setObjectName("message")
