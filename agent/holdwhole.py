@@ -32,6 +32,11 @@ def hold_whole(flow: http.HTTPFlow, limit: int) -> None:
     flow.metadata[HOLD_KEY] = limit
 
 
+def held_whole(flow: http.HTTPFlow) -> bool:
+    """Whether this flow's response was marked to be held whole."""
+    return HOLD_KEY in flow.metadata
+
+
 def install() -> None:
     """Wrap `HttpStream.check_body_size` (once; calling again does nothing)."""
     original: Callable[..., Any] = HttpStream.check_body_size

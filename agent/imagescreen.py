@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from abhaya.agent.memtrim import give_back
-from abhaya.filters.imagerules import HashFinding, ImageFindings, image_verdict
+from abhaya.filters.imagerules import ImageFindings, image_verdict
 from abhaya.filters.pdqmatch import HashHit, HashMatcher
 from abhaya.filters.policy.compile import ImageScreening
 from abhaya.filters.verdict import Action, Reason, Verdict
@@ -115,7 +115,7 @@ class ImageScreener:
             self.counts[f"unscannable: {screened.unscannable}"] += 1
         elif screened.hit is not None:
             self.counts["matched"] += 1
-        elif screened.verdict.action is not Action.ALLOW or screened.verdict.category:
+        elif screened.verdict.reason is Reason.MODEL:  # blurred, blocked or only logged
             self.counts["flagged"] += 1
 
 
@@ -132,7 +132,7 @@ def _job(
     findings = ImageFindings(
         score=scan.score,
         model=scanner.classifier.version if scanner.classifier is not None else "",
-        match=None if hit is None else HashFinding(hit.category, hit.list_name, hit.distance),
+        match=hit,
         unscannable=unscannable,
     )
     verdict = image_verdict(findings, rules, DEFAULT_THRESHOLD)
@@ -165,6 +165,8 @@ def _decode_again(data: bytes) -> DecodedImage | None:
 
 
 def _unchecked(data: bytes, rules: ImageScreening, why: str) -> Screened:
-    scan = ImageScan(hashlib.sha256(data).hexdigest(), unscannable=why)
+    """`data` empty: the bytes were never held (too large, streamed), so no hash is known; the
+    SHA-256 of nothing would look like evidence of an image."""
+    scan = ImageScan(hashlib.sha256(data).hexdigest() if data else "", unscannable=why)
     verdict = image_verdict(ImageFindings(unscannable=why), rules, DEFAULT_THRESHOLD)
     return Screened(verdict, scan, None, placeholder(0, 0) if verdict.stops else None, why)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from abhaya.filters.pdqmatch import HashHit
 from abhaya.filters.policy.compile import ImageScreening
 from abhaya.filters.policy.model import ImageAction, UnscannableAction
 from abhaya.filters.verdict import Action, Category, Reason, Verdict
@@ -28,15 +29,6 @@ _ACTIONS = {
 
 
 @dataclass(frozen=True, slots=True)
-class HashFinding:
-    """A match on a known-image hash list."""
-
-    category: Category
-    list_name: str
-    distance: int
-
-
-@dataclass(frozen=True, slots=True)
 class ImageFindings:
     """What checking one image found, in the words `image_verdict` needs."""
 
@@ -44,7 +36,8 @@ class ImageFindings:
     """The classifier's score; None when it was not asked (screening off, or a tiny image)."""
     model: str = ""
     """The classifier's version, for the parent and the evidence."""
-    match: HashFinding | None = None
+    match: HashHit | None = None
+    """A match on a known-image hash list (`HashMatcher.match`)."""
     unscannable: str = ""
     """Why the image could not be checked ("truncated", "too many pixels", "took too long");
     empty when it was checked."""

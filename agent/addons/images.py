@@ -47,7 +47,7 @@ from abhaya.agent.addons.flowdata import (
     verdict_of,
 )
 from abhaya.agent.addons.inflate import Uninflatable, head, inflate
-from abhaya.agent.holdwhole import hold_whole
+from abhaya.agent.holdwhole import held_whole, hold_whole
 from abhaya.agent.imageevidence import ImageEvidence
 from abhaya.agent.imagescreen import ImageScreener, Screened
 from abhaya.agent.imagesites import HeldSites
@@ -71,8 +71,6 @@ _UNDECODED_FORMATS = ("image/avif", "image/jxl")
 _NO_BODY_STATUSES = frozenset({204, 304})
 _PAGE_DESTINATIONS = frozenset({"document", "iframe", "frame"})
 _HELD_RULE = "images.page_share"
-_DECIDED = "abhaya.image_decided"
-"""`flow.metadata` mark: the image was decided at `responseheaders` (too large to hold)."""
 
 
 class ImageScreen:
@@ -109,7 +107,6 @@ class ImageScreen:
             hold_whole(flow, MAX_IMAGE_BYTES)  # never streamed: checked whole at `response`
             response.stream = False
             return
-        flow.metadata[_DECIDED] = True
         screened = self._screener.unchecked(b"", rules, "too large to check")
         if screened.verdict.action is Action.BLOCK:
             flow.kill()  # the image never arrives: a broken image, not an unchecked one
@@ -123,21 +120,22 @@ class ImageScreen:
         if response.status_code in _NO_BODY_STATUSES or response.status_code < 200:
             return
         media = _content_type(response)
-        compiled = self._services.policy.current
-        rules = self._rules(flow)
-        if not rules.enabled and not len(compiled.hashes):
-            return  # nothing checks this profile's images
         if response.stream:
-            if media is not None and not flow.metadata.get(_DECIDED):
-                # Sent without a length and grown past MAX_IMAGE_BYTES: mitmproxy streamed it.
-                late = dataclasses.replace(rules, unscannable=UnscannableAction.ALLOW)
+            if media is not None and held_whole(flow):
+                # Held, but sent without a length and grown past MAX_IMAGE_BYTES: mitmproxy
+                # streamed it.  The others were refused or left alone at `responseheaders`.
+                late = dataclasses.replace(self._rules(flow), unscannable=UnscannableAction.ALLOW)
                 why = "streamed before it could be checked"
                 await self._apply(flow, self._screener.unchecked(b"", late, why))
-            return  # the others were decided at `responseheaders`
+            return
         raw = response.raw_content or b""
         coding = response.headers.get("content-encoding", "")
         if media is None and sniff_format(head(raw, coding)) is None:
             return  # not an image: its body is not inflated at all
+        compiled = self._services.policy.current
+        rules = self._rules(flow)
+        if not rules.enabled and not len(compiled.hashes):
+            return  # nothing checks this profile's images
         try:
             data = inflate(raw, coding, MAX_IMAGE_BYTES)
         except Uninflatable as err:

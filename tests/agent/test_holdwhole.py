@@ -31,6 +31,6 @@ def test_installing_twice_wraps_once() -> None:
 
 def test_a_flow_is_marked_with_its_limit() -> None:
     flow = tflow.tflow(resp=True)
-    assert holdwhole.HOLD_KEY not in flow.metadata
+    assert not holdwhole.held_whole(flow)
     holdwhole.hold_whole(flow, 1234)
-    assert flow.metadata[holdwhole.HOLD_KEY] == 1234
+    assert holdwhole.held_whole(flow) and flow.metadata[holdwhole.HOLD_KEY] == 1234

@@ -7,7 +7,8 @@ import dataclasses
 
 import pytest
 
-from abhaya.filters.imagerules import HashFinding, ImageFindings, image_verdict
+from abhaya.filters.imagerules import ImageFindings, image_verdict
+from abhaya.filters.pdqmatch import HashHit
 from abhaya.filters.policy.compile import ImageScreening
 from abhaya.filters.policy.model import ImageAction, UnscannableAction
 from abhaya.filters.verdict import Action, Category, Reason
@@ -18,7 +19,9 @@ DEFAULT = 0.8
 
 def test_a_known_image_is_blocked_whatever_the_profile_says() -> None:
     found = ImageFindings(
-        score=0.0, match=HashFinding(Category.CSAM, "known-images", 7), unscannable=""
+        score=0.0,
+        match=HashHit("known-images", "3", Category.CSAM, "case-1", "ab" * 32, 7),
+        unscannable="",
     )
     for rules in (RULES, ImageScreening(enabled=False, action=ImageAction.LOG)):
         verdict = image_verdict(found, rules, DEFAULT)

@@ -345,6 +345,9 @@ def test_a_compression_bomb_is_not_inflated_past_the_image_limit(
         status, replied, content = fetch(agent, path, referer="https://other.example/")
         assert (status, replied) == (200, "image/svg+xml") and b"<rect" in content
     assert screener.counts[why] == before + 2
+    # The image was never held whole: its event names no hash (that of nothing would mislead).
+    [event, *_] = image_events(agent, "bomb.bin")
+    assert json.loads(event.event.detail)["sha256"] == ""
 
 
 _LARGE_DECODES = """
