@@ -43,7 +43,7 @@ fi
 # abhaya.models, abhaya.ui.console).
 mkdir -p build/typing && ln -sfn ../.. build/typing/abhaya
 MYPYPATH=build/typing .venv/bin/mypy -p abhaya.filters -p abhaya.agent -p abhaya.client -p abhaya.models \
-    -p abhaya.ui.console -p abhaya.ui.tray
+    -p abhaya.ui.console -p abhaya.ui.tray -p abhaya.installer
 # The tests run in their own D-Bus session with an unlocked gnome-keyring whose files live in
 # a throwaway folder, so the real Secret Service is used and no real keyring is touched.
 keyring_home="$(mktemp -d)"

@@ -1,0 +1,12 @@
+"""Linux (Debian and Ubuntu first): the backend that really installs."""
+
+from __future__ import annotations
+
+from abhaya.installer.account.linux import AccountLinux
+from abhaya.installer.backend import Backend
+from abhaya.installer.settings import TargetOS
+
+BACKEND = Backend(
+    TargetOS.LINUX,
+    (AccountLinux(),),
+)

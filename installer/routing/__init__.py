@@ -1,0 +1,1 @@
+"""Routing that fails closed: web traffic reaches the internet only through the agent."""

@@ -1,0 +1,62 @@
+"""What an install is made from: where things go and who is filtered, fixed before any step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import PurePosixPath
+
+
+class TargetOS(StrEnum):
+    LINUX = "linux"
+    WINDOWS = "windows"
+    MACOS = "macos"
+
+
+@dataclass(frozen=True, slots=True)
+class InstallSettings:
+    """One install.  Paths are those of the target OS (POSIX-style for Linux and macOS; the
+    Windows backend maps them to its own folders)."""
+
+    target: TargetOS
+    program: tuple[str, ...]
+    """The command that starts Abhaya (`abhaya run ...` is this plus `run` and options)."""
+    ca_cert_pem: bytes
+    """The per-install CA's certificate (public part only), made before the plan is built."""
+    ca_fingerprint: str
+    policy_text: str | None = None
+    """The policy to install (list paths already made absolute); None: the embedded default."""
+    service_user: str = "abhaya"
+    data_dir: PurePosixPath = PurePosixPath("/var/lib/abhaya")
+    config_dir: PurePosixPath = PurePosixPath("/etc/abhaya")
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    unfiltered_accounts: tuple[str, ...] = ()
+    """OS accounts whose web traffic is not routed through the agent (the parents'), from the
+    policy's `[device] unfiltered_accounts`."""
+    private_browsing: bool = True
+    """False when a profile asks for browsers' private windows and guest mode to be off."""
+    first_human_uid: int = 1000
+    """Accounts from this uid up are people (Debian's UID_MIN); below are system services."""
+
+    @property
+    def policy_path(self) -> PurePosixPath | None:
+        return None if self.policy_text is None else self.config_dir / "policy.toml"
+
+    @property
+    def proxy_address(self) -> str:
+        return f"{self.listen_host}:{self.listen_port}"
+
+    @property
+    def run_command(self) -> tuple[str, ...]:
+        """`abhaya run` as the service starts it."""
+        argv = [*self.program, "run", "--data-dir", str(self.data_dir)]
+        argv += ["--listen", self.proxy_address]
+        if self.policy_path is not None:
+            argv += ["--policy", str(self.policy_path)]
+        return tuple(argv)
+
+    @property
+    def ca_cert_path(self) -> PurePosixPath:
+        """The public certificate as the agent writes it in its data folder."""
+        return self.data_dir / "ca" / "abhaya-ca.pem"

@@ -1,0 +1,8 @@
+"""Windows: produced as a plan (commands and files) and tested as one; not applied here."""
+
+from __future__ import annotations
+
+from abhaya.installer.backend import Backend
+from abhaya.installer.settings import TargetOS
+
+BACKEND = Backend(TargetOS.WINDOWS, ())
