@@ -21,9 +21,6 @@ class InstallSettings:
     target: TargetOS
     program: tuple[str, ...]
     """The command that starts Abhaya (`abhaya run ...` is this plus `run` and options)."""
-    ca_cert_pem: bytes
-    """The per-install CA's certificate (public part only), made before the plan is built."""
-    ca_fingerprint: str
     policy_text: str | None = None
     """The policy to install (list paths already made absolute); None: the embedded default."""
     service_user: str = "abhaya"
@@ -38,6 +35,9 @@ class InstallSettings:
     """False when a profile asks for browsers' private windows and guest mode to be off."""
     first_human_uid: int = 1000
     """Accounts from this uid up are people (Debian's UID_MIN); below are system services."""
+    public_ca_path: PurePosixPath = PurePosixPath("/usr/local/share/ca-certificates/abhaya-ca.crt")
+    """A copy of the certificate that every account can read: the system trust store's own
+    input on Debian and Ubuntu, and the file Firefox's `Certificates` policy names."""
 
     @property
     def policy_path(self) -> PurePosixPath | None:
@@ -58,5 +58,6 @@ class InstallSettings:
 
     @property
     def ca_cert_path(self) -> PurePosixPath:
-        """The public certificate as the agent writes it in its data folder."""
+        """The public certificate as the agent writes it in its data folder (which only the
+        agent's account can read)."""
         return self.data_dir / "ca" / "abhaya-ca.pem"
