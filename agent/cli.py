@@ -1,7 +1,8 @@
 """The `abhaya` command: `run` starts the filtering proxy, `check` explains decisions, and
 `status`, `set-pin`, `events`, `export`, `report`, `pause`, `resume`, `requests`, `approve`, `deny`,
 `alerts`, `ack` and `policy` ask the running agent through its control API; `console` opens the
-parent console, a window that does the same, and `tray` shows its state in the desktop's tray."""
+parent console, a window that does the same, and `tray` shows its state in the desktop's tray;
+`install`, `uninstall` and `doctor` set the computer up, take it back and check it."""
 
 # The parent commands are thin clients (abhaya.client): this module imports the agent's pieces
 # (mitmproxy, the store with SQLCipher and the keyring, the filters) only inside `run` and
@@ -64,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return classify_image(args.paths, args.json, args.threshold)
         if args.command == "reset-pin":
             return _reset_pin(args)
+        if args.command in ("install", "uninstall", "doctor"):
+            return _installer_command(args)
         if args.command == "console":
             # Qt is imported only here; like the parent commands, the console is a client of
             # the control API and loads nothing of the store, the keyring or SQLCipher.
@@ -159,6 +162,19 @@ def _parent_command(args: argparse.Namespace) -> int:
         minutes=getattr(args, "minutes", None),
         scope="host" if getattr(args, "host_only", False) else "site",
     )
+
+
+def _installer_command(args: argparse.Namespace) -> int:
+    """`install`, `uninstall` and `doctor`: the installer is imported only for them."""
+    from abhaya.installer import commands as installer
+    from abhaya.installer.settings import TargetOS
+
+    if args.command == "install":
+        target = TargetOS(args.target) if args.target else None
+        return installer.install(args.policy, args.dry_run, target)
+    if args.command == "uninstall":
+        return installer.remove(args.dry_run)
+    return installer.doctor()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -350,6 +366,30 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help=f"the agent's data folder (default {default_data_dir()})",
+    )
+    install = commands.add_parser(
+        "install",
+        help="install Abhaya on this computer as a protected system service (needs sudo)",
+    )
+    install.add_argument(
+        "--policy", type=Path, metavar="FILE", help="policy to install (default: the embedded one)"
+    )
+    install.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show every file, rule and command in the order it would run, and change nothing",
+    )
+    install.add_argument(
+        "--target",
+        choices=("linux", "windows", "macos"),
+        help="show the plan for another OS (with --dry-run; only Linux installs here)",
+    )
+    uninstall = commands.add_parser(
+        "uninstall", help="remove everything `abhaya install` did (needs sudo)"
+    )
+    uninstall.add_argument("--dry-run", action="store_true", help="show what would be removed")
+    commands.add_parser(
+        "doctor", help="check that the installed agent protects this computer, and say what to fix"
     )
     tray = commands.add_parser(
         "tray", help="show the protection state in the desktop's tray, with quick actions"

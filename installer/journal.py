@@ -1,6 +1,6 @@
 """The install journal: what `abhaya install` did, kept so `abhaya uninstall` can undo it.
 
-It lives in the host's state folder (root only) as JSON, written atomically after every step,
+It lives in the host's state folder as JSON (mode 0600), written atomically after every step,
 so an install stopped half-way (a crash, a power cut) can still be undone, and an uninstall
 stopped half-way goes on where it stopped.
 """
@@ -61,11 +61,12 @@ class Journal:
 
     def save(self) -> None:
         path = self.path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(path.parent, 0o700)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
         temporary = path.with_suffix(".new")
         payload = {"format": FORMAT, "steps": [asdict(record) for record in self.records]}
-        temporary.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(payload, indent=1))
         os.replace(temporary, path)
 
     def remove(self) -> None:

@@ -79,6 +79,8 @@ def apply_plan(plan: Plan, host: Host, progress: Progress = _quiet) -> Outcome:
             record = step.apply(host, previous)
         except Exception as err:
             rolled_back = _roll_back(host, journal, added)
+            if not journal.records:  # a first install rolled back whole leaves no record
+                journal.remove()
             message = f"{step.describe()[0]}: {err}"
             if rolled_back:
                 message += "\nRolled back: " + "; ".join(rolled_back)

@@ -171,6 +171,9 @@ class Profile(_Strict):
     """This child's chats: read or not, and how much grooming evidence raises an alert."""
     images: ProfileImages = Field(default_factory=ProfileImages)
     """This child's images: screened or not, at which score, and what is done with them."""
+    private_browsing: bool = True
+    """False: browsers' private windows and guest mode are turned off by the installed browser
+    policies.  Those policies are set for the whole computer, so one profile asking is enough."""
 
     @field_validator("users")
     @classmethod
@@ -336,6 +339,23 @@ class ImageSettings(_Strict):
     page_min_images: int = Field(default=6, ge=1, le=1000)
 
 
+class DeviceSettings(_Strict):
+    """`[device]`: how `abhaya install` sets up this computer (read at install time)."""
+
+    unfiltered_accounts: tuple[str, ...] = ()
+    """OS accounts whose web traffic does not go through the agent (the parents' own), so the
+    installed routing lets them reach the web directly.  Every other person's account is
+    routed through the agent, and gets nothing when the agent is down."""
+
+    @field_validator("unfiltered_accounts")
+    @classmethod
+    def _account_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not name or name != name.strip() or not name.isprintable():
+                raise ValueError(f"account {name!r} is not an OS account name")
+        return value
+
+
 class Policy(_Strict):
     """The whole policy file."""
 
@@ -356,6 +376,7 @@ class Policy(_Strict):
     search_model: SearchModelSettings = Field(default_factory=SearchModelSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     images: ImageSettings = Field(default_factory=ImageSettings)
+    device: DeviceSettings = Field(default_factory=DeviceSettings)
 
     @field_validator("version")
     @classmethod
@@ -413,6 +434,12 @@ class Policy(_Strict):
                         f"user {user!r} is named {where}; a user may belong to one profile only"
                     )
                 owner[user] = profile_name
+        for account in self.device.unfiltered_accounts:
+            if account in owner:
+                raise ValueError(
+                    f"account {account!r} is under [device] unfiltered_accounts and in profile "
+                    f"{owner[account]!r}; an unfiltered account's browsing never reaches a profile"
+                )
 
     def category(self, name: Category) -> CategoryRule:
         """The category's settings; csam is always block even when the file omits it."""

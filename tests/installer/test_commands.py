@@ -1,0 +1,65 @@
+"""`abhaya install`, `uninstall` and `doctor` as a parent or an IT person sees them."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+from abhaya.installer import commands
+from abhaya.installer.host import Host
+from abhaya.installer.settings import TargetOS
+
+
+def test_a_dry_run_shows_the_plan_and_changes_nothing(scratch: Host) -> None:
+    out = io.StringIO()
+    assert commands.install(None, dry_run=True, host=scratch, out=out) == 0
+    shown = out.getvalue()
+    assert "Abhaya would install on this linux computer" in shown
+    assert "useradd --system" in shown
+    assert "write /var/lib/abhaya-install/settings.json" in shown
+    assert not any(scratch.root.rglob("*.json"))
+
+
+@pytest.mark.parametrize("target", [TargetOS.WINDOWS, TargetOS.MACOS])
+def test_other_systems_are_plans_only(scratch: Host, target: TargetOS) -> None:
+    out = io.StringIO()
+    assert commands.install(None, dry_run=True, target=target, host=scratch, out=out) == 0
+    assert f"the {target.value} backend cannot run here" in out.getvalue()
+    out = io.StringIO()
+    assert commands.install(None, dry_run=False, target=target, host=scratch, out=out) == 1
+    assert "add --dry-run" in out.getvalue()
+
+
+def test_an_invalid_policy_changes_nothing(scratch: Host, tmp_path: object) -> None:
+    out = io.StringIO()
+    bad = scratch.root / "bad.toml"
+    bad.write_text("version = 2\n")
+    assert commands.install(bad, dry_run=False, host=scratch, out=out) == 1
+    assert "nothing was changed" in out.getvalue()
+    assert "policy version 2 is not supported" in out.getvalue()
+
+
+def test_doctor_and_uninstall_on_a_machine_without_abhaya(scratch: Host) -> None:
+    out = io.StringIO()
+    assert commands.doctor(host=scratch, out=out) == 1
+    assert "Abhaya is not installed on this computer" in out.getvalue()
+    out = io.StringIO()
+    assert commands.remove(dry_run=True, host=scratch, out=out) == 0
+    assert "nothing to remove" in out.getvalue()
+
+
+def test_without_root_the_command_says_so() -> None:
+    """Run as an unprivileged account (nobody) when the suite runs as root, as CI does."""
+    argv = [sys.executable, "-c", "import sys; from abhaya.agent.cli import main; "
+            "sys.exit(main(['install']))"]  # fmt: skip
+    if os.geteuid() == 0:
+        argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *argv]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode == 126 or "Permission denied" in done.stderr:
+        pytest.skip("this Python cannot be run by the nobody account (it lives under /root)")
+    assert done.returncode == commands.EXIT_NOT_ROOT, done.stderr
+    assert "needs administrator rights: run `sudo abhaya install`" in done.stdout
