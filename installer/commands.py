@@ -77,6 +77,15 @@ def install(
         print(NEEDS_ROOT.format(command="install", extra=" (or add --dry-run to see the plan)"),
               file=out)  # fmt: skip
         return EXIT_NOT_ROOT
+    missing = plan.missing_tools()
+    if missing:
+        print(
+            f"abhaya install: this computer lacks {', '.join(missing)}; nothing was changed. "
+            "On Debian and Ubuntu, `sudo apt-get install nftables libnss3-tools ca-certificates "
+            "passwd systemd` provides them (scripts/install-system.sh does it for you).",
+            file=out,
+        )
+        return EXIT_FAILED
     started = time.monotonic()
     try:
         check_accounts(settings)

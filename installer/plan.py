@@ -3,6 +3,7 @@ ways to carry it out (apply, with rollback on failure) or take it back (uninstal
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -45,6 +46,14 @@ class Plan:
                 lines += [f"     {line}" for line in rest]
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"
+
+    def missing_tools(self) -> list[str]:
+        """Programs the plan runs that this computer lacks, asked before anything changes.
+        A step names its programs in an optional `tools` property (the generic steps do)."""
+        needed: list[str] = []
+        for step in self.steps:
+            needed += [tool for tool in getattr(step, "tools", ()) if tool not in needed]
+        return [tool for tool in needed if shutil.which(tool) is None]
 
     def check_keys(self) -> None:
         """Two steps with one key would share one journal record: a bug in a backend."""

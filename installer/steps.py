@@ -98,6 +98,10 @@ class WriteFile:
     def key(self) -> str:
         return f"file:{self.path}"
 
+    @property
+    def tools(self) -> tuple[str, ...]:
+        return tuple(argv[0] for argv in self.after)
+
     def describe(self) -> list[str]:
         owner = f", owner {self.owner or 'root'}:{self.group or self.owner or 'root'}"
         lines = [self.why, f"  write {self.path} (mode {self.mode:04o}{owner})"]
@@ -230,6 +234,11 @@ class RunCommand:
     def key(self) -> str:
         return f"command:{self.name}"
 
+    @property
+    def tools(self) -> tuple[str, ...]:
+        commands = (self.argv, self.undo_argv, self.done_if, self.undone_if)
+        return tuple(argv[0] for argv in commands if argv)
+
     def describe(self) -> list[str]:
         lines = [self.why, f"  run: {shlex.join(self.argv)}"]
         if self.undo_argv is not None:
@@ -276,6 +285,10 @@ class SystemUser:
     @property
     def key(self) -> str:
         return f"account:{self.name}"
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        return ("useradd", "userdel")
 
     def describe(self) -> list[str]:
         return [self.why, f"  run: {shlex.join(self._useradd())}"]

@@ -130,3 +130,16 @@ def test_an_unreadable_journal_is_refused_in_words(scratch: Host) -> None:
     journal.write_text("{not json")
     with pytest.raises(InstallError, match="cannot read the install journal"):
         uninstall(scratch)
+
+
+def test_programs_the_plan_needs_are_asked_for_before_anything_changes() -> None:
+    plan = _plan(
+        Section(
+            "x",
+            (
+                RunCommand("a", ("no-such-tool-abhaya", "x"), "a", undo_argv=("true",)),
+                WriteFile(PurePosixPath("/etc/a"), b"", "b", after=(("sh", "-c", ":"),)),
+            ),
+        )
+    )
+    assert plan.missing_tools() == ["no-such-tool-abhaya"]
