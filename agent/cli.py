@@ -174,7 +174,7 @@ def _installer_command(args: argparse.Namespace) -> int:
         return installer.install(args.policy, args.dry_run, target)
     if args.command == "uninstall":
         return installer.remove(args.dry_run)
-    return installer.doctor()
+    return installer.doctor(save=args.save)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -388,8 +388,13 @@ def _parser() -> argparse.ArgumentParser:
         "uninstall", help="remove everything `abhaya install` did (needs sudo)"
     )
     uninstall.add_argument("--dry-run", action="store_true", help="show what would be removed")
-    commands.add_parser(
+    doctor = commands.add_parser(
         "doctor", help="check that the installed agent protects this computer, and say what to fix"
+    )
+    doctor.add_argument(
+        "--save",
+        action="store_true",
+        help="also keep the results for the parent console's dashboard (run as root)",
     )
     tray = commands.add_parser(
         "tray", help="show the protection state in the desktop's tray, with quick actions"

@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from abhaya.filters.policy.load import PolicyError
 from abhaya.installer.backend import backend_for
 from abhaya.installer.base import Check
+from abhaya.installer.checkfile import CHECKS_FILE, save_checks
 from abhaya.installer.host import Host, InstallError
 from abhaya.installer.journal import Journal
 from abhaya.installer.plan import Plan, Section, apply_plan, uninstall
@@ -133,7 +135,9 @@ def remove(dry_run: bool, host: Host | None = None, out: TextIO = sys.stdout) ->
     return EXIT_OK
 
 
-def doctor(host: Host | None = None, out: TextIO = sys.stdout) -> int:
+def doctor(host: Host | None = None, out: TextIO = sys.stdout, save: bool = False) -> int:
+    """Check the installed machine; with `save` (root: after an install and on a timer), also
+    keep the results where the parent console reads them (`checkfile.py`)."""
     host = host or Host()
     try:
         settings = read_record(host)
@@ -148,6 +152,8 @@ def doctor(host: Host | None = None, out: TextIO = sys.stdout) -> int:
         )
         return EXIT_FAILED
     checks = run_checks(settings, host)
+    if save:
+        save_checks(host.path(CHECKS_FILE), checks, datetime.now(UTC))
     for check in checks:
         print(_shown(check), file=out)
     problems = [check for check in checks if not check.ok]

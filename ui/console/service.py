@@ -14,6 +14,7 @@ from pathlib import Path
 
 from abhaya.client import contract
 from abhaya.client.api import ApiClient
+from abhaya.installer.checkfile import CHECKS_FILE, SavedChecks, read_checks
 from abhaya.ui.console.report import MAX_EVENTS, STATS_DAYS, ReportInput
 
 CALL_TIMEOUT_S = 10.0
@@ -38,12 +39,16 @@ class Overview:
     status: contract.Status
     stats: contract.Stats
     pending_requests: int
+    machine: SavedChecks | None = None
+    """The installed computer's last checks (`abhaya doctor --save`); None where Abhaya is
+    not installed as a service (a development agent) or none were saved."""
 
 
 @dataclass(slots=True)
 class ConsoleService:
     data_dir: Path
     timeout: float = CALL_TIMEOUT_S
+    checks_file: Path = Path(str(CHECKS_FILE))
     _token: str | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -87,6 +92,7 @@ class ConsoleService:
             status=client.status(),
             stats=client.stats(days),
             pending_requests=len(client.requests("pending")["requests"]),
+            machine=read_checks(self.checks_file),
         )
 
     def events(self, query: EventQuery, cursor: str | None, limit: int) -> contract.EventsPage:

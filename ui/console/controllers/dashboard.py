@@ -24,6 +24,9 @@ from abhaya.ui.console.texts import Texts
 REFRESH_MS = 5000
 RECENT_TAMPER = timedelta(days=7)
 """A tamper event this recent is shown as a problem until it ages out."""
+STALE_CHECKS = timedelta(days=1)
+"""Install checks older than this are themselves a problem: the timer that saves them runs
+every 15 minutes, so they stopped being run."""
 TOP_SITES = 10
 
 Counts = tuple[tuple[str, int], ...]
@@ -85,6 +88,13 @@ def summarise(overview: Overview, now: datetime, texts: Texts) -> DashboardState
             what = tamper["detail"] or tamper["rule"] or texts.kind(tamper["kind"])
             shown = _local(when, zone).strftime("%Y-%m-%d %H:%M")
             problems.append(texts("dashboard.tamper", time=shown, what=what))
+    machine = overview.machine
+    if machine is not None:
+        for check in machine.problems:
+            problems.append(texts("dashboard.machine_problem", what=check.name, fix=check.fix))
+        if now - machine.time > STALE_CHECKS:
+            shown = _local(machine.time, zone).strftime("%Y-%m-%d %H:%M")
+            problems.append(texts("dashboard.machine_stale", time=shown))
 
     offset = timedelta(minutes=stats["utc_offset_minutes"])
     today = (now.astimezone(UTC) + offset).date().isoformat()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from abhaya.client import contract
+from abhaya.installer.base import Check
+from abhaya.installer.checkfile import read_checks, save_checks
 from abhaya.ui.console.controllers.dashboard import summarise
 from abhaya.ui.console.service import ConsoleService, Overview
 from abhaya.ui.console.texts import Texts
@@ -79,3 +83,44 @@ def test_todays_counts_are_the_policy_days(overview: Overview) -> None:
     assert state.today == (("Gambling and betting", 3),)
     assert state.week == (("Adult content", 9), ("Gambling and betting", 7))
     assert state.requests == "Requests waiting for you: 2"
+
+
+def test_the_installed_computers_failing_checks_are_problems_with_their_fixes(
+    overview: Overview, tmp_path: Path
+) -> None:
+    saved = tmp_path / "doctor.json"
+    checked = datetime(2026, 12, 1, 5, 45, tzinfo=UTC)
+    save_checks(
+        saved,
+        [
+            Check("the service is running", True),
+            Check("the firewall rules are loaded", False, "no table", "run `sudo abhaya install`"),
+        ],
+        checked,
+    )
+    machine = read_checks(saved)
+    assert machine is not None
+    with_checks = replace(overview, machine=machine)
+    problems = summarise(with_checks, checked + timedelta(minutes=15), EN).problems
+    assert problems == (
+        "This computer's setup: the firewall rules are loaded is not right. To fix it: run "
+        "`sudo abhaya install`",
+    )
+    stale = summarise(with_checks, checked + timedelta(days=2), EN).problems
+    assert stale[-1] == (
+        "This computer's setup was last checked at 2026-12-01 11:15; run `sudo abhaya doctor`."
+    )
+
+
+def test_the_console_reads_the_saved_checks_and_ignores_a_damaged_file(
+    agent: AgentProcess, tmp_path: Path
+) -> None:
+    saved = tmp_path / "doctor.json"
+    service = ConsoleService(data_dir(agent), checks_file=saved)
+    service.login(PIN)
+    assert service.overview().machine is None
+    save_checks(saved, [Check("a check", False, "", "a fix")], datetime.now(UTC))
+    machine = service.overview().machine
+    assert machine is not None and machine.problems[0].fix == "a fix"
+    saved.write_text("{damaged")
+    assert service.overview().machine is None
