@@ -5,9 +5,22 @@ from __future__ import annotations
 
 from abhaya.installer.account.makeca import MakeCa
 from abhaya.installer.host import Host, InstallError
+from abhaya.installer.routing.bootunit import EnableUnit
+from abhaya.installer.routing.gnome import DconfProfile, GnomeProxy
+from abhaya.installer.routing.nft import FilterRules
 from abhaya.installer.steps import MakeDir, RunCommand, Step, SystemUser, Undo, WriteFile
 
-STEP_CLASSES: tuple[type[Step], ...] = (WriteFile, MakeDir, RunCommand, SystemUser, MakeCa)
+STEP_CLASSES: tuple[type[Step], ...] = (
+    WriteFile,
+    MakeDir,
+    RunCommand,
+    SystemUser,
+    MakeCa,
+    FilterRules,
+    EnableUnit,
+    GnomeProxy,
+    DconfProfile,
+)
 
 
 def undo_record(host: Host, record: Undo) -> None:
