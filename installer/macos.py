@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abhaya.installer.backend import Backend
+from abhaya.installer.routing.macos import RoutingMacos
 from abhaya.installer.settings import TargetOS
 
-BACKEND = Backend(TargetOS.MACOS, ())
+BACKEND = Backend(TargetOS.MACOS, (RoutingMacos(),))
