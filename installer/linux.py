@@ -5,9 +5,10 @@ from __future__ import annotations
 from abhaya.installer.account.linux import AccountLinux
 from abhaya.installer.backend import Backend
 from abhaya.installer.browsers.linux import BrowsersLinux
+from abhaya.installer.routing.linux import RoutingLinux
 from abhaya.installer.settings import TargetOS
 
 BACKEND = Backend(
     TargetOS.LINUX,
-    (AccountLinux(), BrowsersLinux()),
+    (AccountLinux(), BrowsersLinux(), RoutingLinux()),
 )

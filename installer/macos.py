@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abhaya.installer.backend import Backend
 from abhaya.installer.browsers.macos import BrowsersMacos
+from abhaya.installer.routing.macos import RoutingMacos
 from abhaya.installer.settings import TargetOS
 
-BACKEND = Backend(TargetOS.MACOS, (BrowsersMacos(),))
+BACKEND = Backend(TargetOS.MACOS, (BrowsersMacos(), RoutingMacos()))

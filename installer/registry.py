@@ -6,6 +6,9 @@ from __future__ import annotations
 from abhaya.installer.account.makeca import MakeCa
 from abhaya.installer.browsers.mergejson import MergePolicies
 from abhaya.installer.host import Host, InstallError
+from abhaya.installer.routing.bootunit import EnableUnit
+from abhaya.installer.routing.gnome import DconfProfile, GnomeProxy
+from abhaya.installer.routing.nft import FilterRules
 from abhaya.installer.steps import MakeDir, RunCommand, Step, SystemUser, Undo, WriteFile
 
 STEP_CLASSES: tuple[type[Step], ...] = (
@@ -15,6 +18,10 @@ STEP_CLASSES: tuple[type[Step], ...] = (
     SystemUser,
     MakeCa,
     MergePolicies,
+    FilterRules,
+    EnableUnit,
+    GnomeProxy,
+    DconfProfile,
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abhaya.installer.backend import Backend
 from abhaya.installer.browsers.windows import BrowsersWindows
+from abhaya.installer.routing.windows import RoutingWindows
 from abhaya.installer.settings import TargetOS
 
-BACKEND = Backend(TargetOS.WINDOWS, (BrowsersWindows(),))
+BACKEND = Backend(TargetOS.WINDOWS, (BrowsersWindows(), RoutingWindows()))
