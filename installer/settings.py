@@ -40,8 +40,15 @@ class InstallSettings:
     input on Debian and Ubuntu, and the file Firefox's `Certificates` policy names."""
 
     @property
+    def policy_dir(self) -> PurePosixPath:
+        """The agent's own folder for the policy: it saves a parent's changes there, by writing
+        a new file and renaming it.  The config folder above it is root's, so the agent's
+        account cannot change what root loads from there (the routing rules)."""
+        return self.config_dir / "policy"
+
+    @property
     def policy_path(self) -> PurePosixPath | None:
-        return None if self.policy_text is None else self.config_dir / "policy.toml"
+        return None if self.policy_text is None else self.policy_dir / "policy.toml"
 
     @property
     def proxy_address(self) -> str:

@@ -25,11 +25,21 @@ class AccountLinux:
             ),
             MakeDir(
                 settings.config_dir,
-                "Make the folder for the policy (the agent saves the parent's changes there)",
+                "Make Abhaya's settings folder (root's: the agent's account may read it, not "
+                "change it)",
                 mode=0o750,
-                owner=user,
+                group=user,
             ),
         ]
+        if settings.policy_text is not None:
+            steps.append(
+                MakeDir(
+                    settings.policy_dir,
+                    "Make the policy's folder (the agent saves the parent's changes there)",
+                    mode=0o750,
+                    owner=user,
+                )
+            )
         if settings.policy_text is not None and settings.policy_path is not None:
             steps.append(
                 WriteFile(

@@ -31,7 +31,7 @@ def test_list_paths_become_absolute_in_the_installed_copy(tmp_path: Path) -> Non
     installed = tomllib.loads(settings.policy_text)
     paths = [ref["path"] for ref in installed["blocklist"]]
     assert paths and all(Path(path).is_absolute() and Path(path).exists() for path in paths)
-    assert settings.run_command[-2:] == ("--policy", "/etc/abhaya/policy.toml")
+    assert settings.run_command[-2:] == ("--policy", "/etc/abhaya/policy/policy.toml")
 
 
 def test_device_settings_and_private_browsing_come_from_the_policy(tmp_path: Path) -> None:

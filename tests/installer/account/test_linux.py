@@ -35,7 +35,7 @@ def test_the_account_owns_its_folders_and_alone_reads_the_cas_key(scratch: Host)
         assert stat.S_IMODE(data.stat().st_mode) == 0o700
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
         assert key.stat().st_uid == account.pw_uid
-        policy = scratch.path("/etc/abhaya/policy.toml")
+        policy = scratch.path("/etc/abhaya/policy/policy.toml")
         assert policy.read_text() == "version = 1\n"
         assert (policy.stat().st_uid, stat.S_IMODE(policy.stat().st_mode)) == (
             account.pw_uid,
@@ -43,6 +43,12 @@ def test_the_account_owns_its_folders_and_alone_reads_the_cas_key(scratch: Host)
         )
         cert = x509.load_pem_x509_certificate((data / "ca" / "abhaya-ca.pem").read_bytes())
         assert cert.subject == cert.issuer
+        config = scratch.path("/etc/abhaya").stat()
+        assert (config.st_uid, config.st_gid, stat.S_IMODE(config.st_mode)) == (
+            0,
+            account.pw_gid,
+            0o750,
+        )
         assert all(check.ok for check in concern.checks(settings, scratch))
         key.chmod(0o644)
         loose = concern.checks(settings, scratch)

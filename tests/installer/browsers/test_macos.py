@@ -6,7 +6,8 @@ from __future__ import annotations
 import plistlib
 from pathlib import PurePosixPath
 
-from abhaya.installer.backend import backend_for
+from abhaya.installer.browsers.macos import BrowsersMacos
+from abhaya.installer.plan import Plan, Section
 from abhaya.installer.settings import InstallSettings, TargetOS
 from abhaya.installer.steps import RunCommand, WriteFile
 
@@ -15,7 +16,8 @@ DOMAIN = "/Library/Preferences/org.mozilla.firefox"
 
 def plan_steps(private_browsing: bool) -> tuple[dict[str, WriteFile], dict[str, RunCommand]]:
     settings = InstallSettings(TargetOS.MACOS, ("abhaya",), private_browsing=private_browsing)
-    plan = backend_for(TargetOS.MACOS).plan(settings)
+    concern = BrowsersMacos()
+    plan = Plan((Section(concern.title, tuple(concern.steps(settings))),))
     plan.check_keys()
     files = {str(s.path): s for s in plan.steps if isinstance(s, WriteFile)}
     commands = {s.argv[3]: s for s in plan.steps if isinstance(s, RunCommand)}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from abhaya.installer.backend import backend_for
+from abhaya.installer.browsers.windows import BrowsersWindows
+from abhaya.installer.plan import Plan, Section
 from abhaya.installer.settings import InstallSettings, TargetOS
 from abhaya.installer.steps import RunCommand
 
@@ -13,7 +14,8 @@ FIREFOX = "HKLM\\SOFTWARE\\Policies\\Mozilla\\Firefox"
 
 def commands(private_browsing: bool) -> dict[tuple[str, str], RunCommand]:
     settings = InstallSettings(TargetOS.WINDOWS, ("abhaya",), private_browsing=private_browsing)
-    plan = backend_for(TargetOS.WINDOWS).plan(settings)
+    concern = BrowsersWindows()
+    plan = Plan((Section(concern.title, tuple(concern.steps(settings))),))
     plan.check_keys()
     steps = [s for s in plan.steps if isinstance(s, RunCommand) and s.name.startswith("reg:")]
     return {(s.argv[2], s.argv[4]): s for s in steps}
