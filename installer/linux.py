@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from abhaya.installer.account.linux import AccountLinux
 from abhaya.installer.backend import Backend
+from abhaya.installer.ca.linux import CaTrustLinux
 from abhaya.installer.settings import TargetOS
 
 BACKEND = Backend(
     TargetOS.LINUX,
-    (AccountLinux(),),
+    (AccountLinux(), CaTrustLinux()),
 )

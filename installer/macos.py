@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abhaya.installer.backend import Backend
+from abhaya.installer.ca.macos import CaTrustMacos
 from abhaya.installer.settings import TargetOS
 
-BACKEND = Backend(TargetOS.MACOS, ())
+BACKEND = Backend(TargetOS.MACOS, (CaTrustMacos(),))

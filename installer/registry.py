@@ -4,10 +4,22 @@ here, so `abhaya uninstall` can undo a record without the plan that made it."""
 from __future__ import annotations
 
 from abhaya.installer.account.makeca import MakeCa
+from abhaya.installer.ca.copy import CopyFile
+from abhaya.installer.ca.nss import TrustInNssDb
+from abhaya.installer.ca.system import TrustInSystemStore
 from abhaya.installer.host import Host, InstallError
 from abhaya.installer.steps import MakeDir, RunCommand, Step, SystemUser, Undo, WriteFile
 
-STEP_CLASSES: tuple[type[Step], ...] = (WriteFile, MakeDir, RunCommand, SystemUser, MakeCa)
+STEP_CLASSES: tuple[type[Step], ...] = (
+    WriteFile,
+    MakeDir,
+    RunCommand,
+    SystemUser,
+    MakeCa,
+    CopyFile,
+    TrustInSystemStore,
+    TrustInNssDb,
+)
 
 
 def undo_record(host: Host, record: Undo) -> None:

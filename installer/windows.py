@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abhaya.installer.backend import Backend
+from abhaya.installer.ca.windows import CaTrustWindows
 from abhaya.installer.settings import TargetOS
 
-BACKEND = Backend(TargetOS.WINDOWS, ())
+BACKEND = Backend(TargetOS.WINDOWS, (CaTrustWindows(),))
