@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from abhaya.installer.backend import Backend
 from abhaya.installer.browsers.macos import BrowsersMacos
+from abhaya.installer.ca.macos import CaTrustMacos
 from abhaya.installer.routing.macos import RoutingMacos
 from abhaya.installer.settings import TargetOS
 
-BACKEND = Backend(TargetOS.MACOS, (BrowsersMacos(), RoutingMacos()))
+BACKEND = Backend(TargetOS.MACOS, (CaTrustMacos(), BrowsersMacos(), RoutingMacos()))

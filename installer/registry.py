@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from abhaya.installer.account.makeca import MakeCa
 from abhaya.installer.browsers.mergejson import MergePolicies
+from abhaya.installer.ca.copy import CopyFile
+from abhaya.installer.ca.nss import TrustInNssDb
+from abhaya.installer.ca.system import TrustInSystemStore
 from abhaya.installer.host import Host, InstallError
 from abhaya.installer.routing.bootunit import EnableUnit
 from abhaya.installer.routing.gnome import DconfProfile, GnomeProxy
@@ -22,6 +25,9 @@ STEP_CLASSES: tuple[type[Step], ...] = (
     EnableUnit,
     GnomeProxy,
     DconfProfile,
+    CopyFile,
+    TrustInSystemStore,
+    TrustInNssDb,
 )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from abhaya.installer.backend import Backend
 from abhaya.installer.browsers.windows import BrowsersWindows
+from abhaya.installer.ca.windows import CaTrustWindows
 from abhaya.installer.routing.windows import RoutingWindows
 from abhaya.installer.settings import TargetOS
 
-BACKEND = Backend(TargetOS.WINDOWS, (BrowsersWindows(), RoutingWindows()))
+BACKEND = Backend(TargetOS.WINDOWS, (CaTrustWindows(), BrowsersWindows(), RoutingWindows()))

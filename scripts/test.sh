@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Chromium drives the end-to-end tests; certutil (libnss3-tools) trusts the agent's CA for it;
+# Chromium drives the end-to-end tests; certutil (libnss3-tools) trusts the agent's CA for it,
+# and the installer (and its tests) puts the CA in each account's NSS database with it and in
+# the system store with ca-certificates' update-ca-certificates;
 # fonts-noto-core renders the Hindi pages; curl is a second real client; gnome-keyring's Secret
 # Service (under dbus-run-session) holds the event store's key, as on a desktop; build-essential
 # and python3-dev build pdqhash, which is published as source only.  The parent console's Qt
