@@ -7,10 +7,10 @@ from pathlib import Path, PureWindowsPath
 
 import pytest
 
-from abhaya.installer.backend import backend_for
 from abhaya.installer.ca.copy import CopyFile
 from abhaya.installer.ca.windows import CaTrustWindows
 from abhaya.installer.host import Host, InstallError
+from abhaya.installer.plan import Plan, Section
 from abhaya.installer.settings import InstallSettings, TargetOS
 from abhaya.installer.steps import RunCommand
 
@@ -32,7 +32,9 @@ def test_the_certificate_is_copied_to_program_data_then_added_to_the_root_store(
 
 
 def test_the_rendered_plan_shows_the_exact_file_and_commands() -> None:
-    text = backend_for(TargetOS.WINDOWS).plan(SETTINGS).render()
+    text = Plan(
+        (Section(CaTrustWindows().title, tuple(CaTrustWindows().steps(SETTINGS))),)
+    ).render()
     assert (
         r"copy C:\ProgramData\Abhaya\data\ca\abhaya-ca.pem to C:\ProgramData\Abhaya\abhaya-ca.crt"
         " (mode 0644, owner root:root)"
