@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from abhaya.installer.base import Concern
 from abhaya.installer.host import Host
+from abhaya.installer.plan import Plan, Section
+from abhaya.installer.settings import InstallSettings
 
 needs_root = pytest.mark.skipif(
     os.geteuid() != 0,
@@ -61,3 +64,8 @@ def os_account(name: str, *, system: bool = True) -> Iterator[pwd.struct_passwd]
 def account_name() -> str:
     """A short account name unique to this test process (useradd allows 32 characters)."""
     return f"abh-t{os.getpid() % 100000}"
+
+
+def concern_plan(concern: Concern, settings: InstallSettings) -> Plan:
+    """One concern's steps as a plan of their own (a backend's plan mixes every concern)."""
+    return Plan((Section(concern.title, tuple(concern.steps(settings))),))

@@ -10,9 +10,9 @@ from cryptography.hazmat.primitives import hashes
 
 from abhaya.installer.account.linux import AccountLinux
 from abhaya.installer.host import Host
-from abhaya.installer.plan import Plan, Section, apply_plan, uninstall
+from abhaya.installer.plan import apply_plan, uninstall
 from abhaya.installer.settings import InstallSettings, TargetOS
-from tests.installer.conftest import account_name, needs_root, snapshot
+from tests.installer.conftest import account_name, concern_plan, needs_root, snapshot
 
 
 def _settings(user: str) -> InstallSettings:
@@ -27,7 +27,7 @@ def test_the_account_owns_its_folders_and_alone_reads_the_cas_key(scratch: Host)
     settings = _settings(user)
     before = snapshot(scratch.root)
     concern = AccountLinux()
-    apply_plan(Plan((Section(concern.title, tuple(concern.steps(settings))),)), scratch)
+    apply_plan(concern_plan(concern, settings), scratch)
     try:
         account = pwd.getpwnam(user)
         data = scratch.path(settings.data_dir)
@@ -68,7 +68,7 @@ def test_each_install_makes_its_own_ca(scratch: Host) -> None:
     settings = _settings(user)
     fingerprints = []
     for _ in range(2):
-        apply_plan(Plan((Section(concern.title, tuple(concern.steps(settings))),)), scratch)
+        apply_plan(concern_plan(concern, settings), scratch)
         pem = scratch.path(settings.ca_cert_path).read_bytes()
         fingerprints.append(x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()))
         uninstall(scratch)

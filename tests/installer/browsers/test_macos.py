@@ -7,17 +7,16 @@ import plistlib
 from pathlib import PurePosixPath
 
 from abhaya.installer.browsers.macos import BrowsersMacos
-from abhaya.installer.plan import Plan, Section
 from abhaya.installer.settings import InstallSettings, TargetOS
 from abhaya.installer.steps import RunCommand, WriteFile
+from tests.installer.conftest import concern_plan
 
 DOMAIN = "/Library/Preferences/org.mozilla.firefox"
 
 
 def plan_steps(private_browsing: bool) -> tuple[dict[str, WriteFile], dict[str, RunCommand]]:
     settings = InstallSettings(TargetOS.MACOS, ("abhaya",), private_browsing=private_browsing)
-    concern = BrowsersMacos()
-    plan = Plan((Section(concern.title, tuple(concern.steps(settings))),))
+    plan = concern_plan(BrowsersMacos(), settings)
     plan.check_keys()
     files = {str(s.path): s for s in plan.steps if isinstance(s, WriteFile)}
     commands = {s.argv[3]: s for s in plan.steps if isinstance(s, RunCommand)}

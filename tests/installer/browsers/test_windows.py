@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from abhaya.installer.browsers.windows import BrowsersWindows
-from abhaya.installer.plan import Plan, Section
 from abhaya.installer.settings import InstallSettings, TargetOS
 from abhaya.installer.steps import RunCommand
+from tests.installer.conftest import concern_plan
 
 CHROME = "HKLM\\SOFTWARE\\Policies\\Google\\Chrome"
 EDGE = "HKLM\\SOFTWARE\\Policies\\Microsoft\\Edge"
@@ -14,8 +14,7 @@ FIREFOX = "HKLM\\SOFTWARE\\Policies\\Mozilla\\Firefox"
 
 def commands(private_browsing: bool) -> dict[tuple[str, str], RunCommand]:
     settings = InstallSettings(TargetOS.WINDOWS, ("abhaya",), private_browsing=private_browsing)
-    concern = BrowsersWindows()
-    plan = Plan((Section(concern.title, tuple(concern.steps(settings))),))
+    plan = concern_plan(BrowsersWindows(), settings)
     plan.check_keys()
     steps = [s for s in plan.steps if isinstance(s, RunCommand) and s.name.startswith("reg:")]
     return {(s.argv[2], s.argv[4]): s for s in steps}

@@ -23,8 +23,9 @@ from abhaya.agent.ca import ensure_ca
 from abhaya.installer.ca.linux import CaTrustLinux
 from abhaya.installer.ca.nss import NICKNAME
 from abhaya.installer.host import Host
-from abhaya.installer.plan import Plan, Section, apply_plan, uninstall
+from abhaya.installer.plan import Plan, apply_plan, uninstall
 from abhaya.installer.settings import InstallSettings, TargetOS
+from tests.installer.conftest import concern_plan
 from tests.tlsparts import Signed, handshake, load_ca, sign, tls_server
 
 pytestmark = pytest.mark.skipif(
@@ -57,7 +58,7 @@ class Machine:
 
     def plan(self) -> Plan:
         concern = CaTrustLinux()
-        return Plan((Section(concern.title, tuple(concern.steps(self.settings))),))
+        return concern_plan(concern, self.settings)
 
 
 def run(*argv: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,9 +8,9 @@ from pathlib import PurePosixPath
 
 from abhaya.installer.ca.copy import CopyFile
 from abhaya.installer.ca.macos import CaTrustMacos
-from abhaya.installer.plan import Plan, Section
 from abhaya.installer.settings import InstallSettings, TargetOS
 from abhaya.installer.steps import RunCommand
+from tests.installer.conftest import concern_plan
 
 SETTINGS = InstallSettings(
     TargetOS.MACOS,
@@ -36,7 +36,7 @@ def test_the_certificate_is_added_to_the_system_keychain_as_a_root() -> None:
 
 
 def test_the_rendered_plan_shows_the_exact_file_and_commands() -> None:
-    text = Plan((Section(CaTrustMacos().title, tuple(CaTrustMacos().steps(SETTINGS))),)).render()
+    text = concern_plan(CaTrustMacos(), SETTINGS).render()
     assert (
         "copy /Library/Application Support/Abhaya/ca/abhaya-ca.pem to "
         "/Library/Application Support/Abhaya Public/abhaya-ca.crt (mode 0644, owner root:root)"

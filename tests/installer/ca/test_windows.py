@@ -10,9 +10,9 @@ import pytest
 from abhaya.installer.ca.copy import CopyFile
 from abhaya.installer.ca.windows import CaTrustWindows
 from abhaya.installer.host import Host, InstallError
-from abhaya.installer.plan import Plan, Section
 from abhaya.installer.settings import InstallSettings, TargetOS
 from abhaya.installer.steps import RunCommand
+from tests.installer.conftest import concern_plan
 
 SETTINGS = InstallSettings(TargetOS.WINDOWS, ("abhaya.exe",))
 
@@ -32,9 +32,7 @@ def test_the_certificate_is_copied_to_program_data_then_added_to_the_root_store(
 
 
 def test_the_rendered_plan_shows_the_exact_file_and_commands() -> None:
-    text = Plan(
-        (Section(CaTrustWindows().title, tuple(CaTrustWindows().steps(SETTINGS))),)
-    ).render()
+    text = concern_plan(CaTrustWindows(), SETTINGS).render()
     assert (
         r"copy C:\ProgramData\Abhaya\data\ca\abhaya-ca.pem to C:\ProgramData\Abhaya\abhaya-ca.crt"
         " (mode 0644, owner root:root)"

@@ -24,13 +24,14 @@ from pathlib import Path
 import pytest
 
 from abhaya.installer.host import Host
-from abhaya.installer.plan import Plan, Section, apply_plan, uninstall
+from abhaya.installer.plan import apply_plan, uninstall
 from abhaya.installer.routing import gnome
 from abhaya.installer.routing.bootunit import UNIT_PATH
 from abhaya.installer.routing.linux import RoutingLinux
 from abhaya.installer.routing.proxyenv import GENERATOR_PATH, PROFILE_PATH
 from abhaya.installer.settings import InstallSettings, TargetOS
 from tests.conftest import POLICY, write_policy
+from tests.installer.conftest import concern_plan
 from tests.installer.routing.lab import SERVER_V4, SERVER_V6, Lab, accounts, in_netns, network
 
 pytestmark = pytest.mark.skipif(
@@ -108,7 +109,7 @@ class Installed:
             service_user=users["svc"],
             unfiltered_accounts=(users["parent"],),
         )
-        self.plan = Plan((Section("routing", tuple(RoutingLinux().steps(self.settings))),))
+        self.plan = concern_plan(RoutingLinux(), self.settings)
 
     def apply(self) -> None:
         in_netns(self.lab.host, lambda: apply_plan(self.plan, self.host))
