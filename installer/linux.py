@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from abhaya.installer.account.linux import AccountLinux
 from abhaya.installer.backend import Backend
+from abhaya.installer.service.linux import ServiceLinux
 from abhaya.installer.settings import TargetOS
 
 BACKEND = Backend(
     TargetOS.LINUX,
-    (AccountLinux(),),
+    (
+        AccountLinux(),
+        ServiceLinux(),
+    ),
 )

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from abhaya.installer.backend import Backend
+from abhaya.installer.service.macos import ServiceMacos
 from abhaya.installer.settings import TargetOS
 
-BACKEND = Backend(TargetOS.MACOS, ())
+BACKEND = Backend(
+    TargetOS.MACOS,
+    (ServiceMacos(),),
+)

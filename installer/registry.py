@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from abhaya.installer.account.makeca import MakeCa
 from abhaya.installer.host import Host, InstallError
+from abhaya.installer.service.wait import WaitForProxy
 from abhaya.installer.steps import MakeDir, RunCommand, Step, SystemUser, Undo, WriteFile
 
-STEP_CLASSES: tuple[type[Step], ...] = (WriteFile, MakeDir, RunCommand, SystemUser, MakeCa)
+STEP_CLASSES: tuple[type[Step], ...] = (
+    WriteFile,
+    MakeDir,
+    RunCommand,
+    SystemUser,
+    MakeCa,
+    WaitForProxy,
+)
 
 
 def undo_record(host: Host, record: Undo) -> None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from abhaya.installer.backend import Backend
+from abhaya.installer.service.windows import ServiceWindows
 from abhaya.installer.settings import TargetOS
 
-BACKEND = Backend(TargetOS.WINDOWS, ())
+BACKEND = Backend(
+    TargetOS.WINDOWS,
+    (ServiceWindows(),),
+)

@@ -16,13 +16,14 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # to dock into (trayer: a small freedesktop system-tray host that runs on a bare X server; Debian
 # has no stalonetray in this release); libnotify-bin's notify-send is the tray's no-tray fallback.
 # Qt's X11 platform plugin (the tray's PIN dialog, typed into on Xvfb) needs the xcb libraries
-# that a desktop has and a bare container lacks.
+# that a desktop has and a bare container lacks.  systemd brings systemd-analyze, which checks the
+# installer's service unit offline (systemd need not be running), and journalctl.
 packages=(python3 python3-venv python3-pip chromium libnss3-tools fonts-noto-core curl
           ca-certificates dbus dbus-x11 gnome-keyring libsecret-tools build-essential python3-dev
           libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
           xvfb xauth trayer libnotify-bin libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
           libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
-          libxcb-randr0 libxcb-xinerama0)
+          libxcb-randr0 libxcb-xinerama0 systemd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
