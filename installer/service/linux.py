@@ -29,7 +29,7 @@ class ServiceLinux:
                 PurePosixPath(UNIT_PATH),
                 unit_text(settings).encode("utf-8"),
                 f"Install the systemd unit that runs the agent as {settings.service_user}, "
-                "restarts it within a second when it stops and sandboxes it",
+                "restarts it at once when it stops and sandboxes it",
                 after=(RELOAD,),
             ),
             RunCommand(
