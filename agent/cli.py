@@ -465,7 +465,7 @@ def _run(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from abhaya.agent.config import RunConfig
+    from abhaya.agent.config import RunConfig, runtime_dir_from
     from abhaya.agent.proxy import Agent
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -485,6 +485,7 @@ def _run(args: argparse.Namespace) -> int:
         api_port=api_port,
         allow_local_ports=frozenset(args.allow_local_port),
         model_dir=_model_dir(args),
+        runtime_dir=runtime_dir_from(os.environ),
     )
     agent = Agent(config)
     _report_problems(agent.services.policy.current)

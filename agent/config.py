@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,10 @@ class RunConfig:
     """Seconds the proxy waits for an upstream server to connect and answer before it shows the
     child Abhaya's "the site did not answer" page."""
 
+    runtime_dir: Path | None = None
+    """The service manager's runtime folder (systemd's `RUNTIME_DIRECTORY`, /run/abhaya):
+    api.json is published there for every account to read; None outside a service."""
+
     model_dir: Path | None = None
     """Where the text encoder's ONNX file is built and kept; None means `data_dir/models`.
     Agents on one machine may share one folder (the tests do: the build takes seconds)."""
@@ -72,6 +77,13 @@ def default_data_dir() -> Path:
     """Per-user data folder (XDG on Linux); a system service passes --data-dir."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "abhaya"
+
+
+def runtime_dir_from(environ: Mapping[str, str]) -> Path | None:
+    """The first folder of systemd's `RUNTIME_DIRECTORY` (a unit may name several, joined by
+    ":"), when set."""
+    first = environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+    return Path(first) if first else None
 
 
 def parse_listen(text: str, allow_lan: bool, option: str = "--listen") -> tuple[str, int]:

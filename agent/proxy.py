@@ -3,6 +3,9 @@
 `Agent.run()` is the service main loop: it starts the proxy and the control API, watches the
 policy file, reloads on SIGHUP or on change (an invalid new policy is refused and the old one
 stays), and returns after SIGINT/SIGTERM or `shutdown()`.  Tests run the same class in a thread.
+Under systemd it says when it is ready, pings the watchdog from the event loop and says when it
+stops (`sdnotify`); a heartbeat in the store reports a run that ended without shutting down
+(`heartbeat`).
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ from abhaya.agent.chatwatch import ChatWatch, watching_of
 from abhaya.agent.clock import utc_now
 from abhaya.agent.config import RunConfig
 from abhaya.agent.exits import FatalError, ListenError
+from abhaya.agent.heartbeat import Heartbeat
 from abhaya.agent.imagealerts import image_alert
 from abhaya.agent.imagescreen import ImageScreener
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.querymodel import query_model_loader
+from abhaya.agent.sdnotify import ServiceNotifier
 from abhaya.agent.services import Services
 from abhaya.agent.store import EventWriter, RetentionPolicy, open_store
 from abhaya.agent.watcher import PolicyWatcher
@@ -95,12 +100,15 @@ class Agent:
         clock: Callable[[], dt.datetime] = utc_now,
         pages: PageRenderer | None = None,
         chat: ChatInbox | None = None,
+        notifier: ServiceNotifier | None = None,
     ) -> None:
         """`extra_addons` run after Abhaya's own and before the last word (tests map names
         to local servers there); `pages` replaces the packaged warning pages (tests); `chat`
         is where chat messages read on chat sites go (tests); None: the agent's own chat watch,
-        when the policy at start reads chats."""
+        when the policy at start reads chats.  `notifier` tells systemd how the agent is
+        doing; None: as this process's environment says (nothing outside systemd)."""
         self.config = config
+        self.notifier = notifier or ServiceNotifier.from_environment()
         # The folder holds the CA key, the store and its key file: its owner's alone.
         config.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(config.data_dir, 0o700)
@@ -142,8 +150,14 @@ class Agent:
             self.store, self.services, self.pin, self.sessions, chat=self.chat_watch
         )
         self.api = ApiServer(
-            control, self.services.api, config.data_dir, config.api_host, config.api_port
+            control,
+            self.services.api,
+            config.data_dir,
+            config.api_host,
+            config.api_port,
+            publish_dir=config.runtime_dir,
         )
+        self.heartbeat = Heartbeat(self.store.connect, clock=clock)
         self.watcher = PolicyWatcher(policy, events, clock, config.reload_interval)
         self._extra = list(extra_addons)
         self._master: master.Master | None = None
@@ -182,12 +196,14 @@ class Agent:
         if handle_signals:
             self._install_signals()
         self.services.events.start()
+        await asyncio.to_thread(self.heartbeat.start)
         if self.chat_watch is not None:
             self.chat_watch.start()
         try:
             self.api.start()
         except OSError as error:
             await asyncio.to_thread(self._close_chat_watch)
+            await asyncio.to_thread(self.heartbeat.close)
             await asyncio.to_thread(self.services.events.close)
             raise ListenError(
                 f"--api-listen {self.config.api_host}:{self.config.api_port}: cannot listen "
@@ -196,9 +212,11 @@ class Agent:
             ) from None
         watcher = asyncio.create_task(self.watcher.run(), name="abhaya policy watcher")
         ready = asyncio.create_task(self._announce(on_ready))
+        watchdog = asyncio.create_task(self._watchdog(), name="abhaya watchdog")
         try:
             await proxy.run()
         finally:
+            watchdog.cancel()
             await self._close(proxy, watcher, ready)
         if self._stop_error is not None:
             raise self._stop_error
@@ -208,6 +226,7 @@ class Agent:
     ) -> None:
         """Close every part, each step on its own: one that fails is logged and the next still
         runs, so the API file is removed and every submitted event is committed in every case."""
+        self.notifier.stopping()
         watcher.cancel()
         ready.cancel()
 
@@ -227,6 +246,8 @@ class Agent:
             # Messages already read are checked and their alerts stored before it stops.
             ("the chat watch", lambda: asyncio.to_thread(self._close_chat_watch)),
             ("the image screener", lambda: asyncio.to_thread(self.image_screener.close)),
+            # The clean-stop mark: the next start reports no gap.
+            ("the heartbeat", lambda: asyncio.to_thread(self.heartbeat.close)),
             # Every event the proxy submitted is committed before run() returns.
             ("the event store", lambda: asyncio.to_thread(self.services.events.close)),
         ]
@@ -277,8 +298,20 @@ class Agent:
                 return
             await asyncio.sleep(0.02)
         self.addresses = [(str(addr[0]), int(addr[1])) for addr in proxyserver.listen_addrs()]
+        host, port = self.addresses[0]
+        self.notifier.ready(f"filtering on {bracketed(host)}:{port}")
         if on_ready is not None:
             on_ready(self)
+
+    async def _watchdog(self) -> None:
+        """Ping systemd's watchdog from the event loop itself, at half its timeout: a loop
+        that hangs stops the pings, and systemd restarts the agent."""
+        interval = self.notifier.watchdog_interval
+        if interval is None:
+            return
+        while True:
+            self.notifier.watchdog()
+            await asyncio.sleep(interval)
 
     def _chat_watch(
         self, policy: PolicyState, clock: Callable[[], dt.datetime]

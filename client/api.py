@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, cast
 from urllib.parse import urlencode
 
 from abhaya.client import contract
-from abhaya.client.discovery import ApiAddress, DiscoveryError, read_api_file
+from abhaya.client.discovery import ApiAddress, DiscoveryError, find_api_file
 
 TIMEOUT_S = 30.0
 
@@ -45,9 +45,10 @@ class ApiClient:
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, timeout: float = TIMEOUT_S) -> ApiClient:
-        """The client of the agent running for `data_dir`; ClientError when none is."""
+        """The client of the agent running for `data_dir` (or the installed service, when
+        `data_dir` has no api.json); ClientError when none is."""
         try:
-            return cls(read_api_file(data_dir), timeout)
+            return cls(find_api_file(data_dir), timeout)
         except DiscoveryError as error:
             raise ClientError(str(error)) from None
 

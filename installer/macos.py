@@ -6,6 +6,7 @@ from abhaya.installer.backend import Backend
 from abhaya.installer.browsers.macos import BrowsersMacos
 from abhaya.installer.ca.macos import CaTrustMacos
 from abhaya.installer.routing.macos import RoutingMacos
+from abhaya.installer.service.macos import ServiceMacos
 from abhaya.installer.settings import TargetOS
 
-BACKEND = Backend(TargetOS.MACOS, (CaTrustMacos(), BrowsersMacos(), RoutingMacos()))
+BACKEND = Backend(TargetOS.MACOS, (CaTrustMacos(), BrowsersMacos(), ServiceMacos(), RoutingMacos()))

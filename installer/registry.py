@@ -12,6 +12,7 @@ from abhaya.installer.host import Host, InstallError
 from abhaya.installer.routing.bootunit import EnableUnit
 from abhaya.installer.routing.gnome import DconfProfile, GnomeProxy
 from abhaya.installer.routing.nft import FilterRules
+from abhaya.installer.service.wait import WaitForProxy
 from abhaya.installer.steps import MakeDir, RunCommand, Step, SystemUser, Undo, WriteFile
 
 STEP_CLASSES: tuple[type[Step], ...] = (
@@ -28,6 +29,7 @@ STEP_CLASSES: tuple[type[Step], ...] = (
     CopyFile,
     TrustInSystemStore,
     TrustInNssDb,
+    WaitForProxy,
 )
 
 

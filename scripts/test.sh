@@ -20,8 +20,9 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # Qt's X11 platform plugin (the tray's PIN dialog, typed into on Xvfb) needs the xcb libraries
 # that a desktop has and a bare container lacks.
 # The installer's routing tests build network namespaces with veth pairs (iproute2), load the
-# rules with nft (nftables), run curl as test accounts with setpriv (util-linux), check the boot
-# unit with systemd-analyze (systemd) and compile GNOME's proxy setting with dconf (dconf-cli).
+# rules with nft (nftables), run curl as test accounts with setpriv (util-linux) and compile
+# GNOME's proxy setting with dconf (dconf-cli); systemd brings systemd-analyze, which checks the
+# installer's units offline (systemd need not be running), and journalctl.
 packages=(python3 python3-venv python3-pip chromium libnss3-tools fonts-noto-core curl
           ca-certificates dbus dbus-x11 gnome-keyring libsecret-tools build-essential python3-dev
           libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0

@@ -25,7 +25,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from abhaya.agent.api.discovery import ApiAddress, remove_api_file, write_api_file
+from abhaya.agent.api.discovery import (
+    PUBLISHED_MODE,
+    ApiAddress,
+    remove_api_file,
+    write_api_file,
+)
 from abhaya.agent.api.routes import ControlApi
 from abhaya.agent.api.wire import ApiError, Request, Response
 from abhaya.agent.endpoint import ApiEndpoint
@@ -49,14 +54,24 @@ class _Server(ThreadingHTTPServer):
 
 
 class ApiServer:
-    """The API on `host:port` (port 0: a free one).  start() and stop() from any thread."""
+    """The API on `host:port` (port 0: a free one).  start() and stop() from any thread.
+
+    `publish_dir` (the service's runtime folder) gets a copy of api.json that every account
+    can read (`discovery`); None: only the data dir's."""
 
     def __init__(
-        self, api: ControlApi, endpoint: ApiEndpoint, data_dir: Path, host: str, port: int
+        self,
+        api: ControlApi,
+        endpoint: ApiEndpoint,
+        data_dir: Path,
+        host: str,
+        port: int,
+        publish_dir: Path | None = None,
     ) -> None:
         self._api = api
         self._endpoint = endpoint
         self._data_dir = data_dir
+        self._publish_dir = publish_dir
         self._host = host
         self._port = port
         self._server: _Server | None = None
@@ -75,6 +90,11 @@ class ApiServer:
         self.address = ApiAddress(self._host, port, os.getpid())
         self._endpoint.set(port)
         write_api_file(self._data_dir, self.address)
+        if self._publish_dir is not None:
+            try:
+                write_api_file(self._publish_dir, self.address, PUBLISHED_MODE)
+            except OSError as error:  # the data dir's copy still serves its own account
+                log.warning("could not publish api.json in %s: %s", self._publish_dir, error)
         log.info("control API on %s", self.address.base_url)
         return self.address
 
@@ -84,6 +104,8 @@ class ApiServer:
         if server is None:
             return
         remove_api_file(self._data_dir, os.getpid())
+        if self._publish_dir is not None:
+            remove_api_file(self._publish_dir, os.getpid())
         self._endpoint.set(None)
         server.shutdown()
         server.server_close()
