@@ -93,7 +93,9 @@ def test_the_unit_says_what_the_service_needs() -> None:
     assert found["User"] == found["Group"] == ["abhaya"]
     assert found["Restart"] == ["always"]
     assert found["RestartPreventExitStatus"] == [f"{ExitStatus.USAGE} {ExitStatus.CONFIG}"]
-    assert found["ReadWritePaths"] == ["/var/lib/abhaya /etc/abhaya"]
+    assert found["ReadWritePaths"] == ["/var/lib/abhaya"]  # the embedded policy: no policy folder
+    installed = directives(unit_text(settings(policy_text="version = 1\n")))
+    assert installed["ReadWritePaths"] == ["/var/lib/abhaya /etc/abhaya/policy"]
     assert found["ProtectSystem"] == ["strict"]
     assert found["RestrictAddressFamilies"] == ["AF_UNIX AF_INET AF_INET6 AF_NETLINK"]
     assert found["RuntimeDirectory"] == ["abhaya"] and found["RuntimeDirectoryMode"] == ["0755"]
