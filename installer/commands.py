@@ -28,6 +28,7 @@ from abhaya.installer.prepare import (
     this_os,
 )
 from abhaya.installer.record import read_record, record_step
+from abhaya.installer.service.linux import SYSTEMD_RUNNING
 from abhaya.installer.settings import InstallSettings, TargetOS
 
 EXIT_OK = 0
@@ -79,6 +80,13 @@ def install(
         print(NEEDS_ROOT.format(command="install", extra=" (or add --dry-run to see the plan)"),
               file=out)  # fmt: skip
         return EXIT_NOT_ROOT
+    if target is TargetOS.LINUX and not host.path(SYSTEMD_RUNNING).is_dir():
+        print(
+            "abhaya install: this computer's services are not run by systemd, which the "
+            "Linux installer needs (Debian and Ubuntu use it); nothing was changed.",
+            file=out,
+        )
+        return EXIT_FAILED
     missing = plan.missing_tools()
     if missing:
         print(

@@ -63,3 +63,13 @@ def test_without_root_the_command_says_so() -> None:
         pytest.skip("this Python cannot be run by the nobody account (it lives under /root)")
     assert done.returncode == commands.EXIT_NOT_ROOT, done.stderr
     assert "needs administrator rights: run `sudo abhaya install`" in done.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the refusal comes after the check for root")
+def test_a_computer_without_systemd_is_told_before_anything_changes(scratch: Host) -> None:
+    """The scratch root has no /run/systemd/system, as this machine and CI have none."""
+    out = io.StringIO()
+    before = sorted(scratch.root.rglob("*"))
+    assert commands.install(None, dry_run=False, host=scratch, out=out) == 1
+    assert "not run by systemd" in out.getvalue()
+    assert sorted(scratch.root.rglob("*")) == before
