@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -89,6 +91,15 @@ def snapshot() -> dict[str, str]:
                 else:
                     content = "folder"
                 seen[str(path)] = f"{info.st_mode:o} {info.st_uid}:{info.st_gid} {content}"
+    # Java's own keystore, fed by update-ca-certificates' hook: its entries, not its bytes
+    # (the keystore file is rewritten whenever the hook runs).
+    java = Path("/etc/ssl/certs/java/cacerts")
+    if java.exists() and shutil.which("keytool"):
+        listed = subprocess.run(
+            ["keytool", "-list", "-keystore", str(java), "-storepass", "changeit"],
+            capture_output=True, text=True, check=False,
+        ).stdout  # fmt: skip
+        seen[str(java)] = "aliases " + " ".join(sorted(re.findall(r"^(\S+?),", listed, re.M)))
     return seen
 
 

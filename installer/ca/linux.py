@@ -114,7 +114,7 @@ def _in_bundle(host: Host, cert: bytes) -> Check:
         "the system trusts the CA",
         found,
         "" if found else detail,
-        "run `sudo update-ca-certificates --fresh`; if that does not help, " + AGAIN,
+        "run `sudo update-ca-certificates`; if that does not help, " + AGAIN,
     )
 
 

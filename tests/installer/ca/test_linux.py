@@ -103,6 +103,11 @@ def debian_layout(root: Path) -> None:
     (root / "etc/skel/.bashrc").write_text("# new accounts start with this\n")
     trustme.CA().cert_pem.write_to_path(str(root / "usr/share/ca-certificates/mozilla/Own.crt"))
     (root / "etc/ca-certificates.conf").write_text("# the machine's own\nmozilla/Own.crt\n")
+    # A hook like ca-certificates-java's: it reads "+PATH" / "-PATH" lines on its input.
+    hook = root / "etc/ca-certificates/update.d/record"
+    hook.parent.mkdir(parents=True)
+    hook.write_text(f"#!/bin/sh\ncat >> {hook_log(root)}\n")
+    hook.chmod(0o755)
     done = run(
         "update-ca-certificates",
         "--certsconf", str(root / "etc/ca-certificates.conf"),
@@ -112,6 +117,11 @@ def debian_layout(root: Path) -> None:
         "--hooksdir", str(root / "etc/ca-certificates/update.d"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def hook_log(root: Path) -> Path:
+    """What the store's hooks were told, kept beside the root (not in it: the snapshots)."""
+    return root.with_name(root.name + ".hooks.log")
 
 
 @pytest.fixture
@@ -140,6 +150,7 @@ def machine() -> Iterator[Machine]:
         for name in names:
             remove_account(name)
         shutil.rmtree(root)
+        hook_log(root).unlink(missing_ok=True)
 
 
 def snapshot(root: Path, databases: list[Path]) -> dict[str, object]:
@@ -203,6 +214,10 @@ def test_sites_the_agent_signs_are_trusted_after_install_and_not_after_uninstall
             handshake(port, SITE, machine.bundle)
         assert not verifies(kid, kid_db)
     assert snapshot(host.root, [kid_db]) == before
+    # The hooks (Java's keystore) heard of the CA's arrival and of its removal.
+    told = hook_log(host.root).read_text().splitlines()
+    pem = f"{host.root}/etc/ssl/certs/abhaya-ca.pem"
+    assert told[-2:] == [f"+{pem}", f"-{pem}"]
 
 
 def test_an_account_made_after_the_install_trusts_the_ca(machine: Machine) -> None:
@@ -254,7 +269,7 @@ def test_a_dry_run_needs_no_certificate_yet(machine: Machine) -> None:
     shutil.rmtree(machine.host.path(machine.settings.data_dir))
     text = machine.plan().render()
     assert f"copy {machine.settings.ca_cert_path} to {machine.settings.public_ca_path}" in text
-    assert "then run: update-ca-certificates --fresh" in text
+    assert "then run: update-ca-certificates" in text
     assert f"runuser -u {machine.new_kid} -- certutil -A -d sql:/home/{machine.new_kid}/" in text
     assert machine.parent not in text
     assert "certutil -A -d sql:/etc/skel/.pki/nssdb" in text
