@@ -30,6 +30,19 @@ _VALID_FOR = dt.timedelta(days=3650)
 _BACKDATED = dt.timedelta(days=2)
 """Valid from two days back, so a clock a little behind does not reject it."""
 
+CA_KEY_USAGE = x509.KeyUsage(
+    digital_signature=False,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=True,
+    crl_sign=True,
+    encipher_only=False,
+    decipher_only=False,
+)
+"""A CA's key signs certificates (and revocation lists), nothing else."""
+
 
 @dataclass(frozen=True, slots=True)
 class CaFiles:
@@ -82,17 +95,7 @@ def create_ca() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
         ]
     )
     now = dt.datetime.now(dt.UTC)
-    usage = x509.KeyUsage(
-        digital_signature=False,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
-        encipher_only=False,
-        decipher_only=False,
-    )
+    usage = CA_KEY_USAGE
     cert = (
         x509.CertificateBuilder()
         .serial_number(x509.random_serial_number())

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from abhaya.agent.ca import CA_KEY_USAGE
+
 
 @dataclass(frozen=True, slots=True)
 class Signed:
@@ -66,17 +68,7 @@ def sign(issuer: Signed, name: str, *, ca: bool = False) -> Signed:
         builder = builder.add_extension(
             x509.BasicConstraints(ca=True, path_length=None), critical=True
         ).add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            CA_KEY_USAGE,
             critical=True,
         )
     else:
