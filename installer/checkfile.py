@@ -16,8 +16,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from abhaya.installer.base import Check
+from abhaya.installer.journal import CHECKS_NAME
 
-CHECKS_FILE = PurePosixPath("/var/lib/abhaya-install/doctor.json")
+CHECKS_FILE = PurePosixPath("/var/lib/abhaya-install") / CHECKS_NAME
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ needs root.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
@@ -105,6 +106,8 @@ def install(
         print(f"abhaya install failed: {err}", file=out)
         return EXIT_FAILED
     took = time.monotonic() - started
+    # The first checks, so the parent console has them before the timer's first run.
+    doctor(host, io.StringIO(), save=True)
     print(
         f"\nAbhaya is installed and filtering (took {took:.1f} s). The proxy listens on "
         f"{settings.proxy_address}; check the computer any time with `sudo abhaya doctor`.",

@@ -18,6 +18,8 @@ from abhaya.installer.host import Host, InstallError
 from abhaya.installer.steps import Undo
 
 JOURNAL_NAME = "journal.json"
+CHECKS_NAME = "doctor.json"
+"""`abhaya doctor --save`'s results (`checkfile.py`), kept in the same folder."""
 FORMAT = 1
 
 
@@ -73,6 +75,7 @@ class Journal:
         """After a complete uninstall: the journal and the state folder go too."""
         self.path.unlink(missing_ok=True)
         folder = self.path.parent
+        (folder / CHECKS_NAME).unlink(missing_ok=True)  # the last saved checks: the install's
         originals = folder / "originals"
         for leftover in (originals, folder):
             # Not empty: an original that could not be put back stays, and is reported.

@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 from abhaya.installer.base import Check
 from abhaya.installer.host import Host, InstallError
+from abhaya.installer.service.checkunits import check_steps
 from abhaya.installer.service.unit import UNIT_NAME, UNIT_PATH, unit_text
 from abhaya.installer.service.wait import WaitForProxy, proxy_answers
 from abhaya.installer.settings import InstallSettings
@@ -44,6 +45,7 @@ class ServiceLinux:
                 "Start the agent now (restarted if it ran, so a changed unit or policy applies)",
             ),
             WaitForProxy(settings.proxy_address, UNIT_NAME, self.wait_seconds),
+            *check_steps(settings, RELOAD),
         ]
 
     def checks(self, settings: InstallSettings, host: Host) -> list[Check]:
