@@ -524,10 +524,19 @@ def _banner(agent: Agent) -> None:
         + ("" if agent.pin_is_set() else _NO_PIN_WARNING)
         + f"  CA cert: {agent.ca.public_cert}\n"
         f"           (SHA-256 {agent.ca.fingerprint_sha256})\n"
-        f"Set your browser's HTTP and HTTPS proxy to {shown}:{port} and trust the CA cert\n"
-        f"above; see README.md. SIGHUP or editing the policy file reloads it; Ctrl+C stops.",
+        + (_AS_A_SERVICE if agent.notifier.active else _IN_A_TERMINAL.format(f"{shown}:{port}")),
         flush=True,
     )
+
+
+_IN_A_TERMINAL = (
+    "Set your browser's HTTP and HTTPS proxy to {} and trust the CA cert\n"
+    "above; see README.md. SIGHUP or editing the policy file reloads it; Ctrl+C stops."
+)
+_AS_A_SERVICE = (
+    "Running as a system service: browsers, trust and routing were set up by `abhaya install`;\n"
+    "`systemctl reload abhaya` or editing the policy file reloads it; `abhaya doctor` checks it."
+)
 
 
 _NO_PIN_WARNING = (

@@ -31,6 +31,7 @@ Choices, and why:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -82,10 +83,32 @@ def quote_all(words: Iterable[str]) -> str:
 
 def protect_home(settings: InstallSettings) -> str:
     """`yes` (home folders invisible) unless the program or a file the policy names lives
-    under a home folder, as a virtual environment made by a user does: then `read-only`."""
-    texts = [*settings.program, settings.policy_text or ""]
+    under a home folder, as a virtual environment made by a user does: then `read-only`.
+    The program's real files count, not only its path: a virtual environment's `bin/abhaya`
+    starts an interpreter that may live in a home folder (pyenv's do), found through the
+    script's first line and the venv's symlinks."""
+    texts = [*settings.program, *_program_files(settings.program), settings.policy_text or ""]
     in_home = any(root in text for text in texts for root in HOME_ROOTS)
     return "read-only" if in_home else "yes"
+
+
+def _program_files(program: Iterable[str]) -> list[str]:
+    """The real paths behind the program's words that are files here, and the interpreter
+    a script names on its `#!` line."""
+    found: list[str] = []
+    for word in program:
+        if not os.path.isfile(word):
+            continue
+        found.append(os.path.realpath(word))
+        try:
+            with open(word, "rb") as handle:
+                first = handle.readline(512)
+        except OSError:
+            continue
+        if first.startswith(b"#!"):
+            interpreter = first[2:].split()[0].decode("utf-8", errors="replace")
+            found.append(os.path.realpath(interpreter))
+    return found
 
 
 def unit_text(settings: InstallSettings) -> str:
@@ -111,6 +134,8 @@ NotifyAccess=main
 User={quote(user)}
 Group={quote(user)}
 ExecStart={exec_line(settings.run_command)}
+# SIGHUP reloads the policy (an invalid one is refused and the running one stays).
+ExecReload=/bin/kill -HUP $MAINPID
 {environment}
 UMask=0077
 Restart=always

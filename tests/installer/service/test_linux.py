@@ -125,6 +125,7 @@ def test_the_plan_writes_reloads_enables_restarts_and_waits() -> None:
     assert "run: systemctl enable abhaya.service" in text
     assert "(undone by: systemctl disable --now abhaya.service)" in text
     assert "run: systemctl restart abhaya.service" in text
+    assert "ExecReload=/bin/kill -HUP $MAINPID" in unit_text(settings())
     assert "proxy on 127.0.0.1:8080 answers" in text
     assert all(type(step) in STEP_CLASSES for step in steps)
 
@@ -168,6 +169,7 @@ def test_the_units_environment_makes_the_agent_keep_its_key_in_a_file_and_publis
         out, _ = process.communicate(timeout=30)
     assert process.returncode == 0, out
     assert re.search(r"events\.db \(encrypted, key in a file", out), out
+    assert "Running as a system service" in out and "Ctrl+C" not in out
     assert not published.exists()
 
 
