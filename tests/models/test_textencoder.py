@@ -14,8 +14,10 @@ import numpy as np
 import onnx
 import pytest
 
-from abhaya.models.manifest import ModelVerificationError, default_manifest
-from abhaya.models.textencoder import TextEncoder, open_session
+from abhaya.models.e5file import open_e5
+from abhaya.models.manifest import ModelVerificationError, default_manifest, verified_source
+from abhaya.models.textencoder import MANIFEST_TABLE, TextEncoder, open_session
+from abhaya.models.tokenizer import PieceTable, Tokenizer
 from tests.models import samples
 
 
@@ -105,7 +107,7 @@ def test_the_graph_runs_fused_operators(encoder_cache: Path, tmp_path: Path) -> 
 
 def _entry(cache: Path) -> tuple[Path, Path]:
     (model,) = cache.glob("*.onnx")
-    (record,) = cache.glob("*.json")
+    record = model.with_suffix(".json")
     return model, record
 
 
@@ -115,7 +117,9 @@ def test_a_second_load_reuses_the_cache(encoder: TextEncoder, encoder_cache: Pat
     again = TextEncoder.load(encoder_cache)
     assert (model.stat().st_mtime_ns, record.stat().st_mtime_ns) == before
     assert np.array_equal(again.embed(["kal milte hain"]), encoder.embed(["kal milte hain"]))
-    assert sorted(p.name for p in encoder_cache.iterdir()) == sorted([model.name, record.name])
+    (table,) = encoder_cache.glob("e5-pieces-*.bin")
+    names = [model.name, record.name, table.name, table.with_suffix(".json").name]
+    assert sorted(p.name for p in encoder_cache.iterdir()) == sorted(names)
 
 
 def test_a_damaged_cached_model_is_rebuilt(
@@ -146,6 +150,32 @@ def test_a_record_that_does_not_match_is_not_trusted(encoder_cache: Path, tmp_pa
     TextEncoder.load(cache)
     assert model.stat().st_mtime_ns != stale
     assert json.loads(record.read_text())["onnx_sha256"] == _sha256(model)
+
+
+def test_the_cached_piece_table_segments_as_a_fresh_one(
+    encoder: TextEncoder, encoder_cache: Path
+) -> None:
+    """The tokenizer's table from the cache (as every start but the first reads it) gives the
+    same ids as one built from the vocabulary, on texts in every script the agent sees."""
+    weights = open_e5(verified_source(default_manifest(), MANIFEST_TABLE)[1])
+    fresh = Tokenizer(weights.vocab, weights.header.max_positions)
+    cached = TextEncoder.load(encoder_cache)._tokenizer
+    texts = [*samples.ALL, "zzqx 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ☃", "आज मौसम अच्छा है", "kal milte hain"]
+    assert [cached.encode(t) for t in texts] == [fresh.encode(t) for t in texts]
+
+
+def test_a_damaged_piece_table_is_built_again(
+    encoder: TextEncoder, encoder_cache: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(encoder_cache, cache)
+    (table,) = cache.glob("e5-pieces-*.bin")
+    table.write_bytes(b"not a table")
+    again = TextEncoder.load(cache)
+    assert PieceTable.from_bytes(table.read_bytes()).max_chars > 0
+    assert np.array_equal(again.embed(["kal milte hain"]), encoder.embed(["kal milte hain"]))
+    with pytest.raises(ValueError, match="not a piece table"):
+        PieceTable.from_bytes(b"not a table")
 
 
 @pytest.mark.parametrize(
