@@ -106,8 +106,14 @@ def test_the_unit_says_what_the_service_needs() -> None:
     ]
 
 
-def test_home_folders_are_hidden_unless_the_program_lives_in_one() -> None:
-    assert protect_home(settings()) == ("read-only" if "/home/" in sys.executable else "yes")
+def test_home_folders_are_hidden_unless_the_program_lives_in_one(tmp_path: Path) -> None:
+    # A venv's script outside any home whose interpreter lives in one (pyenv under /root): the
+    # service must see that folder, or it fails with 203/EXEC (found under a real systemd).
+    script = tmp_path / "abhaya"
+    script.write_text("#!/root/.pyenv/versions/3.11.7/bin/python3.11\n")
+    assert protect_home(InstallSettings(TargetOS.LINUX, (str(script),))) == "read-only"
+    script.write_text("#!/usr/bin/python3\n")
+    assert protect_home(InstallSettings(TargetOS.LINUX, (str(script),))) == "yes"
     assert protect_home(InstallSettings(TargetOS.LINUX, ("/usr/bin/abhaya",))) == "yes"
     in_venv = InstallSettings(TargetOS.LINUX, ("/home/parent/.venv/bin/abhaya",))
     assert protect_home(in_venv) == "read-only"
