@@ -8,8 +8,8 @@ passed through undecrypted and still filtered by its name.
 
 The answer is decided once per connection from `InspectPlan` (compiled with the policy) and
 the profile's `path_hosts`; it is an `Inspection` that carries its reason, so `abhaya check`
-can tell a parent in words why a host's traffic is or is not looked at.  Order, first match
-wins:
+(through `filters.decide.inspection_of_url`) can tell a parent in words why a host's traffic
+is or is not looked at.  Order, first match wins:
 
 1. no server name, or a CONNECT target other than that name -> inspect (nothing to judge by
    name alone: fail closed);
@@ -46,7 +46,13 @@ from abhaya.filters.verdict import Action, Verdict
 if TYPE_CHECKING:
     from abhaya.filters.policy.compile import ProfileRules
 
-__all__ = ["InspectPlan", "InspectReason", "Inspection", "image_sites", "inspection"]
+__all__ = [
+    "InspectPlan",
+    "InspectReason",
+    "Inspection",
+    "image_sites",
+    "inspection",
+]
 
 IMAGE_SITES_FILE = "data/inspect/image_sites.txt"
 
