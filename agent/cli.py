@@ -549,7 +549,7 @@ def _check(args: argparse.Namespace) -> int:
     import datetime as dt
     import json
 
-    from abhaya.filters.decide import decide
+    from abhaya.filters.decide import decide, inspection_of_url
     from abhaya.filters.policy.compile import load_policy
     from abhaya.filters.verdict import RequestInfo
 
@@ -578,6 +578,9 @@ def _check(args: argparse.Namespace) -> int:
         if verdict.rewrite is not None:
             record["rewritten_url"] = verdict.rewrite.url
             record["set_headers"] = dict(verdict.rewrite.set_headers)
+        choice = inspection_of_url(url, profile, now)
+        record["inspected"] = choice.inspected
+        record["inspection"] = choice.sentence
         print(json.dumps(record, ensure_ascii=False), flush=True)
     return 0
 

@@ -48,3 +48,6 @@ class Services:
     chat_reading: Counter[str] = field(default_factory=Counter)
     """What the chat reader met (`addons.chatread`): "messages" read, "skipped: <reason>"
     inputs, "fault: <hook>" bugs; shown by the status call."""
+    inspection: Counter[str] = field(default_factory=Counter)
+    """TLS connections since start by `filters.inspect.InspectReason` (`addons.policy`): how
+    many were decrypted and how many passed through; shown by the status call."""

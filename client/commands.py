@@ -132,6 +132,12 @@ def status(data_dir: Path) -> int:
             f"  images:  {images['screened']} checked, {images['flagged']} flagged, "
             f"{images['matched']} known-image matches, {images['unscannable']} not checkable"
         )
+    connections = record.get("connections")
+    if connections is not None:
+        lines.append(
+            f"  secure connections: {connections['inspected']} looked inside, "
+            f"{connections['passed_through']} checked by site name only"
+        )
     chat = record.get("chat")
     if chat is not None:
         state = "running" if chat["running"] else "STOPPED"

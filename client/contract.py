@@ -226,6 +226,18 @@ class ChatSummary(TypedDict):
     last_error: str | None
 
 
+class ConnectionSummary(TypedDict):
+    """Encrypted (TLS) connections since the agent started, by whether they were looked inside
+    (`[inspect]` in the policy; see `abhaya.filters.inspect`)."""
+
+    inspected: int
+    """Decrypted: searches, pages, images and chats on them were checked."""
+    passed_through: int
+    """Not decrypted: filtered by the site's name only."""
+    by_reason: dict[str, int]
+    """Both counts split by why (`InspectReason`: search, images, not_needed, never, ...)."""
+
+
 class Status(TypedDict):
     api_version: int
     protection: Literal["on", "paused"]
@@ -241,6 +253,7 @@ class Status(TypedDict):
     """None when no profile's chats are watched."""
     images: ImageSummary | None
     """None when the agent does not look at images."""
+    connections: ConnectionSummary
 
 
 class DayCount(TypedDict):

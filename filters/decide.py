@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from abhaya.filters.inspect import Inspection, InspectReason, inspection
 from abhaya.filters.keywords import KeywordHit
 from abhaya.filters.lists.cache import CompiledList
 from abhaya.filters.policy.compile import ProfileRules
@@ -199,6 +200,18 @@ def decide_url(
                 rewrite=rewrite,
             )
     return ALLOW
+
+
+def inspection_of_url(url: str, profile: ProfileRules, now: dt.datetime) -> Inspection:
+    """Whether the connection a browser opens for `url` is decrypted (`abhaya check`), as the
+    proxy decides it: from the host's name, that name's verdict and the profile.  An address
+    that cannot be understood has no name to pass by: it is inspected (and blocked)."""
+    try:
+        host = parse_url(url).host
+    except UrlError:
+        return Inspection(InspectReason.NO_NAME)
+    verdict = decide(RequestInfo(f"https://{host}/"), profile, now)
+    return inspection(host, host, profile, verdict)
 
 
 def _second_opinion(

@@ -172,6 +172,11 @@ class UrlRuleSet:
                 return None
             host = host[dot + 1 :]
 
+    def hosts(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The hosts the rules name: those whose rules cover subdomains too, and those whose
+        rules cover that host only (where a connection's content decides, not its name)."""
+        return tuple(self._rules), tuple(self._exact)
+
     def rules(self) -> tuple[str, ...]:
         """The rules that cover subdomains too, normalised and sorted (for caching and display)."""
         return _texts(self._rules)

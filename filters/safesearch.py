@@ -106,6 +106,10 @@ class SafeSearchRules:
     def from_files(cls, paths: Iterable[Path]) -> SafeSearchRules:
         return cls(tuple(_read(p) for p in paths))
 
+    def hosts(self) -> tuple[HostPatterns, ...]:
+        """The hosts the rules cover: where a request may need rewriting."""
+        return tuple(rule.hosts for rule in self.rules)
+
     def rewrite(self, scheme: str, host: str, port: int, path: str, query: str) -> Rewrite | None:
         """The changed request for a search engine, or None when `host` is no engine or the
         request already has every parameter set (and the engine needs no header)."""

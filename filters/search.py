@@ -46,6 +46,7 @@ __all__ = [
     "extract_body_query",
     "extract_query",
     "parse_rules",
+    "search_hosts",
 ]
 
 GENERIC_ENGINE = "generic"
@@ -306,6 +307,13 @@ def extract_query(host: str, path: str, query: str) -> SearchQuery | None:
         names = names + rules.search_path_params
     text = _first_value(pairs, names)
     return SearchQuery(GENERIC_ENGINE, text) if text else None
+
+
+def search_hosts() -> tuple[HostPatterns, ...]:
+    """The hosts of every engine and body rule: where search text can be found other than by
+    the generic parameters (which apply to any host, so name none)."""
+    rules = _default_rules()
+    return (rules.any_engine, *(rule.hosts for rule in rules.bodies))
 
 
 def body_search_rule(host: str, path: str, method: str) -> BodyRule | None:

@@ -9,7 +9,9 @@ bottom here:
 2. limits    refuses oversized URLs and header floods before any other work
 3. ask       answers the ask-a-parent form on /__abhaya/ask itself (never the server)
 4. policy    decides every request (`filters.decide`), applies safe-search rewrites,
-             and leaves TLS uninspected for allowed pass-through domains; lets through what
+             and decrypts a TLS connection only where the policy's `[inspect]` says a
+             check must look inside (`filters.inspect`, counted in `Services.inspection`);
+             lets through what
              a parent approved or what a pause allows (never csam, never what could not be
              checked); a search sent in the body is decided again at `request`
    images    only when the agent screens images (`Services.images`): turns a page of a site

@@ -25,7 +25,8 @@
   site in `HeldSites`.
 
 SVG and icons are not screened (drawings and tiny pictures, not photographs); nor is anything
-on a host whose TLS is passed through uninspected (the policy addon's `passthrough`).
+on a host whose TLS is passed through undecrypted (the policy's `[inspect]`: `never`, and in
+mode `needed` every host that is not an image site, a search engine or otherwise needed).
 While protection is paused, only the known-image hash lists are checked.
 """
 

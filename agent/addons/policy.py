@@ -33,6 +33,7 @@ from abhaya.agent.addons.flowdata import (
 from abhaya.agent.grants import TOKEN_PARAM
 from abhaya.agent.services import Services
 from abhaya.filters.decide import decide
+from abhaya.filters.inspect import Inspection, InspectReason, inspection
 from abhaya.filters.policy.compile import CompiledPolicy, ProfileRules
 from abhaya.filters.search import (
     MAX_BODY_QUERY_CHARS,
@@ -72,23 +73,37 @@ class PolicyAddon:
         self._services = services
 
     def tls_clienthello(self, data: tls.ClientHelloData) -> None:
-        """Leave TLS uninspected for pass-through domains, unless the domain itself is blocked.
+        """Decrypt the connection only where something must look inside (`filters.inspect`).
 
-        Runs when a client starts TLS inside a CONNECT tunnel.  Banking and health sites and
-        certificate-pinned services then talk to their real server end to end; a blocked
-        pass-through domain is still intercepted so the child sees a warning page.
+        Runs once per TLS connection a client starts inside a CONNECT tunnel, before any
+        certificate is made.  A connection passed through talks to its real server end to end
+        (the child's browser sees the site's own certificate); it was judged by its name, so a
+        blocked or warned name is always decrypted to show its page.  Any failure decrypts:
+        what is decrypted is still decided request by request.  Counted per reason in
+        `Services.inspection`.
         """
-        host = data.client_hello.sni
-        if not host:  # no name to match; intercept as usual
-            return
-        compiled = self._services.policy.current
-        user = self._services.who.of(data.context.client.id).user
-        profile = compiled.profile_for_user(user)
-        if compiled.book.passthrough.match(host.lower().rstrip(".")) is None:
-            return
-        verdict = self._decide(f"https://{host}/", profile, self._services.clock())
-        if verdict.action is Action.ALLOW:
+        choice = self._inspection(data)
+        self._services.inspection[choice.reason] += 1
+        if not choice.inspected:
             data.ignore_connection = True
+
+    def _inspection(self, data: tls.ClientHelloData) -> Inspection:
+        name = data.client_hello.sni
+        address = data.context.server.address
+        target = address[0] if address is not None else None
+        try:
+            compiled = self._services.policy.current
+            user = self._services.who.of(data.context.client.id).user
+            profile = compiled.profile_for_user(user)
+            verdict = (
+                self._decide(f"https://{name}/", profile, self._services.clock())
+                if name
+                else error_verdict("no server name")
+            )
+            return inspection(name, target, profile, verdict)
+        except Exception:  # noqa: BLE001 - a bug must decrypt, never pass a connection unread
+            log.exception("the inspection decision failed; decrypting the connection")
+            return Inspection(InspectReason.ERROR)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Decide the request; rewrite it for safe search; leave the verdict for later addons."""

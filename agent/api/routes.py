@@ -57,6 +57,7 @@ from abhaya.agent.store.queries import (
     top_domains,
 )
 from abhaya.client import contract
+from abhaya.filters.inspect import Inspection, InspectReason
 
 MAX_TEXT = 200
 EVENTS_PREFIX = contract.EVENTS + "/"
@@ -239,6 +240,7 @@ class ControlApi:
             },
             "chat": self._chat_summary(),
             "images": self._image_summary(),
+            "connections": self._connection_summary(),
         }
         return json_response(answer)
 
@@ -256,6 +258,17 @@ class ControlApi:
             "flagged": counts.get("flagged", 0),
             "matched": counts.get("matched", 0),
             "unscannable": sum(n for key, n in counts.items() if key.startswith("unscannable")),
+        }
+
+    def _connection_summary(self) -> contract.ConnectionSummary:
+        counts = dict(self._services.inspection)  # a copy: the proxy's loop counts on
+        passed = sum(
+            n for reason, n in counts.items() if not Inspection(InspectReason(reason)).inspected
+        )
+        return {
+            "inspected": sum(counts.values()) - passed,
+            "passed_through": passed,
+            "by_reason": {str(reason): n for reason, n in sorted(counts.items())},
         }
 
     def _chat_summary(self) -> contract.ChatSummary | None:

@@ -90,6 +90,10 @@ class ChatSites:
                 return site
         return None
 
+    def hosts(self) -> tuple[HostPatterns, ...]:
+        """The hosts of every site: where chat traffic may be read, on some path."""
+        return tuple(site.hosts for site in self.sites)
+
     def with_first(self, sites: Sequence[ChatSite]) -> ChatSites:
         return ChatSites((*sites, *self.sites))
 

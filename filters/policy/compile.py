@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from abhaya.filters.chatwire.generic import DEFAULT_FIELDS, JsonFields
 from abhaya.filters.chatwire.sites import ChatRules, ChatSite, ChatSites
 from abhaya.filters.domainset import DomainSet, UrlRuleSet
+from abhaya.filters.inspect import InspectPlan
 from abhaya.filters.keywords import (
     KeywordEntry,
     KeywordLoadError,
@@ -65,7 +66,6 @@ class Rulebook:
     keywords: KeywordMatcher
     search_rules: SearchRules
     """Combination rules over term classes (`abhaya.filters.searchrules`)."""
-    passthrough: DomainSet
     safe_search: SafeSearchRules
     jurisdiction: str
     zone: ZoneInfo
@@ -74,6 +74,8 @@ class Rulebook:
     off or the caller gave no loader (the filters' own tests)."""
     chat: ChatRules = field(default_factory=ChatRules)
     """Whether chat traffic is read, and the chat sites (Abhaya's and the policy's)."""
+    inspect: InspectPlan = field(default_factory=InspectPlan)
+    """Which TLS connections are decrypted (`[inspect]`, see `abhaya.filters.inspect`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,9 @@ class ProfileRules:
     """How this child's chats are watched (`[chat]` with the profile's own `chat`)."""
     images: ImageScreening = field(default_factory=lambda: ImageScreening())
     """How this child's images are screened (`[images]` with the profile's own `images`)."""
+    path_hosts: DomainSet = field(default_factory=DomainSet.empty)
+    """Hosts with URL-path rules in this profile's allow or block or in a list it enforces:
+    their connections are decrypted so each address can be checked (`filters.inspect`)."""
 
     def action_for(self, category: Category) -> CategoryAction:
         """This profile's action for a category; csam is block whatever else is configured."""
@@ -226,9 +231,11 @@ def compile_policy(
         problems.extend(str(problem) for problem in keyword_problems)
     hashes = compile_hash_lists(policy, base, where, problems)
 
-    passthrough, passthrough_urls = _entries(policy.passthrough, where, "passthrough", narrowed)
-    if len(passthrough_urls):
-        raise PolicyError(where, ["passthrough: entries are domains, not paths"])
+    always, always_urls = _entries(policy.inspect.always, where, "inspect.always")
+    never_entries = (*policy.passthrough, *policy.inspect.never)
+    never, never_urls = _entries(never_entries, where, "inspect.never", narrowed)
+    if len(always_urls) or len(never_urls):
+        raise PolicyError(where, ["inspect: entries are domains, not paths"])
 
     query_model = None
     if scorer is not None and policy.search_model.enabled:
@@ -246,18 +253,21 @@ def compile_policy(
     categories.setdefault(
         ZERO_TOLERANCE, CategoryRule(ZERO_TOLERANCE, CategoryAction.BLOCK, False, False)
     )
+    chat = compile_chat(policy.chat)
     book = Rulebook(
         categories=MappingProxyType(categories),
         zero_lists=tuple(item for item in lists if item.category == ZERO_TOLERANCE),
         allow_lists=tuple(allowed),
         keywords=KeywordMatcher.build(entries),
         search_rules=SearchRules.load_default(),
-        passthrough=passthrough,
         safe_search=SafeSearchRules.load_default(),
         jurisdiction=policy.jurisdiction,
         zone=zone,
         query_model=query_model,
-        chat=compile_chat(policy.chat),
+        chat=chat,
+        inspect=InspectPlan.build(
+            policy.inspect.mode, always, never, chat.sites, bool(policy.hashlist)
+        ),
     )
     profiles: dict[str, ProfileRules] = {}
     for name, profile in policy.profiles.items():
@@ -284,6 +294,13 @@ def compile_policy(
             block_urls=block_u,
             actions=MappingProxyType(actions),
             lists=tuple(enforced),
+            path_hosts=_path_hosts(
+                (
+                    allow_u,
+                    block_u,
+                    *(item.url_rules for item in (*book.zero_lists, *enforced, *allowed)),
+                )
+            ),
             schedule=Schedule.compile(profile.schedule, zone),
             book=book,
             chat=ChatWatching(
@@ -369,6 +386,17 @@ def compile_chat(settings: ChatSettings) -> ChatRules:
         for rule in settings.sites
     ]
     return ChatRules(settings.enabled, ChatSites.load_default().with_first(added))
+
+
+def _path_hosts(rule_sets: Iterable[UrlRuleSet]) -> DomainSet:
+    """The hosts some URL-path rule names, as one set looked up once per connection."""
+    covering: list[str] = []
+    exact: list[str] = []
+    for rules in rule_sets:
+        hosts, exact_hosts = rules.hosts()
+        covering.extend(hosts)
+        exact.extend(exact_hosts)
+    return DomainSet.build(covering, exact)
 
 
 def _named_paths(policy: Policy) -> list[str]:

@@ -339,6 +339,29 @@ class ImageSettings(_Strict):
     page_min_images: int = Field(default=6, ge=1, le=1000)
 
 
+class InspectMode(StrEnum):
+    """Which TLS connections the proxy decrypts (`[inspect] mode`)."""
+
+    NEEDED = "needed"  # only where a check must read the content (see `filters.inspect`)
+    EVERYTHING = "everything"  # every connection not under `never`
+
+
+class InspectSettings(_Strict):
+    """`[inspect]`: where the content of encrypted connections is looked at.
+
+    Every connection is filtered by its name either way; only what is decrypted can have its
+    searches, page addresses, images and chats checked.  A policy without this section
+    inspects everything: an older policy keeps what it had, and leaving it out never means
+    less is looked at."""
+
+    mode: InspectMode = InspectMode.EVERYTHING
+    always: tuple[str, ...] = ()
+    """Domains always decrypted in `needed` mode (a site whose images or search box matter)."""
+    never: tuple[str, ...] = ()
+    """Domains never decrypted unless their name is blocked or warned (banking, health,
+    government, certificate-pinned OS and update services); still filtered by name."""
+
+
 class DeviceSettings(_Strict):
     """`[device]`: how `abhaya install` sets up this computer (read at install time)."""
 
@@ -364,7 +387,7 @@ class Policy(_Strict):
     jurisdiction: str = "in"
     default_profile: Name = "child"
     passthrough: tuple[str, ...] = ()
-    """Domains never TLS-intercepted (banking, health, pinned OS services); still filtered."""
+    """The older name of `[inspect] never`, still read: both lists are one list."""
     categories: dict[Category, CategoryRule] = Field(default_factory=dict)
     profiles: dict[Name, Profile] = Field(default_factory=lambda: {"child": Profile()})
     blocklist: tuple[ListRef, ...] = ()
@@ -376,6 +399,7 @@ class Policy(_Strict):
     search_model: SearchModelSettings = Field(default_factory=SearchModelSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     images: ImageSettings = Field(default_factory=ImageSettings)
+    inspect: InspectSettings = Field(default_factory=InspectSettings)
     device: DeviceSettings = Field(default_factory=DeviceSettings)
 
     @field_validator("version")

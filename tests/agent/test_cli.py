@@ -223,6 +223,25 @@ def test_check_with_the_embedded_default_policy() -> None:
     assert json.loads(result.stdout)["category"] == "csam"
 
 
+def test_check_says_whether_a_site_is_looked_inside_and_why() -> None:
+    """The embedded default policy decrypts only where a check needs it."""
+    result = subprocess.run(
+        [*ABHAYA, "check", "https://example.org/page", "https://www.google.com/search?q=maps"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    plain, search = (json.loads(line) for line in result.stdout.splitlines())
+    assert plain["inspected"] is False
+    assert plain["inspection"] == (
+        "not inspected (passed through): nothing needs to look inside; "
+        "the site is still filtered by name"
+    )
+    assert search["inspected"] is True
+    assert "search engine" in search["inspection"]
+
+
 def _set_pin_and_stop(agent_process: AgentProcess, pin: str = "2468") -> None:
     """Set the parent PIN through the running agent, then stop it cleanly."""
     subprocess.run(

@@ -99,7 +99,7 @@ def test_public_suffix_entries_cover_that_host_only(
 
 
 def test_passthrough_of_a_platform_covers_that_host_only(compiled: CompiledPolicy) -> None:
-    passthrough = compiled.book.passthrough
+    passthrough = compiled.book.inspect.never
     assert passthrough.match("blogspot.com") == "blogspot.com"
     assert passthrough.match("someones-blog.blogspot.com") is None
     assert passthrough.match("www.bank.example") == "bank.example"
@@ -116,7 +116,7 @@ def test_narrowed_entries_are_reported_per_list_and_setting(
     assert "allow.txt: 1 entry names a public suffix" in allow
     assert allow.endswith(": vercel.app")
     assert passthrough.endswith(
-        "policy.toml: passthrough: 1 entry names a public suffix"
+        "policy.toml: inspect.never: 1 entry names a public suffix"
         " (a platform whose sites belong to others, or a top-level"
         " domain); each covers that exact host only, not the sites"
         " under it: blogspot.com"
