@@ -63,6 +63,33 @@ class Route:
 
 # ---- the child --------------------------------------------------------------------------------
 
+ANSWER = "192.0.2.1"
+"""What the benchmark's names resolve to in the child: an address of no machine (TEST-NET-1),
+as a real name's DNS answer is an address elsewhere; `Route` then connects to the origin."""
+
+
+def answer_names_locally(names: set[str]) -> None:
+    """Resolve the benchmark's names in this process without asking DNS, as an /etc/hosts entry
+    (or a warm resolver cache) would, everything else as before.
+
+    The agent resolves a CONNECT's name before the tunnel opens (its destination check).  The
+    names here do not exist, so each lookup goes to the machine's resolver: on this VM forty
+    lookups at once took 5 s (the resolver's retry timeout), which would measure the sandbox's
+    DNS rather than the proxy.  Bare mitmproxy never resolves them (`Route` maps them first).
+    """
+    import socket
+
+    original = socket.getaddrinfo
+
+    def getaddrinfo(host: object, port: object, *args: object, **kwargs: object) -> object:
+        name = host.decode() if isinstance(host, bytes) else host
+        if isinstance(name, str) and name.lower().rstrip(".") in names:
+            number = int(port) if isinstance(port, (int, str)) and str(port).isdigit() else 0
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ANSWER, number))]
+        return original(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+
 
 async def _bare(args: argparse.Namespace, route: Route, folder: Path) -> None:
     """Bare mitmproxy with the options of `abhaya.agent.proxy.Agent.run` that change how
@@ -131,7 +158,10 @@ def child(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     os.umask(0o077)
     folder = Path(args.folder)
-    route = Route(set(json.loads(args.names)), args.origin_port)
+    names = set(json.loads(args.names))
+    route = Route(names, args.origin_port)
+    if args.local_names:
+        answer_names_locally(names)
     profiler = None
     if args.profile:
         import cProfile
@@ -164,7 +194,8 @@ def rss_kib(pid: int) -> tuple[int, int]:
 
 class ProxyProcess:
     """One proxy (`kind`: ABHAYA or BARE) in a child process; `stop()` returns the child's
-    final JSON report.  `policy` is the agent's policy text (None: the embedded default)."""
+    final JSON report.  `policy` is the agent's policy text (None: the embedded default);
+    `local_names`: the names resolve in the child without DNS (`answer_names_locally`)."""
 
     def __init__(
         self,
@@ -178,6 +209,7 @@ class ProxyProcess:
         policy: str | None = None,
         model_dir: Path | None = None,
         profile: Path | None = None,
+        local_names: bool = False,
     ) -> None:
         self.folder = folder
         self.label = label
@@ -205,6 +237,8 @@ class ProxyProcess:
             command += ["--model-dir", str(model_dir)]
         if profile is not None:
             command += ["--profile", str(profile)]
+        if local_names:
+            command.append("--local-names")
         # The database key in a key file (keyring's `fail` backend), as on a machine without a
         # Secret Service.
         env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
@@ -265,6 +299,7 @@ def main() -> int:
     parser.add_argument("--policy")
     parser.add_argument("--model-dir")
     parser.add_argument("--profile")
+    parser.add_argument("--local-names", action="store_true")
     return child(parser.parse_args())
 
 

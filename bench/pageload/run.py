@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import math
 import pstats
+import signal
 import statistics
 import sys
 import tempfile
@@ -86,6 +87,7 @@ def start_proxies(
             label=kind,
             policy=policy if kind == ABHAYA else None,
             profile=folder / f"{kind}.prof" if profile else None,
+            local_names=not args.dns,
         )
         for kind in (BARE, ABHAYA)
     }
@@ -329,7 +331,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-top", type=int, default=30)
     parser.add_argument("--profile-out", help="copy the pstats files to this folder")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--dns",
+        action="store_true",
+        help="let the proxies ask the machine's resolver for the (non-existent) names",
+    )
     args = parser.parse_args(argv)
+    # Stopped with SIGTERM (a background run): close the browser, the proxies and nginx too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     require_tools()
     with tempfile.TemporaryDirectory(prefix="abhaya-pageload-") as temp:
         folder = Path(temp)
