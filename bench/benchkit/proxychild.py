@@ -8,7 +8,8 @@ names), so mitmproxy reuses upstream connections as it would for real names.
 
 This file run as `proxychild.py --child ...` is the child; `ProxyProcess` starts and stops it.
 On SIGTERM the child stops and prints one JSON line: the image screener's counts (the agent)
-and, with `--profile FILE`, it has written cProfile statistics of its event-loop thread there.
+and, with `--profile FILE`, it has written cProfile statistics of its event-loop thread there,
+taken between SIGUSR1 and SIGUSR2 (`ProxyProcess.profile`).
 
 Run by hand only, never in CI: see the README of each bench that uses it.
 """
@@ -167,7 +168,11 @@ def child(args: argparse.Namespace) -> int:
         import cProfile
 
         profiler = cProfile.Profile()
-        profiler.enable()
+        # Only while the parent says so (`ProxyProcess.profile`): start-up (the policy, the
+        # models) is not what a page load costs.  The handlers run on the main thread, the
+        # event loop's, which is the thread profiled.
+        signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())
+        signal.signal(signal.SIGUSR2, lambda *_: profiler.disable())
     report: dict[str, object] = {}
     if args.kind == BARE:
         asyncio.run(_bare(args, route, folder))
@@ -268,6 +273,11 @@ class ProxyProcess:
         """User and system CPU time of the proxy process so far, all its threads."""
         times = self._ps.cpu_times()
         return float(times.user + times.system)
+
+    def profile(self, on: bool) -> None:
+        """Start or stop the child's profiler (it must have been started with `profile`)."""
+        self.process.send_signal(signal.SIGUSR1 if on else signal.SIGUSR2)
+        time.sleep(0.2)  # the event loop wakes for the signal and runs the handler
 
     def alive(self) -> bool:
         return self.process.poll() is None
