@@ -63,6 +63,8 @@ class Figures:
     cpu: list[float] = field(default_factory=list)
     failed: int = 0
     failed_loads: int = 0
+    by_round: list[float | None] = field(default_factory=list)
+    """The load of each round, None where it failed (per-round ratios pair these)."""
     """Loads with a failed or missing request: counted, left out of the timings."""
     failures: list[str] = field(default_factory=list)
     browser_protocols: Counter[str] = field(default_factory=Counter)
@@ -136,8 +138,14 @@ def one_load(
             into.failed += len(seen.failed) + max(0, missing)
             if seen.failed or missing > 0:
                 into.failed_loads += 1  # an error page's timing is not a page load's
+                into.by_round.append(None)
+                print(
+                    f"  failed load ({page.name}, {visit}): {missing} missing, {seen.failed[:3]}",
+                    flush=True,
+                )
                 continue
             into.loads.append(float(seen.timing["loadEventEnd"]))
+            into.by_round.append(into.loads[-1])
             into.cpu.append(cpu)
             into.failures += seen.failed[:3] + (
                 [f"{missing} requests missing"] if missing > 0 else []
@@ -182,7 +190,7 @@ def measure(args: argparse.Namespace, folder: Path, origin: NginxOrigin) -> int:
                     + "; ".join(
                         f"{setup} "
                         + "/".join(
-                            f"{results[setup][(page.name, visit)].loads[-1]:.0f}"
+                            f"{results[setup][(page.name, visit)].by_round[-1] or 0:.0f}"
                             for page in PAGES
                             for visit in VISITS
                         )
@@ -216,7 +224,13 @@ def print_results(
         for visit in VISITS:
             key = (page.name, visit)
             d, m, a = (results[s][key].loads for s in SETUPS)
-            ratios = sorted(x / y for x, y in zip(a, d, strict=True))
+            ratios = sorted(
+                x / y
+                for x, y in zip(
+                    results[ABHAYA][key].by_round, results[DIRECT][key].by_round, strict=True
+                )
+                if x is not None and y is not None
+            )
             print(
                 f"| {page.name} | {visit} | {med(d):.0f} ({p90(d):.0f}) | "
                 f"{med(m):.0f} ({p90(m):.0f}) | {med(a):.0f} ({p90(a):.0f}) | "
