@@ -271,8 +271,8 @@ def area(filename: str, function: str) -> str:
     if filename == "~":
         if "select.epoll" in function:
             return "idle (epoll wait)"
-        if "_ssl." in function:
-            return "C: _ssl (TLS, crypto)"
+        if "_ssl." in function or "_openssl." in function:
+            return "C: OpenSSL (TLS, crypto)"
         return "C: other builtins"
     if "/site-packages/" in filename:
         return filename.split("/site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
