@@ -39,14 +39,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchkit.chromium import FLAGS, browser_home, require_tools  # noqa: E402
 from harness import AgentProcess, Origin, Served, rss_kib  # noqa: E402
 
 SITE = "pics.example"
 API = "api.example"
 IMAGES = 40
 HOSTS = [f"img{n}.cdn.example" for n in range(IMAGES)]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PAGE_SCRIPT = """
 addEventListener('load', () => {
   const nav = performance.getEntriesByType('navigation')[0];
@@ -111,41 +112,16 @@ def publish_page(origin: Origin, rng: random.Random, spread: bool, load: int) ->
     return kinds
 
 
-def browser_home(folder: Path, agents: list[AgentProcess]) -> Path:
-    """A home whose NSS database trusts both agents' CAs (as certutil -A does for users)."""
-    home = folder / "chromium-home"
-    nssdb = home / ".pki" / "nssdb"
-    nssdb.mkdir(parents=True)
-    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True)
-    for agent in agents:
-        subprocess.run(
-            ["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", agent.label]
-            + ["-i", str(agent.ca_file)],
-            check=True,
-        )
-    return home
-
-
 def load_page(home: Path, proxy: str, url: str, profile: Path) -> tuple[dict[str, object], float]:
     """(the page's own timing, the browser's wall time in ms) for one load, fresh profile."""
-    assert CHROMIUM is not None
     started = time.perf_counter()
     result = subprocess.run(
         [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
+            require_tools(),
+            *FLAGS,
             f"--user-data-dir={profile}",
             f"--proxy-server={proxy}",
             "--proxy-bypass-list=<-loopback>",
-            "--window-size=1200,1600",
             "--dump-dom",
             url,
         ],
@@ -224,10 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-hosts", action="store_true", help="skip the 40-host page")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    if CHROMIUM is None or shutil.which("certutil") is None:
-        raise SystemExit(
-            "chromium and certutil are needed (apt-get install chromium libnss3-tools)"
-        )
+    require_tools()
     with tempfile.TemporaryDirectory(prefix="abhaya-imagepage-") as temp:
         return run(args, Path(temp))
 
@@ -243,7 +216,7 @@ def run(args: argparse.Namespace, folder: Path) -> int:
     reports: dict[str, dict[str, object]] = {}
     try:
         proxies = {agent.label: agent.wait_ready() for agent in agents}
-        home = browser_home(folder, agents)
+        home = browser_home(folder, [(agent.label, agent.ca_file) for agent in agents])
         rng = random.Random(args.seed)
         shapes = ["one origin"] + ([] if args.no_hosts else ["40 hosts"])
         loads: dict[tuple[str, str], list[float]] = {}
