@@ -4,7 +4,7 @@ the machine against what was installed (not against today's options)."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -55,6 +55,20 @@ def read_record(host: Host) -> InstallSettings | None:
             value = tuple(value)
         values[item.name] = value
     try:
-        return InstallSettings(**values)
+        settings = InstallSettings(**values)
     except TypeError as err:
         raise InstallError(f"the install record {path} is incomplete: {err}") from None
+    return _with_installed_policy(host, settings)
+
+
+def _with_installed_policy(host: Host, settings: InstallSettings) -> InstallSettings:
+    """The record only says a policy was installed; where root can read it, the policy in
+    force is put back, so what depends on it (the unit's view of home folders) is checked
+    against the real file."""
+    if settings.policy_path is None:
+        return settings
+    try:
+        text = host.path(settings.policy_path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return settings
+    return replace(settings, policy_text=text)
