@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from mitmproxy import master, options
@@ -62,6 +63,23 @@ STREAM_LARGE_BODIES = "1m"
 # has its own limit (the ask-a-parent form), and a refused request's body is not read at all
 # (`addons.early_answer`).
 BODY_SIZE_LIMIT = None
+
+
+def traffic_options(host: str, port: int, confdir: Path) -> dict[str, object]:
+    """mitmproxy's options as the agent runs it: where it listens and keeps its CA, and how it
+    treats traffic.  The page-load benchmark runs bare mitmproxy with these same options, so
+    the two differ only by Abhaya's addons."""
+    return {
+        "listen_host": host,
+        "listen_port": port,
+        "confdir": str(confdir),
+        "connection_strategy": "lazy",
+        "stream_large_bodies": STREAM_LARGE_BODIES,
+        "body_size_limit": BODY_SIZE_LIMIT,
+        "onboarding": False,
+        "ssl_insecure": False,
+        "http3": False,
+    }
 
 
 def _pages_exist_for(pages: PageRenderer) -> Callable[[CompiledPolicy], None]:
@@ -179,17 +197,7 @@ class Agent:
         # Abhaya's too; `_announce` reports a proxy that cannot listen instead.
         proxy.addons.add(*default_addons())
         proxy.addons.add(build_addons(self.services, self.config, self._extra))
-        opts.update(
-            listen_host=self.config.host,
-            listen_port=self.config.port,
-            confdir=str(self.config.ca_dir),
-            connection_strategy="lazy",
-            stream_large_bodies=STREAM_LARGE_BODIES,
-            body_size_limit=BODY_SIZE_LIMIT,
-            onboarding=False,
-            ssl_insecure=False,
-            http3=False,
-        )
+        opts.update(**traffic_options(self.config.host, self.config.port, self.config.ca_dir))
         if self.config.upstream_ca is not None:
             opts.update(ssl_verify_upstream_trusted_ca=str(self.config.upstream_ca))
         self._master = proxy

@@ -98,7 +98,7 @@ async def _bare(args: argparse.Namespace, route: Route, folder: Path) -> None:
     from mitmproxy import master, options
     from mitmproxy.addons import default_addons
 
-    from abhaya.agent.proxy import BODY_SIZE_LIMIT, STREAM_LARGE_BODIES
+    from abhaya.agent.proxy import traffic_options
 
     opts = options.Options()
     proxy = master.Master(opts, event_loop=asyncio.get_running_loop())
@@ -106,15 +106,7 @@ async def _bare(args: argparse.Namespace, route: Route, folder: Path) -> None:
     proxy.addons.add(route)
     (folder / "ca").mkdir(parents=True, exist_ok=True)
     opts.update(
-        listen_host="127.0.0.1",
-        listen_port=0,
-        confdir=str(folder / "ca"),
-        connection_strategy="lazy",
-        stream_large_bodies=STREAM_LARGE_BODIES,
-        body_size_limit=BODY_SIZE_LIMIT,
-        onboarding=False,
-        ssl_insecure=False,
-        http3=False,
+        **traffic_options("127.0.0.1", 0, folder / "ca"),
         ssl_verify_upstream_trusted_ca=args.upstream_ca,
     )
     loop = asyncio.get_running_loop()

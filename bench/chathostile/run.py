@@ -35,6 +35,9 @@ from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchkit.proxychild import rss_kib  # noqa: E402
+
 MB = 1024 * 1024
 POLICY = """\
 version = 1
@@ -201,15 +204,6 @@ def zlib_ready() -> tuple[zlib._Compress, bytes]:
     deflate = zlib.compressobj()
     ready = json.dumps({"op": 0, "t": "READY", "s": 1, "d": {"user": {"id": "1"}}}).encode()
     return deflate, deflate.compress(ready) + deflate.flush(zlib.Z_SYNC_FLUSH)
-
-
-def rss_kib(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) of a process, in KiB."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        fields[key] = value.strip()
-    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
 def main(argv: list[str] | None = None) -> int:
