@@ -6,6 +6,7 @@
 # Remove everything again with: sudo /opt/abhaya/bin/abhaya uninstall
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/apt-missing.sh
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-system.sh sets up the whole computer: run it with sudo" >&2
@@ -15,15 +16,7 @@ fi
 # runs: nft (routing), certutil (the browsers' certificate stores), update-ca-certificates.
 packages=(python3 python3-venv python3-pip build-essential python3-dev nftables libnss3-tools
           ca-certificates)
-missing=()
-for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
-        || missing+=("$package")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+apt_install_missing "${packages[@]}"
 [ -x /opt/abhaya/bin/python ] || python3 -m venv /opt/abhaya
 /opt/abhaya/bin/python -m pip install --quiet --upgrade pip
 /opt/abhaya/bin/python -m pip install --quiet .

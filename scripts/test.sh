@@ -3,8 +3,7 @@
 # linters, the type checker and the whole test suite.  Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+source scripts/apt-missing.sh
 
 # Chromium drives the end-to-end tests; certutil (libnss3-tools) trusts the agent's CA for it,
 # and the installer (and its tests) puts the CA in each account's NSS database with it and in
@@ -29,15 +28,7 @@ packages=(python3 python3-venv python3-pip chromium libnss3-tools fonts-noto-cor
           xvfb xauth trayer libnotify-bin libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
           libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
           libxcb-randr0 libxcb-xinerama0 iproute2 nftables util-linux systemd dconf-cli)
-missing=()
-for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
-        || missing+=("$package")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    as_root apt-get update
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+apt_install_missing "${packages[@]}"
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
