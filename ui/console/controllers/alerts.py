@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 
 from abhaya.client import contract
 from abhaya.client.api import ClientError
 from abhaya.ui.console.controllers.activity import shown_time
+from abhaya.ui.console.controllers.base import Controller
 from abhaya.ui.console.runner import Runner
 from abhaya.ui.console.service import ConsoleService
 from abhaya.ui.console.texts import Texts
@@ -60,16 +61,13 @@ def alert_row(alert: contract.AlertRecord, texts: Texts, zone: ZoneInfo | None) 
     )
 
 
-class AlertsController(QObject):
+class AlertsController(Controller):
     listed = Signal(object)
     """A tuple of AlertRow, newest first."""
     told = Signal(str)
 
     def __init__(self, service: ConsoleService, runner: Runner, texts: Texts) -> None:
-        super().__init__()
-        self._service = service
-        self._runner = runner
-        self._texts = texts
+        super().__init__(service, runner, texts)
         self.include_reviewed = False
         self.zone: ZoneInfo | None = None
         self.rows: tuple[AlertRow, ...] = ()

@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 
 from abhaya.client.api import ClientError
 from abhaya.client.contract import parse_time
+from abhaya.ui.console.controllers.base import Controller
 from abhaya.ui.console.runner import Health, Runner
 from abhaya.ui.console.service import ConsoleService, Overview
 from abhaya.ui.console.texts import Texts
@@ -117,7 +118,7 @@ def summarise(overview: Overview, now: datetime, texts: Texts) -> DashboardState
     )
 
 
-class DashboardController(QObject):
+class DashboardController(Controller):
     updated = Signal(object)
     """A DashboardState, ready to lay out."""
 
@@ -128,10 +129,7 @@ class DashboardController(QObject):
         texts: Texts,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        super().__init__()
-        self._service = service
-        self._runner = runner
-        self._texts = texts
+        super().__init__(service, runner, texts)
         self._clock = clock
         self._in_flight = False
         self.state: DashboardState | None = None

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 
 from abhaya.client.api import ClientError
+from abhaya.ui.console.controllers.base import Controller
 from abhaya.ui.console.report import ReportInput, WeeklyReport, build_report, write_csv
 from abhaya.ui.console.runner import Runner
 from abhaya.ui.console.service import ConsoleService
@@ -23,7 +24,7 @@ PdfWriter = Callable[[WeeklyReport, Path], None]
 """Writes the report as a PDF at the path; raises OSError when it cannot."""
 
 
-class ReportsController(QObject):
+class ReportsController(Controller):
     made = Signal(object)
     """A WeeklyReport, ready to lay out."""
     told = Signal(str)
@@ -36,10 +37,7 @@ class ReportsController(QObject):
         pdf_writer: PdfWriter,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        super().__init__()
-        self._service = service
-        self._runner = runner
-        self._texts = texts
+        super().__init__(service, runner, texts)
         self._pdf_writer = pdf_writer
         self._clock = clock
         self._in_flight = False

@@ -13,12 +13,13 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 
 from abhaya.client import contract
 from abhaya.client.api import ClientError
 from abhaya.client.contract import parse_time
 from abhaya.ui.console.controllers.activity import shown_time
+from abhaya.ui.console.controllers.base import Controller
 from abhaya.ui.console.runner import Runner
 from abhaya.ui.console.service import ConsoleService
 from abhaya.ui.console.texts import Texts
@@ -72,7 +73,7 @@ def request_row(
     )
 
 
-class RequestsController(QObject):
+class RequestsController(Controller):
     listed = Signal(object)
     """A tuple of RequestRow, as the agent lists them."""
     told = Signal(str)
@@ -84,10 +85,7 @@ class RequestsController(QObject):
         texts: Texts,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        super().__init__()
-        self._service = service
-        self._runner = runner
-        self._texts = texts
+        super().__init__(service, runner, texts)
         self._clock = clock
         self.include_answered = False
         self.zone: ZoneInfo | None = None

@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 
 from abhaya.client import contract
 from abhaya.client.api import ClientError
+from abhaya.ui.console.controllers.base import Controller
 from abhaya.ui.console.policyedit import (
     CategorySetting,
     PolicyEditError,
@@ -163,7 +164,7 @@ class SaveOutcome:
     problem: str | None = None
 
 
-class RulesController(QObject):
+class RulesController(Controller):
     loaded = Signal(object)
     """A RulesState, after each read of the policy or choice of profile."""
     refused = Signal(object)
@@ -171,10 +172,7 @@ class RulesController(QObject):
     told = Signal(str)
 
     def __init__(self, service: ConsoleService, runner: Runner, texts: Texts) -> None:
-        super().__init__()
-        self._service = service
-        self._runner = runner
-        self._texts = texts
+        super().__init__(service, runner, texts)
         self.state: RulesState | None = None
         self.profile_name: str | None = None
 

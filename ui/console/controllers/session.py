@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 
 from abhaya.client.api import ClientError
+from abhaya.ui.console.controllers.base import Controller
 from abhaya.ui.console.runner import Runner
 from abhaya.ui.console.service import ConsoleService
 from abhaya.ui.console.texts import Texts
@@ -23,7 +24,7 @@ def is_pin(text: str) -> bool:
     return text.isascii() and text.isdigit() and MIN_DIGITS <= len(text) <= MAX_DIGITS
 
 
-class SessionController(QObject):
+class SessionController(Controller):
     pin_needed = Signal(bool)
     """True: a PIN is set, ask for it; False: none is set yet, ask for a new one."""
     busy = Signal(str)
@@ -31,10 +32,7 @@ class SessionController(QObject):
     signed_in = Signal()
 
     def __init__(self, service: ConsoleService, runner: Runner, texts: Texts) -> None:
-        super().__init__()
-        self._service = service
-        self._runner = runner
-        self._texts = texts
+        super().__init__(service, runner, texts)
 
     def start(self) -> None:
         """Find out whether to ask for the PIN or for a first one."""

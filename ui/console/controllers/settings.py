@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 
 from abhaya.client import contract
 from abhaya.client.api import ClientError
 from abhaya.filters.policy.load import PolicyError, parse_policy
+from abhaya.ui.console.controllers.base import Controller
 from abhaya.ui.console.controllers.session import SessionController, is_pin
 from abhaya.ui.console.runner import Runner
 from abhaya.ui.console.service import ConsoleService
@@ -46,7 +47,7 @@ def retention_of(policy: contract.PolicyText, texts: Texts) -> Retention:
     )
 
 
-class SettingsController(QObject):
+class SettingsController(Controller):
     pin_told = Signal(str, bool)
     """(words, whether the PIN was changed)."""
     retention = Signal(object)
@@ -61,10 +62,7 @@ class SettingsController(QObject):
         session: SessionController,
         settings_path: Path,
     ) -> None:
-        super().__init__()
-        self._service = service
-        self._runner = runner
-        self._texts = texts
+        super().__init__(service, runner, texts)
         self._session = session
         self.settings_path = settings_path
 
