@@ -83,21 +83,22 @@ def apply_plan(plan: Plan, host: Host, progress: Progress = _quiet) -> Outcome:
     outcome = Outcome()
     for step in plan.steps:
         previous = journal.find(step.key)
-        progress(step.describe()[0])
+        title = step.describe()[0]
+        progress(title)
         try:
             record = step.apply(host, previous)
         except Exception as err:
             rolled_back = _roll_back(host, journal, added)
             if not journal.records:  # a first install rolled back whole leaves no record
                 journal.remove()
-            message = f"{step.describe()[0]}: {err}"
+            message = f"{title}: {err}"
             if rolled_back:
                 message += "\nRolled back: " + "; ".join(rolled_back)
             raise InstallError(message) from err
         journal.put(record)
         if previous is None:
             added.append(record)
-        outcome.done.append(step.describe()[0])
+        outcome.done.append(title)
     wanted = {step.key for step in plan.steps}
     for stale in reversed([r for r in journal.records if r.key not in wanted]):
         progress(f"no longer needed: {stale.summary}")
