@@ -8,7 +8,6 @@ needs root.
 from __future__ import annotations
 
 import io
-import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -55,9 +54,10 @@ def install(
     dry_run: bool,
     target: TargetOS | None = None,
     host: Host | None = None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> int:
     host = host or Host()
+    out = out or sys.stdout  # read at call time: a caller may have replaced it
     target = target or this_os()
     try:
         settings = settings_for(target, policy_file)
@@ -77,7 +77,7 @@ def install(
             file=out,
         )
         return EXIT_FAILED
-    if os.geteuid() != 0:
+    if host.euid() != 0:
         print(NEEDS_ROOT.format(command="install", extra=" (or add --dry-run to see the plan)"),
               file=out)  # fmt: skip
         return EXIT_NOT_ROOT
@@ -116,9 +116,10 @@ def install(
     return EXIT_OK
 
 
-def remove(dry_run: bool, host: Host | None = None, out: TextIO = sys.stdout) -> int:
+def remove(dry_run: bool, host: Host | None = None, out: TextIO | None = None) -> int:
     host = host or Host()
-    if not dry_run and os.geteuid() != 0:
+    out = out or sys.stdout  # read at call time: a caller may have replaced it
+    if not dry_run and host.euid() != 0:
         print(NEEDS_ROOT.format(command="uninstall", extra=""), file=out)
         return EXIT_NOT_ROOT
     try:
@@ -146,10 +147,11 @@ def remove(dry_run: bool, host: Host | None = None, out: TextIO = sys.stdout) ->
     return EXIT_OK
 
 
-def doctor(host: Host | None = None, out: TextIO = sys.stdout, save: bool = False) -> int:
+def doctor(host: Host | None = None, out: TextIO | None = None, save: bool = False) -> int:
     """Check the installed machine; with `save` (root: after an install and on a timer), also
     keep the results where the parent console reads them (`checkfile.py`)."""
     host = host or Host()
+    out = out or sys.stdout  # read at call time: a caller may have replaced it
     try:
         settings = read_record(host)
     except InstallError as err:
@@ -170,7 +172,7 @@ def doctor(host: Host | None = None, out: TextIO = sys.stdout, save: bool = Fals
     problems = [check for check in checks if not check.ok]
     if problems:
         print(f"\n{len(problems)} problem(s) found; each says how to fix it above.", file=out)
-        if os.geteuid() != 0:
+        if host.euid() != 0:
             print("Some checks need administrator rights: run `sudo abhaya doctor`.", file=out)
         return EXIT_FAILED
     print("\nEverything is in place: Abhaya is protecting this computer.", file=out)

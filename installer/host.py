@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -28,6 +28,9 @@ class Host:
     command_timeout: float = 120.0
     state_dir: PurePosixPath = PurePosixPath("/var/lib/abhaya-install")
     """The install's own records: the journal and the originals of files it replaced."""
+    euid: Callable[[], int] = os.geteuid
+    """Who runs the command (0: root); a test names an ordinary account here, since the suite
+    runs as root and another account may not be able to read this checkout."""
 
     def path(self, target: PurePosixPath | str) -> Path:
         """Where an absolute path of the plan lives on this host."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
+from dataclasses import replace
 
 import pytest
 
+from abhaya.agent.cli import main
 from abhaya.installer import commands
 from abhaya.installer.host import Host
 from abhaya.installer.settings import TargetOS
@@ -52,17 +52,23 @@ def test_doctor_and_uninstall_on_a_machine_without_abhaya(scratch: Host) -> None
     assert "nothing to remove" in out.getvalue()
 
 
-def test_without_root_the_command_says_so() -> None:
-    """Run as an unprivileged account (nobody) when the suite runs as root, as CI does."""
-    argv = [sys.executable, "-c", "import sys; from abhaya.agent.cli import main; "
-            "sys.exit(main(['install']))"]  # fmt: skip
-    if os.geteuid() == 0:
-        argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *argv]
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if done.returncode == 126 or "Permission denied" in done.stderr:
-        pytest.skip("this Python cannot be run by the nobody account (it lives under /root)")
-    assert done.returncode == commands.EXIT_NOT_ROOT, done.stderr
-    assert "needs administrator rights: run `sudo abhaya install`" in done.stdout
+def test_without_root_install_and_uninstall_say_so_and_change_nothing(scratch: Host) -> None:
+    child = replace(scratch, euid=lambda: 1000)
+    before = sorted(scratch.root.rglob("*"))
+    out = io.StringIO()
+    assert commands.install(None, dry_run=False, host=child, out=out) == commands.EXIT_NOT_ROOT
+    assert "needs administrator rights: run `sudo abhaya install`" in out.getvalue()
+    out = io.StringIO()
+    assert commands.remove(dry_run=False, host=child, out=out) == commands.EXIT_NOT_ROOT
+    assert "run `sudo abhaya uninstall`" in out.getvalue()
+    assert sorted(scratch.root.rglob("*")) == before
+    # A dry run needs no root.
+    assert commands.install(None, dry_run=True, host=child, out=io.StringIO()) == 0
+
+
+def test_the_cli_reaches_the_installer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["install", "--dry-run", "--target", "macos"]) == 0
+    assert "launchctl bootstrap system" in capsys.readouterr().out
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the refusal comes after the check for root")
