@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from mitmproxy import master, options
-from mitmproxy.addons import default_addons
+from mitmproxy.addons import (
+    block,
+    core,
+    disable_h2c,
+    next_layer,
+    proxyserver,
+    tlsconfig,
+)
 
 from abhaya.agent.addons import build_addons
 from abhaya.agent.api.pin import ParentPin
@@ -65,6 +72,27 @@ STREAM_LARGE_BODIES = "1m"
 BODY_SIZE_LIMIT = None
 
 
+def mitmproxy_addons() -> list[object]:
+    """The parts of mitmproxy the agent runs: its core, the listener, the choice of protocol
+    layer, TLS, and two guards (clients only from this machine's networks; h2c upgrades,
+    which it cannot proxy, refused).
+
+    Not `default_addons()`: those are 31 addons, and mitmproxy offers every hook of every
+    connection and request to each of them (with a context manager apiece), though the other
+    25 (replay, saving, scripts, header and body rewriting, proxy authentication, the
+    mitm.it onboarding site ...) do nothing unless an option the agent never sets turns them
+    on.  Offering each hook to 6 instead of 31 was about a tenth of the proxy's CPU on a page
+    load (bench/pageload)."""
+    return [
+        core.Core(),
+        block.Block(),
+        disable_h2c.DisableH2C(),
+        proxyserver.Proxyserver(),
+        next_layer.NextLayer(),
+        tlsconfig.TlsConfig(),
+    ]
+
+
 def traffic_options(host: str, port: int, confdir: Path) -> dict[str, object]:
     """mitmproxy's options as the agent runs it: where it listens and keeps its CA, and how it
     treats traffic.  The page-load benchmark runs bare mitmproxy with these same options, so
@@ -76,7 +104,6 @@ def traffic_options(host: str, port: int, confdir: Path) -> dict[str, object]:
         "connection_strategy": "lazy",
         "stream_large_bodies": STREAM_LARGE_BODIES,
         "body_size_limit": BODY_SIZE_LIMIT,
-        "onboarding": False,
         "ssl_insecure": False,
         "http3": False,
     }
@@ -195,7 +222,7 @@ class Agent:
         proxy = master.Master(opts, event_loop=self._loop)
         # Not mitmproxy's ErrorCheck: it exits the process on any error logged at start-up,
         # Abhaya's too; `_announce` reports a proxy that cannot listen instead.
-        proxy.addons.add(*default_addons())
+        proxy.addons.add(*mitmproxy_addons())
         proxy.addons.add(build_addons(self.services, self.config, self._extra))
         opts.update(**traffic_options(self.config.host, self.config.port, self.config.ca_dir))
         if self.config.upstream_ca is not None:

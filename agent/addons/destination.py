@@ -4,10 +4,11 @@ A name is only a spelling: `127.1`, `2130706433`, `0x7f000001`, `0177.0.0.1`, `0
 and any name that /etc/hosts or a DNS answer points at this machine all reach local services,
 the control API among them.  So the check runs at `server_connect`, the moment mitmproxy is
 about to open a server connection (absolute-form requests, requests inside CONNECT tunnels,
-pass-through TLS and raw TCP alike): the name is resolved here, every address it resolves to
-is checked, and the connection is pinned to the checked address, so a second DNS answer
-(rebinding) cannot send it elsewhere.  An address of this machine is refused unless its port
-was deliberately allowed (`RunConfig.allow_local_ports`); the control API's port never is.
+pass-through TLS and raw TCP alike): the name is resolved here (through `agent.names`, which
+keeps an answer for a minute), every address it resolves to is checked, and the connection is
+pinned to the checked address, so a second DNS answer (rebinding) cannot send it elsewhere.
+An address of this machine is refused unless its port was deliberately allowed
+(`RunConfig.allow_local_ports`); the control API's port never is.
 
 mitmproxy seams (11.0, pinned by tests/agent/addons/test_destination.py):
 - `server.error` set in `server_connect` makes mitmproxy refuse the connection; the HTTP layer
@@ -25,13 +26,11 @@ with 403 before it opens; the check at `server_connect` is the one that cannot b
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import socket
 import time
 import weakref
-from dataclasses import dataclass
 
 import psutil
 from mitmproxy import http
@@ -40,6 +39,7 @@ from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 
 from abhaya.agent.addons.early_answer import SENTINEL_HOST
 from abhaya.agent.addons.flowdata import respond_with_error, set_verdict
+from abhaya.agent.names import NameCache
 from abhaya.agent.services import Services
 from abhaya.agent.store import Event, EventKind
 from abhaya.filters.urlnorm import ip_of
@@ -49,8 +49,6 @@ log = logging.getLogger(__name__)
 
 REFUSED = "abhaya refused a destination on this machine"
 """Start of `server.error` for a refused destination; `upstream_errors` recognises it."""
-NAME_FAILED = "abhaya could not resolve"
-"""Start of `server.error` for a name that did not resolve."""
 API_CATEGORY = "control_api"
 LOCAL_CATEGORY = "this_machine"
 CHILD_TEXT = "This address cannot be opened through Abhaya."
@@ -82,35 +80,16 @@ class ThisMachine:
         return address in self._interfaces
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    """Where a name leads: the addresses in the resolver's order, or why it led nowhere."""
-
-    addresses: tuple[str, ...] = ()
-    error: str = ""
-
-
-async def resolve(host: str, port: int) -> Resolved:
-    """Every address `host` resolves to; numeric spellings without a lookup."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
-    except (OSError, UnicodeError):
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM
-            )
-        except (OSError, UnicodeError) as error:
-            return Resolved(error=f"{NAME_FAILED} {host!r}: {error}")
-    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not addresses:
-        return Resolved(error=f"{NAME_FAILED} {host!r}: no address")
-    return Resolved(addresses)
-
-
 class Destinations:
-    def __init__(self, services: Services, allowed_local_ports: frozenset[int]) -> None:
+    def __init__(
+        self,
+        services: Services,
+        allowed_local_ports: frozenset[int],
+        names: NameCache | None = None,
+    ) -> None:
         self._services = services
         self._allowed = allowed_local_ports
+        self.names = NameCache() if names is None else names
         self._machine = ThisMachine()
         self._names: weakref.WeakKeyDictionary[Server, Address] = weakref.WeakKeyDictionary()
         """The name each pinned connection had, until it opens or fails."""
@@ -132,7 +111,7 @@ class Destinations:
         if flow.response is not None:
             return
         request = flow.request
-        resolved = await resolve(request.host, request.port)
+        resolved = await self.names.resolve(request.host)
         category = self.refusal(resolved.addresses, request.port)
         if category:
             await self._record(
@@ -158,7 +137,7 @@ class Destinations:
         if host == SENTINEL_HOST:  # a request answered early: never dialled
             server.error = "answered by Abhaya"
             return
-        resolved = await resolve(host, port)
+        resolved = await self.names.resolve(host)
         if resolved.error:
             server.error = resolved.error
             return
@@ -170,6 +149,10 @@ class Destinations:
         if resolved.addresses[0] != host:
             self._names[server] = server.address
             server.address = (resolved.addresses[0], port)
+
+    def done(self) -> None:
+        """mitmproxy is shutting down: the lookup threads may go."""
+        self.names.close()
 
     def server_connected(self, data: ServerConnectionHookData) -> None:
         """Put the name back so that keep-alive reuse matches the next request for it."""

@@ -15,10 +15,11 @@ import logging
 from mitmproxy import http
 
 from abhaya.agent.addons import error_seam
-from abhaya.agent.addons.destination import CHILD_TEXT, NAME_FAILED, REFUSED
+from abhaya.agent.addons.destination import CHILD_TEXT, REFUSED
 from abhaya.agent.addons.early_answer import kept_page
 from abhaya.agent.addons.flowdata import request_url
 from abhaya.agent.addons.upstream_timeout import UpstreamTimeout
+from abhaya.agent.names import NAME_FAILED
 from abhaya.agent.services import Services
 from abhaya.ui.pages.render import PageContext, choose_language
 

@@ -29,6 +29,11 @@ class ProcessInfo:
     name: str
 
 
+class WouldWait(Exception):
+    """The answer needs something slow (a scan of every socket, a directory service for the
+    account's name): ask `PeerTable.peer` in a worker thread instead."""
+
+
 class PeerTable(Protocol):
     """One way of asking the OS who holds the other end of a loopback TCP connection."""
 
@@ -36,6 +41,12 @@ class PeerTable(Protocol):
         """The owner of the socket whose local end is `client` and remote end `server` (the
         proxy's listening address), or None when no such socket is found.  Runs once per client
         connection, off the event loop; may raise OSError, which the caller treats as None."""
+        ...
+
+    def peer_at_once(self, client: Address, server: Address) -> Peer | None:
+        """`peer`, answered without waiting (microseconds, on the event loop), or WouldWait.
+        Most connections are attributed this way; a thread hand-off costs more than the
+        lookup, and forty new connections of a page queue behind each other for threads."""
         ...
 
     def process(self, peer: Peer) -> ProcessInfo | None:

@@ -27,7 +27,7 @@ from pathlib import Path
 import psutil
 
 from abhaya.agent.who import sockdiag
-from abhaya.agent.who.base import Address, Peer, ProcessInfo
+from abhaya.agent.who.base import Address, Peer, ProcessInfo, WouldWait
 from abhaya.filters.urlnorm import ip_of
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,9 @@ TABLES = ("net/tcp", "net/tcp6")
 SEARCH_BUDGET = 0.05
 """Seconds one process search may take before it gives up (the event then names no process)."""
 _RECENT = 16
+NAME_TTL = 300.0
+"""Seconds an account's name is kept: the passwd database may be a directory service (LDAP,
+sssd on school machines) that must not be asked on the event loop for every connection."""
 _READ_SIZE = 1 << 20
 
 
@@ -103,6 +106,8 @@ class ProcNetTable:
         self._budget = budget
         self._recent: collections.deque[int] = collections.deque(maxlen=_RECENT)
         """Processes that held earlier sockets: a browser opens many, so look there first."""
+        self._names: dict[int, tuple[float, str]] = {}
+        """uid -> (when it expires, the account's name)."""
 
     @staticmethod
     def available(proc: Path = PROC) -> bool:
@@ -112,7 +117,25 @@ class ProcNetTable:
         row = self.row(client, server)
         if row is None:
             return None
-        return Peer(user=user_name(row.uid), uid=row.uid, inode=row.inode)
+        name = user_name(row.uid)
+        self._names[row.uid] = (time.monotonic() + NAME_TTL, name)
+        return Peer(user=name, uid=row.uid, inode=row.inode)
+
+    def peer_at_once(self, client: Address, server: Address) -> Peer | None:
+        """sock_diag answers in microseconds; the name comes from what `peer` learnt."""
+        if not self._netlink:
+            raise WouldWait
+        v4 = isinstance(ip_of(client[0]), ipaddress.IPv4Address)
+        try:
+            row = self._ask_kernel(client, server, v4)
+        except OSError:
+            raise WouldWait from None  # `peer` falls back to /proc, in a thread
+        if row is None:
+            return None
+        known = self._names.get(row.uid)
+        if known is None or known[0] <= time.monotonic():
+            raise WouldWait
+        return Peer(user=known[1], uid=row.uid, inode=row.inode)
 
     def row(self, client: Address, server: Address) -> Row | None:
         """The client socket's row: an IPv4 socket, or an IPv6 one (IPv4 mapped into IPv6

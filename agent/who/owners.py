@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from abhaya.agent.who import default_table
-from abhaya.agent.who.base import Address, Peer, PeerTable, ProcessInfo
+from abhaya.agent.who.base import Address, Peer, PeerTable, ProcessInfo, WouldWait
 from abhaya.filters.urlnorm import ip_of
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ class ConnectionOwners:
         self._open: dict[str, Attribution] = {}
 
     async def attach(self, ident: str, client: Address, server: Address) -> Attribution:
-        """Look up the connection's owner in a worker thread and keep it under `ident`.
+        """Look up the connection's owner and keep it under `ident`: at once where the table
+        can answer without waiting, else in a worker thread.
 
         Never raises and never waits more than `timeout`: any failure means "not
         attributed", and the connection is then decided with the default profile.
@@ -83,9 +84,7 @@ class ConnectionOwners:
         attribution = UNATTRIBUTED
         if _loopback(client[0]):
             try:
-                peer = await asyncio.wait_for(
-                    asyncio.to_thread(self._table.peer, client, server), self._timeout
-                )
+                peer = await self._peer(client, server)
             except Exception:  # noqa: BLE001 - attribution is best effort, the proxy goes on
                 log.warning("could not attribute the connection from %s", client, exc_info=True)
             else:
@@ -93,6 +92,14 @@ class ConnectionOwners:
                     attribution = Attribution(peer, self._table)
         self._open[ident] = attribution
         return attribution
+
+    async def _peer(self, client: Address, server: Address) -> Peer | None:
+        try:
+            return self._table.peer_at_once(client, server)
+        except WouldWait:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self._table.peer, client, server), self._timeout
+            )
 
     def of(self, ident: str) -> Attribution:
         return self._open.get(ident, UNATTRIBUTED)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import psutil
 
-from abhaya.agent.who.base import Address, Peer, ProcessInfo
+from abhaya.agent.who.base import Address, Peer, ProcessInfo, WouldWait
 from abhaya.filters.urlnorm import ip_of
 
 
@@ -27,6 +27,10 @@ class PsutilTable:
             if local == want_local and remote == want_remote:
                 return _peer_of(conn.pid)
         return None
+
+    def peer_at_once(self, client: Address, server: Address) -> Peer | None:
+        """Never: the walk over every connection of the machine is too slow for the loop."""
+        raise WouldWait
 
     def process(self, peer: Peer) -> ProcessInfo | None:
         if peer.pid is None:

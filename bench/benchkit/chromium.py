@@ -74,6 +74,8 @@ class Visit:
     """URL and reason of each request that failed (loadingFailed, or an HTTP status >= 400)."""
     protocols: dict[str, int] = field(default_factory=dict)
     """How many responses came over each protocol ("h2", "http/1.1"), as the browser saw it."""
+    connections: list[dict[str, float]] = field(default_factory=list)
+    """Per response that opened a new connection, its phases in ms (see `PHASES`)."""
 
 
 class Browser:
@@ -205,6 +207,9 @@ class Browser:
                 response = params["response"]
                 protocol = str(response.get("protocol", "?"))
                 visit.protocols[protocol] = visit.protocols.get(protocol, 0) + 1
+                timing = response.get("timing")
+                if timing and timing.get("connectStart", -1) >= 0:
+                    visit.connections.append(phases(timing))
                 if int(response["status"]) >= 400:
                     visit.failed.append(f"{response['url']}: HTTP {response['status']}")
             elif method == "Network.loadingFailed":
@@ -229,6 +234,24 @@ class Browser:
             self._buffer += chunk
         message, _, self._buffer = self._buffer.partition(b"\0")
         return dict(json.loads(message))
+
+
+PHASES = ("queued", "tunnel", "tls", "first byte")
+"""Where a request that opened a connection spent its time, from its DevTools `timing`:
+waiting for a socket (start to connectStart: Chromium keeps at most 32 sockets per proxy),
+the TCP connection and, through a proxy, the CONNECT's answer (connectStart to sslStart), the
+TLS handshake (sslStart to sslEnd), and the wait for the response's headers once sent."""
+
+
+def phases(timing: dict[str, float]) -> dict[str, float]:
+    ssl_start = timing["sslStart"] if timing["sslStart"] >= 0 else timing["connectEnd"]
+    ssl_end = timing["sslEnd"] if timing["sslEnd"] >= 0 else ssl_start
+    return {
+        "queued": timing["connectStart"],
+        "tunnel": ssl_start - timing["connectStart"],
+        "tls": ssl_end - ssl_start,
+        "first byte": timing["receiveHeadersEnd"] - timing["sendEnd"],
+    }
 
 
 def _pipes_to_3_and_4(read_fd: int, write_fd: int) -> Any:

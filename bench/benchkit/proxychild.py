@@ -93,16 +93,15 @@ def answer_names_locally(names: set[str]) -> None:
 
 
 async def _bare(args: argparse.Namespace, route: Route, folder: Path) -> None:
-    """Bare mitmproxy with the options of `abhaya.agent.proxy.Agent.run` that change how
-    traffic flows (taken from there, so they stay the same)."""
+    """Bare mitmproxy: the parts of mitmproxy and the traffic options that
+    `abhaya.agent.proxy.Agent.run` uses (taken from there, so they stay the same)."""
     from mitmproxy import master, options
-    from mitmproxy.addons import default_addons
 
-    from abhaya.agent.proxy import traffic_options
+    from abhaya.agent.proxy import mitmproxy_addons, traffic_options
 
     opts = options.Options()
     proxy = master.Master(opts, event_loop=asyncio.get_running_loop())
-    proxy.addons.add(*default_addons())
+    proxy.addons.add(*mitmproxy_addons())
     proxy.addons.add(route)
     (folder / "ca").mkdir(parents=True, exist_ok=True)
     opts.update(

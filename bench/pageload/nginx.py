@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -36,7 +37,7 @@ http {{
     tcp_nodelay on;
     keepalive_timeout 65;
     server {{
-        listen 127.0.0.1:{port} ssl http2;
+{listen}
         server_name _;
         ssl_certificate {folder}/cert.pem;
         ssl_certificate_key {folder}/key.pem;
@@ -56,9 +57,10 @@ def free_port() -> int:
 
 
 class NginxOrigin:
-    """nginx serving `site` for `names`; `ca_file` is the CA its certificate is signed by."""
+    """nginx serving `site` for each name of `names` (name -> its loopback address), on one
+    port of every address; `ca_file` is the CA its certificate is signed by."""
 
-    def __init__(self, folder: Path, site: Path, names: list[str]) -> None:
+    def __init__(self, folder: Path, site: Path, names: Mapping[str, str]) -> None:
         import trustme
 
         if NGINX is None:
@@ -69,15 +71,19 @@ class NginxOrigin:
         self.ca_file = folder / "origin-ca.pem"
         ca.cert_pem.write_to_path(str(self.ca_file))
         cert = ca.issue_cert(*names)
+        self.names = dict(names)
         cert.private_key_pem.write_to_path(str(folder / "key.pem"))
         (folder / "cert.pem").write_bytes(b"".join(p.bytes() for p in cert.cert_chain_pems))
         self.port = free_port()
+        # 127.0.0.1 always: the proxies' `Route` connects every name there.
+        self.addresses = sorted({"127.0.0.1", *names.values()})
+        listen = "\n".join(f"        listen {a}:{self.port} ssl http2;" for a in self.addresses)
         self.log = folder / "access.log"
         self.log.touch()
         # Workers of a master run by root would be `nobody`, who cannot read a private temp dir.
         user = "user root;" if os.geteuid() == 0 else ""
         (folder / "nginx.conf").write_text(
-            CONFIG.format(folder=folder, site=site, port=self.port, user=user)
+            CONFIG.format(folder=folder, site=site, listen=listen, user=user)
         )
         self._stderr = (folder / "stderr.log").open("wb")
         self.process = subprocess.Popen(
@@ -94,7 +100,7 @@ class NginxOrigin:
             if self.process.poll() is not None:
                 break
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection((self.addresses[-1], self.port), timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.05)

@@ -44,7 +44,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchkit.chromium import Browser, DevToolsError, browser_home, require_tools  # noqa: E402
+from benchkit.chromium import (  # noqa: E402
+    PHASES,
+    Browser,
+    DevToolsError,
+    browser_home,
+    require_tools,
+)
 from benchkit.proxychild import ABHAYA, BARE, ProxyProcess  # noqa: E402
 from nginx import NginxOrigin  # noqa: E402
 from site_pages import NAMES, PAGES, Page, write_sites  # noqa: E402
@@ -68,6 +74,10 @@ class Figures:
     """Loads with a failed or missing request: counted, left out of the timings."""
     failures: list[str] = field(default_factory=list)
     browser_protocols: Counter[str] = field(default_factory=Counter)
+    phases: dict[str, list[float]] = field(default_factory=dict)
+    """Each phase of every request that opened a connection, over all loads (`PHASES`)."""
+    connections: list[int] = field(default_factory=list)
+    """New connections per load."""
     origin_protocols: Counter[str] = field(default_factory=Counter)
 
 
@@ -98,14 +108,24 @@ def start_proxies(
     return proxies
 
 
+def addresses_for(one_address: bool) -> dict[str, str]:
+    """The loopback address each name resolves to for direct loads.  Real hosts have addresses
+    of their own; names that share an address and a certificate let Chromium send them all over
+    one HTTP/2 connection (connection coalescing), which it never does through a proxy, since
+    it does not see the addresses there.  `one_address` keeps that (the earlier set-up)."""
+    if one_address:
+        return dict.fromkeys(NAMES, "127.0.0.1")
+    return {name: f"127.0.1.{index + 1}" for index, name in enumerate(NAMES)}
+
+
 def flags_for(setup: str, origin: NginxOrigin, urls: dict[str, str]) -> list[str]:
     if setup == DIRECT:
         # --no-proxy-server: once in 18 rounds a direct load went through a tunnel
         # (ERR_TUNNEL_CONNECTION_FAILED), a proxy setting picked up from this shared machine.
-        return [
-            "--no-proxy-server",
-            f"--host-resolver-rules=MAP *.example 127.0.0.1:{origin.port}",
-        ]
+        rules = ",".join(
+            f"MAP {name} {address}:{origin.port}" for name, address in origin.names.items()
+        )
+        return ["--no-proxy-server", f"--host-resolver-rules={rules}"]
     return [f"--proxy-server={urls[setup]}", "--proxy-bypass-list=<-loopback>"]
 
 
@@ -151,6 +171,10 @@ def one_load(
                 [f"{missing} requests missing"] if missing > 0 else []
             )
             into.browser_protocols.update(seen.protocols)
+            into.connections.append(len(seen.connections))
+            for one in seen.connections:
+                for name, value in one.items():
+                    into.phases.setdefault(name, []).append(value)
             into.origin_protocols.update(r[1] for r in rows)
 
 
@@ -248,6 +272,23 @@ def print_results(
                 f"| {page.name} | {visit} | {med(m):.0f} ({p90(m):.0f}) | "
                 f"{med(a):.0f} ({p90(a):.0f}) | {med(a) / med(m):.2f}x |"
             )
+    print(
+        "\nRequests that opened a connection: where they waited, median (p90) ms over all loads"
+        " (queued: for a socket; tunnel: TCP and the CONNECT's answer; tls: the handshake;"
+        " first byte: from sending to the response's headers)"
+    )
+    print("| page | visit | set-up | connections per load | " + " | ".join(PHASES) + " |")
+    print("|---|---|---|---:|" + "---:|" * len(PHASES))
+    for page in PAGES:
+        for visit in VISITS:
+            for setup in SETUPS:
+                f = results[setup][(page.name, visit)]
+                if not f.phases:
+                    continue
+                cells = " | ".join(
+                    f"{med(f.phases[name]):.0f} ({p90(f.phases[name]):.0f})" for name in PHASES
+                )
+                print(f"| {page.name} | {visit} | {setup} | {med(f.connections):.0f} | {cells} |")
     print("\nFailed requests and protocols (browser side; origin side as nginx logged it)")
     print("| set-up | page | visit | failed requests (loads) | browser | origin |")
     print("|---|---|---|---:|---|---|")
@@ -365,6 +406,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-out", help="copy the pstats files to this folder")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument(
+        "--one-address",
+        action="store_true",
+        help="direct loads reach every name at one address (Chromium then coalesces them)",
+    )
+    parser.add_argument(
         "--dns",
         action="store_true",
         help="let the proxies ask the machine's resolver for the (non-existent) names",
@@ -376,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="abhaya-pageload-") as temp:
         folder = Path(temp)
         write_sites(folder / "site", args.seed)
-        origin = NginxOrigin(folder / "origin", folder / "site", NAMES)
+        origin = NginxOrigin(folder / "origin", folder / "site", addresses_for(args.one_address))
         try:
             if args.rounds:
                 measure(args, folder, origin)

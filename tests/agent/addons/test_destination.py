@@ -18,8 +18,9 @@ from mitmproxy.connection import ConnectionState
 from mitmproxy.proxy.server_hooks import ServerConnectionHookData
 from mitmproxy.test import tflow
 
-from abhaya.agent.addons.destination import NAME_FAILED, Destinations
+from abhaya.agent.addons.destination import Destinations
 from abhaya.agent.config import RunConfig
+from abhaya.agent.names import NAME_FAILED, NameCache
 from abhaya.agent.store.queries import EventFilter, events_page
 from tests.agent.conftest import RunningAgent, Upstream, start_agent
 from tests.conftest import TEST_MODEL_DIR, write_policy
@@ -275,3 +276,30 @@ def test_a_name_that_does_not_resolve_is_refused_before_dialling(
     data = ServerConnectionHookData(client=tflow.tclient_conn(), server=server)
     asyncio.run(destinations.server_connect(data))
     assert server.error is not None and server.error.startswith(NAME_FAILED)
+
+
+def test_a_tunnel_asks_the_resolver_once_for_both_checks(
+    edge: tuple[RunningAgent, ServerAddresses], allowed: Recorder, local_names: list[str]
+) -> None:
+    """The CONNECT's check and the server connection's check share one lookup: the second is
+    answered from the name cache, off no thread, and pins the same address."""
+    agent, _ = edge
+    names = NameCache()
+    destinations = Destinations(agent.agent.services, frozenset({allowed.port}), names)
+    flow = tflow.tflow()
+    flow.request.method = "CONNECT"
+    flow.request.host, flow.request.port = HOSTS_NAME, allowed.port
+    server = tflow.tserver_conn()
+    server.state = ConnectionState.CLOSED
+    server.address = (HOSTS_NAME, allowed.port)
+    data = ServerConnectionHookData(client=flow.client_conn, server=server)
+
+    async def tunnel() -> None:
+        await destinations.http_connect(flow)
+        await destinations.server_connect(data)
+
+    asyncio.run(tunnel())
+    assert flow.response is None and server.error is None
+    assert server.address == ("127.0.0.1", allowed.port)
+    assert names.lookups == 1
+    names.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from abhaya.agent.who.base import Peer
+from abhaya.agent.who.base import Peer, WouldWait
 from abhaya.agent.who.linux import ProcNetTable, Row, find_row, proc_address
 
 pytestmark = pytest.mark.skipif(
@@ -133,6 +133,31 @@ def test_a_connection_that_is_gone_is_not_attributed(
     ends = client.getsockname()[:2], server.getsockname()[:2]
     client.close()
     assert ProcNetTable(netlink=netlink).peer(*ends) is None
+
+
+def test_the_kernel_answers_at_once_once_the_account_name_is_known(
+    connected: tuple[socket.socket, socket.socket],
+) -> None:
+    """The first connection of an account is looked up in a thread (its name may come from a
+    directory service); later ones are answered on the spot from sock_diag."""
+    client, server = connected
+    ends = client.getsockname()[:2], server.getsockname()[:2]
+    table = ProcNetTable()
+    with pytest.raises(WouldWait):
+        table.peer_at_once(*ends)
+    expected = table.peer(*ends)
+    assert table.peer_at_once(*ends) == expected
+
+
+def test_without_netlink_every_lookup_waits_for_a_thread(
+    connected: tuple[socket.socket, socket.socket],
+) -> None:
+    client, server = connected
+    ends = client.getsockname()[:2], server.getsockname()[:2]
+    table = ProcNetTable(netlink=False)
+    assert table.peer(*ends) is not None
+    with pytest.raises(WouldWait):
+        table.peer_at_once(*ends)
 
 
 def test_an_inode_no_process_holds_has_no_process() -> None:

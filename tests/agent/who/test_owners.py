@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from abhaya.agent.who.base import Address, Peer, ProcessInfo
+from abhaya.agent.who.base import Address, Peer, ProcessInfo, WouldWait
 from abhaya.agent.who.owners import UNATTRIBUTED, Attribution, ConnectionOwners
 
 CLIENT = ("127.0.0.1", 50000)
@@ -27,6 +27,9 @@ class Table:
     def peer(self, client: Address, server: Address) -> Peer | None:
         self.asked.append((client, server))
         return self._peer
+
+    def peer_at_once(self, client: Address, server: Address) -> Peer | None:
+        raise WouldWait  # as a table without sock_diag: every lookup in a thread
 
     def process(self, peer: Peer) -> ProcessInfo | None:
         self.searches += 1
@@ -48,6 +51,28 @@ class StuckTable(Table):
     def peer(self, client: Address, server: Address) -> Peer | None:
         self.release.wait(10)
         return Peer(user="late")
+
+
+class QuickTable(Table):
+    """A table that answers on the spot, recording on which thread it was asked."""
+
+    def __init__(self, peer: Peer | None) -> None:
+        super().__init__(peer)
+        self.threads: list[str] = []
+
+    def peer_at_once(self, client: Address, server: Address) -> Peer | None:
+        self.threads.append(threading.current_thread().name)
+        return self._peer
+
+    def peer(self, client: Address, server: Address) -> Peer | None:
+        raise AssertionError("an answer at once needs no thread")
+
+
+def test_a_table_that_answers_at_once_is_asked_on_the_loop() -> None:
+    table = QuickTable(Peer(user="asha", uid=1001, inode=7))
+    owners = ConnectionOwners(table)
+    assert asyncio.run(owners.attach("c1", CLIENT, PROXY)).user == "asha"
+    assert table.threads == [threading.main_thread().name]
 
 
 def test_a_connection_is_attributed_once_and_its_process_found_once() -> None:
