@@ -45,14 +45,17 @@ class PolicyState:
         cache_dir: Path | None,
         check: Callable[[CompiledPolicy], None] = lambda compiled: None,
         scorer: ScorerLoader | None = None,
+        installed: Callable[[], object] = lambda: None,
     ) -> None:
         """`check` is the agent's own validation on top of the policy model's (for example,
         that the jurisdiction has a page pack); it raises PolicyError to refuse a policy.
-        `scorer` loads the query model when a policy turns it on."""
+        `scorer` loads the query model when a policy turns it on.  `installed` is called
+        after a new policy is in force (the agent settles its heap, `agent.heap`)."""
         self._path = path
         self._cache_dir = cache_dir
         self._scorer = scorer
         self._check = check
+        self._installed = installed
         self._lock = threading.Lock()  # one reload at a time; readers never take it
         self._current = self._load()
         self._signature = self._disk_signature(self._current)
@@ -87,6 +90,7 @@ class PolicyState:
             _write_atomically(path, text)
             self._current = compiled
             self._signature = self._disk_signature(compiled)
+        self._installed()
         return compiled
 
     def changed_on_disk(self) -> bool:
@@ -105,6 +109,7 @@ class PolicyState:
                 return ReloadResult(False, f"new policy refused, the previous one stays: {err}")
             self._current = fresh
             self._signature = self._disk_signature(fresh)
+            self._installed()
             skipped = f" ({len(fresh.problems)} list lines skipped)" if fresh.problems else ""
             notes = "".join(f"; note: {notice}" for notice in fresh.notices)
             return ReloadResult(True, f"policy reloaded from {fresh.source}{skipped}{notes}")

@@ -30,6 +30,7 @@ from mitmproxy.addons import (
     tlsconfig,
 )
 
+from abhaya.agent import heap
 from abhaya.agent.addons import build_addons
 from abhaya.agent.api.pin import ParentPin
 from abhaya.agent.api.routes import ControlApi
@@ -166,6 +167,7 @@ class Agent:
             config.cache_dir,
             check=_pages_exist_for(pages),
             scorer=query_model_loader(config.models_dir),
+            installed=heap.settle,
         )
         self.store = open_store(config.data_dir)
         settings = policy.current.policy.events
@@ -245,6 +247,7 @@ class Agent:
                 f"there ({error.strerror or error})",
                 error.errno,
             ) from None
+        heap.settle()  # everything loaded so far lives as long as the agent
         watcher = asyncio.create_task(self.watcher.run(), name="abhaya policy watcher")
         ready = asyncio.create_task(self._announce(on_ready))
         watchdog = asyncio.create_task(self._watchdog(), name="abhaya watchdog")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -92,7 +93,37 @@ def answer_names_locally(names: set[str]) -> None:
     socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
 
 
-async def _bare(args: argparse.Namespace, route: Route, folder: Path) -> None:
+class GcPauses:
+    """How long the garbage collector stopped the proxy, per generation (`gc.callbacks`): a
+    full collection of a large heap stops the event loop for as long as it takes."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._started)
+
+    def reset(self) -> None:
+        for times in self.pauses.values():
+            times.clear()
+
+    def report(self) -> dict[str, object]:
+        return {
+            f"gen{generation}": {
+                "count": len(times),
+                "total_ms": round(sum(times) * 1000, 1),
+                "max_ms": round(max(times, default=0.0) * 1000, 1),
+            }
+            for generation, times in self.pauses.items()
+        }
+
+
+async def _bare(args: argparse.Namespace, route: Route, folder: Path, pauses: GcPauses) -> None:
     """Bare mitmproxy: the parts of mitmproxy and the traffic options that
     `abhaya.agent.proxy.Agent.run` uses (taken from there, so they stay the same)."""
     from mitmproxy import master, options
@@ -116,6 +147,7 @@ async def _bare(args: argparse.Namespace, route: Route, folder: Path) -> None:
         proxyserver = proxy.addons.get("proxyserver")
         while not (proxyserver.is_running and proxyserver.listen_addrs()):
             await asyncio.sleep(0.02)
+        pauses.reset()  # start-up (imports, loading) is not what serving costs
         (folder / "port").write_text(str(proxyserver.listen_addrs()[0][1]))
 
     task = asyncio.create_task(announce())
@@ -123,9 +155,15 @@ async def _bare(args: argparse.Namespace, route: Route, folder: Path) -> None:
     task.cancel()
 
 
-def _abhaya(args: argparse.Namespace, route: Route, folder: Path) -> dict[str, object]:
+def _abhaya(
+    args: argparse.Namespace, route: Route, folder: Path, pauses: GcPauses
+) -> dict[str, object]:
+    from abhaya.agent import heap
     from abhaya.agent.config import RunConfig
     from abhaya.agent.proxy import Agent
+
+    if args.no_heap_freeze:  # the agent as before `agent.heap`, to measure what it changes
+        heap.settle = lambda: 0.0
 
     config = RunConfig(
         host="127.0.0.1",
@@ -139,6 +177,7 @@ def _abhaya(args: argparse.Namespace, route: Route, folder: Path) -> dict[str, o
     agent = Agent(config, extra_addons=[route])
 
     def ready(running: Agent) -> None:
+        pauses.reset()  # start-up (imports, the models, the lists) is not what serving costs
         (folder / "port").write_text(str(running.addresses[0][1]))
 
     asyncio.run(agent.run(on_ready=ready, handle_signals=True))
@@ -164,14 +203,16 @@ def child(args: argparse.Namespace) -> int:
         # event loop's, which is the thread profiled.
         signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())
         signal.signal(signal.SIGUSR2, lambda *_: profiler.disable())
+    pauses = GcPauses()
     report: dict[str, object] = {}
     if args.kind == BARE:
-        asyncio.run(_bare(args, route, folder))
+        asyncio.run(_bare(args, route, folder, pauses))
     else:
-        report = _abhaya(args, route, folder)
+        report = _abhaya(args, route, folder, pauses)
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(args.profile)
+    report["gc"] = pauses.report()
     print(json.dumps(report), flush=True)
     return 0
 
@@ -206,6 +247,7 @@ class ProxyProcess:
         model_dir: Path | None = None,
         profile: Path | None = None,
         local_names: bool = False,
+        heap_freeze: bool = True,
     ) -> None:
         self.folder = folder
         self.label = label
@@ -235,6 +277,8 @@ class ProxyProcess:
             command += ["--profile", str(profile)]
         if local_names:
             command.append("--local-names")
+        if not heap_freeze:
+            command.append("--no-heap-freeze")
         # The database key in a key file (keyring's `fail` backend), as on a machine without a
         # Secret Service.
         env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
@@ -301,6 +345,7 @@ def main() -> int:
     parser.add_argument("--model-dir")
     parser.add_argument("--profile")
     parser.add_argument("--local-names", action="store_true")
+    parser.add_argument("--no-heap-freeze", action="store_true")
     return child(parser.parse_args())
 
 

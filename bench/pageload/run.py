@@ -102,6 +102,7 @@ def start_proxies(
             policy=policy if kind == ABHAYA else None,
             profile=folder / f"{kind}.prof" if profile else None,
             local_names=not args.dns,
+            heap_freeze=not args.no_heap_freeze,
         )
         for kind in (BARE, ABHAYA)
     }
@@ -163,6 +164,8 @@ def one_load(
                     f"  failed load ({page.name}, {visit}): {missing} missing, {seen.failed[:3]}",
                     flush=True,
                 )
+                if proxy is not None:
+                    print(f"  {proxy.label}'s log ends:\n{proxy.log_tail(2000)}", flush=True)
                 continue
             into.loads.append(float(seen.timing["loadEventEnd"]))
             into.by_round.append(into.loads[-1])
@@ -231,6 +234,8 @@ def measure(args: argparse.Namespace, folder: Path, origin: NginxOrigin) -> int:
         reports = {kind: proxy.stop() for kind, proxy in proxies.items()}
     print_results(args, results)
     print(f"abhaya image screener counts: {reports[ABHAYA].get('counts')}")
+    for kind, report in reports.items():
+        print(f"{kind}'s garbage-collector pauses over the whole run: {report.get('gc')}")
     return 0
 
 
@@ -405,6 +410,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-top", type=int, default=30)
     parser.add_argument("--profile-out", help="copy the pstats files to this folder")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--no-heap-freeze",
+        action="store_true",
+        help="the agent without agent.heap's gc.freeze (to measure what it changes)",
+    )
     parser.add_argument(
         "--one-address",
         action="store_true",
