@@ -106,6 +106,7 @@ class Console:
         self.alerts.told.connect(self.alerts_view.message.setText)
         self.alerts_view.mark_reviewed.connect(self.alerts.mark_reviewed)
         self.alerts_view.include_reviewed.connect(self.alerts.set_include_reviewed)
+        self.alerts_view.save_report.connect(self.alerts.save_report)
         self.requests.listed.connect(self.requests_view.show_rows)
         self.requests.told.connect(self.requests_view.tell)
         self.requests_view.approve.connect(self.requests.approve)
