@@ -253,27 +253,16 @@ def report(data_dir: Path, event_id: int, *, out_dir: Path) -> int:
     """Write the evidence package of one image event (client/evidence.py) into `out_dir`, and
     say where to file it; refused in words for any other kind of event or an existing file."""
     from abhaya.client import evidence
-    from abhaya.ui.evidence.render import render_report
+    from abhaya.ui.evidence.render import write_package
 
     if not out_dir.is_dir():
         raise ClientError(f"--out {out_dir}: not a folder")
     with logged_in(data_dir) as client:
         record = client.event(event_id)
-        image = evidence.image_evidence(record)
+        evidence.image_evidence(record)  # refused before asking for anything more
         status_record = client.status()
-    zone = family_zone(status_record)
-    policy = status_record["policy"]
-    made = evidence.EvidenceReport(
-        record=record,
-        image=image,
-        local_time=shown_time(record["time"], zone),
-        timezone=policy["timezone"],
-        machine=evidence.this_machine(),
-        made_at=datetime.now(UTC),
-        filing=evidence.filing_for(policy["jurisdiction"]),
-    )
-    json_path, html_path = evidence.report_paths(out_dir, event_id)
-    evidence.write_private_files({json_path: made.to_json(), html_path: render_report(made)})
+    made = evidence.build_report(record, status_record, datetime.now(UTC))
+    json_path, html_path = write_package(made, out_dir)
     filing = made.filing
     _print(
         f"abhaya: evidence report for image event {event_id} (no image is kept):",

@@ -146,6 +146,9 @@ class AlertRecord(TypedDict):
     """The child it is about; empty for the machine as a whole."""
     chat: ChatEvidence | None
     """For a chat alert (kind "chat"), what raised it."""
+    event: int | None
+    """For a known-image alert (kind "image_match"), the image event behind it: its evidence
+    package is built from `GET /v1/events/<event>`."""
 
 
 class AlertList(TypedDict):

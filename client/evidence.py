@@ -26,6 +26,7 @@ from typing import Any
 from abhaya.agent.imageevidence import ImageEvidence, ImageEvidenceError
 from abhaya.client import contract
 from abhaya.client.api import ClientError
+from abhaya.client.commands import family_zone, shown_time
 from abhaya.ui.pages.packs import (
     FALLBACK_JURISDICTION,
     FALLBACK_LANGUAGE,
@@ -77,19 +78,22 @@ class Filing:
     """Each: name, web (may be ""), phones, note."""
 
 
-def filing_for(code: str) -> Filing:
+def filing_for(code: str, language: str = FALLBACK_LANGUAGE) -> Filing:
     """The pack's filing steps and reporting contacts; an unknown code gets the generic pack,
-    as the warning pages do."""
+    as the warning pages do.  The report itself is in English (`language` left alone) for the
+    authorities; the console shows the parent the same steps in the parent's language."""
     root = files("abhaya.ui.pages")
     packs = load_jurisdictions(root / "jurisdictions", load_locales(root / "locales"))
     pack: Jurisdiction = packs.get(code) or packs[FALLBACK_JURISDICTION]
-    text = pack.text[FALLBACK_LANGUAGE]
+    if language not in pack.text:
+        language = FALLBACK_LANGUAGE
+    text = pack.text[language]
     contacts = tuple(
         {
-            "name": contact.text[FALLBACK_LANGUAGE].name,
+            "name": contact.text[language].name,
             "web": contact.web,
             "phones": list(contact.phones),
-            "note": contact.text[FALLBACK_LANGUAGE].note,
+            "note": contact.text[language].note,
         }
         for contact in pack.with_role(Role.REPORT)
     )
@@ -165,6 +169,34 @@ def image_evidence(record: contract.EventRecord) -> ImageEvidence:
         raise ClientError(f"event {record['id']}: {error}") from None
 
 
+def build_report(
+    record: contract.EventRecord, status: contract.Status, made_at: datetime
+) -> EvidenceReport:
+    """The report of one image event, from its record and the agent's status (its policy's
+    time zone and jurisdiction), both read over the API by the caller; ClientError in words
+    for an event that is not an image event or a time zone the machine does not know."""
+    policy = status["policy"]
+    return EvidenceReport(
+        record=record,
+        image=image_evidence(record),
+        local_time=shown_time(record["time"], family_zone(status)),
+        timezone=policy["timezone"],
+        machine=this_machine(),
+        made_at=made_at,
+        filing=filing_for(policy["jurisdiction"]),
+    )
+
+
+class ReportExists(ClientError):
+    """A file of the report's name is already in the folder; nothing was written."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path} already exists; nothing was written (move it away or use --out DIR)"
+        )
+        self.path = path
+
+
 def report_paths(out_dir: Path, event_id: int) -> tuple[Path, Path]:
     stem = f"abhaya-evidence-{event_id}"
     return out_dir / f"{stem}.json", out_dir / f"{stem}.html"
@@ -175,9 +207,7 @@ def write_private_files(contents: dict[Path, str]) -> None:
     the report and removes the files this call created, so no half report is left."""
     for path in contents:
         if path.exists() or path.is_symlink():
-            raise ClientError(
-                f"{path} already exists; nothing was written (move it away or use --out DIR)"
-            )
+            raise ReportExists(path)
     created: list[Path] = []
     try:
         for path, text in contents.items():

@@ -13,6 +13,7 @@ from typing import cast
 
 from abhaya.agent.api.wire import ApiError, Request, Response, invalid, json_response
 from abhaya.agent.chatalerts import chat_evidence
+from abhaya.agent.imagealerts import alert_event
 from abhaya.agent.store import driver
 from abhaya.agent.store.alerts import StoredAlert, acknowledge_alert, list_alerts
 from abhaya.client import contract
@@ -32,6 +33,7 @@ def alert_record(item: StoredAlert) -> contract.AlertRecord:
         "acknowledged": alert.acknowledged,
         "profile": alert.profile,
         "chat": chat_evidence(item),
+        "event": alert_event(item),
     }
 
 

@@ -14,6 +14,7 @@ from abhaya.client.api import ClientError
 from abhaya.client.evidence import (
     EvidenceReport,
     Machine,
+    ReportExists,
     filing_for,
     image_evidence,
     report_paths,
@@ -76,6 +77,14 @@ def test_india_files_with_the_cyber_crime_portal_and_1930() -> None:
     ].items()
 
 
+def test_the_parent_reads_the_same_filing_in_hindi() -> None:
+    english, hindi = filing_for("in"), filing_for("in", "hi")
+    assert hindi.place == "भारत" and len(hindi.steps) == len(english.steps)
+    assert any("https://cybercrime.gov.in" in step and "शिकायत" in step for step in hindi.steps)
+    assert [c["web"] for c in hindi.contacts] == [c["web"] for c in english.contacts]
+    assert filing_for("in", "fr") == english  # a language the pack lacks: its English
+
+
 def test_an_unknown_jurisdiction_gets_the_generic_pack() -> None:
     filing = filing_for("zz")
     assert filing.jurisdiction == "intl"
@@ -104,8 +113,9 @@ def test_files_are_private_and_never_overwritten(tmp_path: Path) -> None:
     assert (first.name, second.name) == ("abhaya-evidence-41.json", "abhaya-evidence-41.html")
     write_private_files({first: "one", second: "two"})
     assert [stat.S_IMODE(p.stat().st_mode) for p in (first, second)] == [0o600, 0o600]
-    with pytest.raises(ClientError, match="already exists; nothing was written"):
+    with pytest.raises(ReportExists, match="already exists; nothing was written") as refused:
         write_private_files({first: "three", second: "four"})
+    assert refused.value.path == first
     assert (first.read_text(), second.read_text()) == ("one", "two")
 
 

@@ -1,8 +1,10 @@
 """The console's composition root: build the service, runner, controllers and views, wire them.
 
-`Console` is what the tests drive; `run_console` is what `abhaya console` calls.  The order of
+`Console` is what the tests drive; `run_console` is what `abhaya console` calls, through
+host.ConsoleHost, which rebuilds the console when the parent changes its language.  The order of
 a start: ask whether a PIN is set, show the sign-in (or first-PIN) dialog, then the window with
-the dashboard; Activity loads its first page once the policy's time zone is known.
+the dashboard; Activity loads its first page once the policy's time zone is known.  A rebuilt
+console starts from `take_over` instead: signed in already, same page, same place on screen.
 """
 
 from __future__ import annotations
@@ -93,9 +95,7 @@ class Console:
         self.session.busy.connect(lambda text: self._tell(text, busy=True))
         self.session.refused.connect(self._refused)
         self.session.signed_in.connect(self._signed_in)
-        self.runner.health_changed.connect(
-            lambda health: self.window.show_banner(health != Health.OK)
-        )
+        self.runner.health_changed.connect(self._health_changed)
         self.runner.signed_out.connect(self._signed_out)
         self.dashboard.updated.connect(self._dashboard_updated)
         self.activity_view.filters_chosen.connect(self.activity.apply)
@@ -106,6 +106,7 @@ class Console:
         self.alerts.told.connect(self.alerts_view.message.setText)
         self.alerts_view.mark_reviewed.connect(self.alerts.mark_reviewed)
         self.alerts_view.include_reviewed.connect(self.alerts.set_include_reviewed)
+        self.alerts_view.save_report.connect(self.alerts.save_report)
         self.requests.listed.connect(self.requests_view.show_rows)
         self.requests.told.connect(self.requests_view.tell)
         self.requests_view.approve.connect(self.requests.approve)
@@ -131,6 +132,30 @@ class Console:
 
     def start(self) -> None:
         self.session.start()
+
+    def take_over(self, old: Console) -> None:
+        """Start in the place of `old` (the same session, a new language): its page, its size
+        and place on screen, shown at once; the dashboard and the page refill themselves."""
+        self.window.setGeometry(old.window.geometry())
+        if old.window.isMaximized():
+            self.window.showMaximized()
+        self.window.tabs.setCurrentIndex(old.window.tabs.currentIndex())  # loads that page
+        self._signed_in()
+
+    def retire(self) -> None:
+        """Stop answering for the window after `take_over`: no refresh, no sign-in, hidden.
+        Calls already made still finish (into hidden widgets); `idle` says when they have."""
+        self.dashboard.stop()
+        self.runner.signed_out.disconnect(self._signed_out)
+        self.runner.health_changed.disconnect(self._health_changed)
+        self.window.hide()
+
+    @property
+    def idle(self) -> bool:
+        return self.runner.pending == 0
+
+    def _health_changed(self, health: str) -> None:
+        self.window.show_banner(health != Health.OK)
 
     def _ask_pin(self, pin_is_set: bool) -> None:
         if self.dialog is not None:
@@ -217,12 +242,14 @@ def run_console(data_dir: Path, language: str | None) -> int:
 
     `language` None means the one saved on the Settings page (English when none is).
     """
+    from abhaya.ui.console.host import ConsoleHost
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings_path = default_settings_path()
     chosen = language or load_settings(settings_path).language
-    console = Console(ConsoleService(data_dir), Texts(chosen), settings_path=settings_path)
+    host = ConsoleHost(ConsoleService(data_dir), chosen, settings_path=settings_path)
     app.setApplicationName("Abhaya")
-    console.start()
+    host.start()
     code = app.exec()
-    console.close()
+    host.close()
     return code

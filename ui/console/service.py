@@ -112,6 +112,12 @@ class ConsoleService:
     def mark_reviewed(self, alert_id: int) -> contract.AlertRecord:
         return self._client().acknowledge(alert_id)
 
+    def evidence_input(self, event_id: int) -> tuple[contract.EventRecord, contract.Status]:
+        """What a known-image alert's evidence package is built from: its image event and the
+        agent's status (the policy's time zone and jurisdiction)."""
+        client = self._client()
+        return client.event(event_id), client.status()
+
     def requests(self, *, include_answered: bool) -> contract.RequestList:
         return self._client().requests(None if include_answered else "pending")
 

@@ -2,7 +2,9 @@
 
 The icon's loop runs in a thread of its own and the main thread only waits for a stop (the
 menu's Close, SIGTERM, SIGINT), so a signal always ends the tray cleanly.  Menu actions run in
-a worker thread, one at a time, since they wait on the PIN dialog and the API.
+a worker thread, one at a time, since they wait on the PIN dialog and the API; where the
+icon has no menu of its own (pystray's X11 backend), a click shows the menu as a Qt popup
+(`launch.choose_from_menu`) and the action chosen there runs in that same worker.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -23,6 +25,7 @@ from abhaya.ui.tray import launch
 from abhaya.ui.tray.controller import (
     PAUSE_MINUTES,
     Action,
+    MenuItem,
     Notice,
     Poll,
     Seen,
@@ -75,6 +78,7 @@ class TrayApp:
         language: Language,
         *,
         ask_pin: Callable[[str, Language], str | None] = launch.ask_pin,
+        choose: Callable[[Sequence[MenuItem], Language], Action | None] = launch.choose_from_menu,
         open_console: Callable[[Path, Language], object] = launch.open_console,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -82,6 +86,7 @@ class TrayApp:
         self.service = service
         self.language = language
         self._ask_pin = ask_pin
+        self._choose = choose
         self._open_console = open_console
         self._clock = clock
         self._seen: Seen | None = None
@@ -143,6 +148,9 @@ class TrayApp:
             self.poller.poke()
 
     def _do(self, action: Action) -> None:
+        if action is Action.MENU:
+            self._from_menu()
+            return
         if action is Action.OPEN_CONSOLE:
             self._open_console(self.data_dir, self.language)
             return
@@ -159,6 +167,16 @@ class TrayApp:
             self.service.resume(pin)
         else:
             self.service.pause(pin, PAUSE_MINUTES[action])
+
+    def _from_menu(self) -> None:
+        """The click on an icon without a menu of its own: show the current view's menu as a
+        popup and do what the parent chose there (in this same worker)."""
+        menu = self.shown.menu if self.shown is not None else ()
+        chosen = self._choose(menu, self.language)
+        if chosen is Action.QUIT:
+            self.stop.set()
+        elif chosen is not None and chosen is not Action.MENU:
+            self._do(chosen)
 
     def _tell(self, message: str) -> None:
         print(f"abhaya: {message}", file=sys.stderr, flush=True)

@@ -27,6 +27,7 @@ def add_arguments(tray: argparse.ArgumentParser) -> None:
         "--remove-autostart", action="store_true", help="remove that autostart entry"
     )
     modes.add_argument("--ask-pin", action="store_true", help=argparse.SUPPRESS)
+    modes.add_argument("--menu", action="store_true", help=argparse.SUPPRESS)
     tray.add_argument(
         "--user-dir",
         type=Path,
@@ -58,6 +59,10 @@ def tray_command(args: argparse.Namespace, data_dir: Path, data_dir_given: bool)
         from abhaya.ui.tray import pindialog
 
         return pindialog.run(args.reason, language)
+    if args.menu:
+        from abhaya.ui.tray import popup
+
+        return popup.run(language)
     if args.install_autostart or args.remove_autostart:
         folder = _autostart_folder(args)
         if args.remove_autostart:

@@ -44,6 +44,8 @@ class Action(StrEnum):
     RESUME = "resume"
     SIGN_IN = "sign_in"
     QUIT = "quit"
+    MENU = "menu"
+    """Show the menu as a popup of the tray's own (a backend that draws none: X11)."""
 
 
 PAUSE_MINUTES = {Action.PAUSE_15: 15, Action.PAUSE_60: 60}

@@ -1,6 +1,8 @@
 """The pystray icon: draws the state's colour and builds the menu from a TrayView.
 
 Layout only: what to show comes from `controller.view`, what a click does from the callback.
+A backend that draws no menu (pystray's X11 one: `HAS_MENU` False) gets one default item
+instead, whose click asks for the menu as a popup of the tray's own (`Action.MENU`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,24 @@ def icon_image(colour: Colour) -> Image.Image:
     return image
 
 
+def _listen_for_clicks(icon: Any) -> None:
+    """Make pystray's X11 icon window hear mouse clicks.
+
+    pystray 0.19.5 (pinned) handles ButtonPress on its X11 icon window but creates the window
+    without ButtonPressMask, so the X server never sends it a click: the click goes to the tray
+    host, and the icon's default action never runs (pystray issue #151).  Adding the mask to
+    the window it made (before its loop starts) is what the backend means to do.  Another
+    backend or version without these attributes is left alone.
+    """
+    window, display = getattr(icon, "_window", None), getattr(icon, "_display", None)
+    if window is None or display is None:
+        return
+    from Xlib import X
+
+    window.change_attributes(event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask)
+    display.flush()
+
+
 class TrayIcon:
     """One pystray icon; `show` may be called from any thread (pystray allows it)."""
 
@@ -36,9 +56,18 @@ class TrayIcon:
             "abhaya", icon=icon_image(first.colour), title=first.tooltip, menu=self._menu(first)
         )
         self._shown = first
+        if not self.has_menu:
+            _listen_for_clicks(self.icon)
+
+    @property
+    def has_menu(self) -> bool:
+        return bool(self._pystray.Icon.HAS_MENU)
 
     def _menu(self, shown: TrayView) -> Any:
         pystray = self._pystray
+        if not self.has_menu:
+            popup = self._callback(Action.MENU)
+            return pystray.Menu(pystray.MenuItem(shown.tooltip, popup, default=True))
         items = []
         for item in shown.menu:
             action = item.action

@@ -1,4 +1,5 @@
-"""The separate processes the tray starts: the console, and the PIN dialog.
+"""The separate processes the tray starts: the console, the PIN dialog, and (on pystray's
+X11 backend, which draws no menu) the menu as a Qt popup.
 
 The PIN dialog is Qt and the icon's loop is pystray's (X11 or GObject); two toolkits cannot
 own one thread's loop, and pystray's `run_detached` only helps when the other toolkit is
@@ -15,6 +16,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from abhaya.ui.tray.controller import Action, MenuItem
+from abhaya.ui.tray.menuwire import chosen_action, menu_json
 from abhaya.ui.tray.words import Language
 
 ABHAYA = (sys.executable, "-m", "abhaya.agent.cli")
@@ -23,6 +26,8 @@ ABHAYA = (sys.executable, "-m", "abhaya.agent.cli")
 CONSOLE_GRACE_S = 3.0
 """A console that exits within this with an error failed to start; one still running is up."""
 PIN_WAIT_S = 300.0
+MENU_WAIT_S = 120.0
+"""A popup left open this long (the parent walked away) is closed, choosing nothing."""
 
 
 class LaunchError(Exception):
@@ -56,27 +61,46 @@ def open_console(
     raise LaunchError(f"the console could not be started (`abhaya console`): {last}")
 
 
-def ask_pin(reason: str, language: Language) -> str | None:
-    """The PIN typed into the dialog, or None when the parent cancelled; LaunchError when the
-    dialog itself could not run (no Qt, no display)."""
+def _answer(argv: Sequence[str], what: str, timeout: float, given: str | None = None) -> str | None:
+    """Run a dialog process: its standard output when it exits 0, None when it exits 1 (the
+    parent cancelled) or is left open past `timeout`; LaunchError naming `what` otherwise."""
     try:
         answer = subprocess.run(
-            [*ABHAYA, "tray", "--ask-pin", "--reason", reason, "--language", language],
-            stdin=subprocess.DEVNULL,
+            argv,
+            input=given,
+            stdin=subprocess.DEVNULL if given is None else None,
             capture_output=True,
             text=True,
-            timeout=PIN_WAIT_S,
+            timeout=timeout,
             check=False,
         )
     except subprocess.TimeoutExpired:
         return None
     except OSError as error:
-        raise LaunchError(f"the PIN dialog could not be started: {error}") from None
+        raise LaunchError(f"{what} could not be started: {error}") from None
     if answer.returncode == 0:
-        return answer.stdout.rstrip("\r\n")
+        return answer.stdout
     if answer.returncode == 1:
         return None
     said = answer.stderr.strip().splitlines()
     raise LaunchError(
-        "the PIN dialog failed: " + (said[-1] if said else f"exit status {answer.returncode}")
+        f"{what} failed: " + (said[-1] if said else f"exit status {answer.returncode}")
     )
+
+
+def ask_pin(reason: str, language: Language) -> str | None:
+    """The PIN typed into the dialog, or None when the parent cancelled; LaunchError when the
+    dialog itself could not run (no Qt, no display)."""
+    argv = [*ABHAYA, "tray", "--ask-pin", "--reason", reason, "--language", language]
+    answer = _answer(argv, "the PIN dialog", PIN_WAIT_S)
+    return None if answer is None else answer.rstrip("\r\n")
+
+
+def choose_from_menu(
+    menu: Sequence[MenuItem], language: Language, abhaya: Sequence[str] = ABHAYA
+) -> Action | None:
+    """Show `menu` as a popup where the mouse is; the action chosen, or None when the parent
+    chose nothing; LaunchError when the popup itself could not run (no Qt, no display)."""
+    argv = [*abhaya, "tray", "--menu", "--language", language]
+    answer = _answer(argv, "the menu", MENU_WAIT_S, menu_json(menu))
+    return None if answer is None else chosen_action(answer, menu)

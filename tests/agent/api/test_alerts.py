@@ -69,3 +69,32 @@ def test_alert_calls_need_a_token(shared: ApiAgent, method: str, path: str) -> N
     with shared.client() as api:
         answer: httpx.Response = api.request(method, path)
     assert answer.status_code == 401
+
+
+def test_a_known_image_alert_names_its_event_for_the_evidence_package(with_pin: ApiAgent) -> None:
+    from abhaya.agent.imageevidence import ImageEvidence
+    from abhaya.agent.store import Event, EventKind
+
+    evidence = ImageEvidence(sha256="ab" * 32, pdq="cd" * 32, list_name="test-known")
+    events = with_pin.running.agent.services.events
+    assert events.submit(
+        Event(
+            time=with_pin.clock(),
+            kind=EventKind.IMAGE,
+            profile="child",
+            category="csam",
+            action="block",
+            reason="hash_match",
+            domain="pics.example",
+            rule="test-known",
+            detail=evidence.to_json(),
+        )
+    )
+    assert events.flush(20)
+    with with_pin.client() as api:
+        api.headers.update(with_pin.login(api))
+        (alert,) = api.get(contract.ALERTS).json()["alerts"]
+        assert alert["kind"] == "image_match" and isinstance(alert["event"], int)
+        event = api.get(f"{contract.EVENTS}/{alert['event']}").json()
+        assert (event["kind"], event["reason"]) == ("image", "hash_match")
+        assert ImageEvidence.from_json(event["detail"]) == evidence

@@ -35,6 +35,7 @@ def _alert(ident: int, time: str, message: str) -> contract.AlertRecord:
     return {
         "id": ident, "time": time, "kind": "tamper", "severity": "critical",
         "message": message, "acknowledged": ident % 2 == 0, "profile": "child", "chat": None,
+        "event": None,
     }  # fmt: skip
 
 

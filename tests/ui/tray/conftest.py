@@ -96,6 +96,8 @@ class IconWindow:
     title: str
     docked: bool
     """Its parent is a tray host's window, not the screen's root: the icon is in the tray."""
+    centre: tuple[int, int]
+    """Where to click it, in screen coordinates."""
 
 
 def find_icon_window(display_name: str) -> IconWindow | None:
@@ -113,7 +115,18 @@ def find_icon_window(display_name: str) -> IconWindow | None:
                 if child.get_wm_class() == ("abhayaSystemTrayIcon", "abhaya"):
                     name = child.get_wm_name()
                     title = name.decode() if isinstance(name, bytes) else str(name)
-                    return IconWindow(title, child.query_tree().parent.id != root.id)
+                    docked = child.query_tree().parent.id != root.id
+                    size, at = child.get_geometry(), child.translate_coords(root, 0, 0)
+                    centre = (size.width // 2 - at.x, size.height // 2 - at.y)
+                    return IconWindow(title, docked, centre)
         return None
     finally:
         display.close()
+
+
+def wait_until_docked(display_name: str) -> IconWindow:
+    deadline = time.monotonic() + 20
+    while (icon := find_icon_window(display_name)) is None or not icon.docked:
+        assert time.monotonic() < deadline, f"the icon never docked: {icon}"
+        time.sleep(0.1)
+    return icon

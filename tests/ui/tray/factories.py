@@ -98,4 +98,5 @@ def alert(
         "acknowledged": False,
         "profile": profile,
         "chat": None,
+        "event": None,
     }

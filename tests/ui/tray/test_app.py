@@ -7,20 +7,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from abhaya.ui.tray import launch
 from abhaya.ui.tray.app import TrayApp
-from abhaya.ui.tray.controller import Action, Level, TrayView
+from abhaya.ui.tray.controller import Action, Level, MenuItem, TrayView
 from abhaya.ui.tray.service import TrayService
 from abhaya.ui.tray.words import Language
 from tests.agent.test_cli import AgentProcess
 from tests.client.test_commands import PIN, abhaya
 from tests.conftest import write_policy
-from tests.ui.tray.conftest import XServer, find_icon_window
+from tests.ui.tray.conftest import XServer, wait_until_docked
 
 ABHAYA = [sys.executable, "-m", "abhaya.agent.cli"]
 
@@ -137,6 +137,42 @@ def test_a_console_that_cannot_start_is_reported(agent: AgentProcess, tmp_path: 
     ]
 
 
+class Pick:
+    """Answers the popup menu: each call takes the next choice (None: clicked elsewhere)."""
+
+    def __init__(self, *choices: Action | None) -> None:
+        self.choices = list(choices)
+        self.menus: list[tuple[str, ...]] = []
+
+    def __call__(self, menu: Sequence[MenuItem], language: Language) -> Action | None:
+        self.menus.append(tuple(item.label for item in menu))
+        return self.choices.pop(0)
+
+
+def test_a_click_without_a_menu_shows_the_popup_and_does_what_was_chosen(
+    agent: AgentProcess,
+) -> None:
+    data_dir = agent.folder / "data"
+    parent, pick = Parent(PIN), Pick(Action.PAUSE_15, None, Action.QUIT)
+    app = TrayApp(data_dir, TrayService(data_dir), "en", ask_pin=parent, choose=pick)
+    app.attach(Shown())
+    app.service.sign_in(PIN)
+    protected, _ = app.deliver(app.service.read())
+    assert protected.level is Level.PROTECTED
+    finish(app.act(Action.MENU))
+    # The popup showed the same menu as the AppIndicator one, and its choice asked for the PIN.
+    assert pick.menus == [tuple(item.label for item in protected.menu)]
+    assert parent.asked == ["Enter the parent PIN to pause protection"]
+    paused, _ = app.deliver(app.service.read())
+    assert paused.level is Level.PAUSED
+    finish(app.act(Action.MENU))  # clicked elsewhere: nothing happens
+    assert pick.menus[-1] == tuple(item.label for item in paused.menu)
+    assert app.deliver(app.service.read())[0].level is Level.PAUSED and not app.stop.is_set()
+    finish(app.act(Action.MENU))
+    assert app.stop.is_set()
+    app.service.resume(PIN)
+
+
 def test_quit_stops_the_tray(agent: AgentProcess) -> None:
     app, _ = make_app(agent, Parent())
     assert app.act(Action.QUIT) is None
@@ -172,10 +208,7 @@ def test_the_icon_docks_in_a_real_tray_host_and_stops_on_request(
     process, out, err = start_tray(tray_host, tmp_path)
     try:
         wait_for(out, "the tray icon is up (xorg: tray host found", process)
-        deadline = time.monotonic() + 20
-        while (icon := find_icon_window(tray_host.display)) is None or not icon.docked:
-            assert time.monotonic() < deadline, f"the icon never docked: {icon}"
-            time.sleep(0.1)
+        icon = wait_until_docked(tray_host.display)
         # No agent runs for this data folder: the icon says so.
         assert icon.title == "Abhaya: there is a problem: the Abhaya agent is not answering"
         assert process.poll() is None

@@ -1,16 +1,20 @@
-"""The Alerts page's logic: list the alerts, say what raised each, mark one as reviewed."""
+"""The Alerts page's logic: list the alerts, say what raised each, mark one as reviewed, and
+save a known-image alert's evidence package for the police (controllers/evidence.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Signal
 
 from abhaya.client import contract
 from abhaya.client.api import ClientError
+from abhaya.client.evidence import ReportExists
 from abhaya.ui.console.controllers.activity import shown_time
 from abhaya.ui.console.controllers.base import Controller
+from abhaya.ui.console.controllers.evidence import SavedEvidence, save_evidence, saved_words
 from abhaya.ui.console.runner import Runner
 from abhaya.ui.console.service import ConsoleService
 from abhaya.ui.console.texts import Texts
@@ -26,6 +30,8 @@ class AlertRow:
     reviewed: str
     acknowledged: bool
     detail: tuple[str, ...]
+    event: int | None = None
+    """The image event of a known-image alert: its evidence package can be saved."""
 
 
 def describe_alert(
@@ -58,6 +64,7 @@ def alert_row(alert: contract.AlertRecord, texts: Texts, zone: ZoneInfo | None) 
         reviewed=texts("alerts.yes" if alert["acknowledged"] else "alerts.no"),
         acknowledged=alert["acknowledged"],
         detail=describe_alert(alert, texts, zone),
+        event=alert["event"],
     )
 
 
@@ -86,6 +93,25 @@ class AlertsController(Controller):
         self._runner.submit(
             lambda: self._service.mark_reviewed(alert_id), lambda _: self.refresh(), self._refused
         )
+
+    def save_report(self, event_id: int, folder: str) -> None:
+        """Write the evidence package of `event_id` into `folder` (the parent chose it)."""
+        language = self._texts.language
+        self.told.emit(self._texts("evidence.saving"))
+        self._runner.submit(
+            lambda: save_evidence(self._service, event_id, Path(folder), language),
+            self._saved,
+            self._not_saved,
+        )
+
+    def _saved(self, saved: SavedEvidence) -> None:
+        self.told.emit(saved_words(saved, self._texts))
+
+    def _not_saved(self, error: ClientError) -> None:
+        if isinstance(error, ReportExists):
+            self.told.emit(self._texts("evidence.exists", path=error.path))
+        else:
+            self.told.emit(self._texts("evidence.not_saved", reason=str(error)))
 
     def _show(self, answer: contract.AlertList) -> None:
         self.rows = tuple(alert_row(alert, self._texts, self.zone) for alert in answer["alerts"])

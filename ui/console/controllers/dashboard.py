@@ -17,6 +17,7 @@ from PySide6.QtCore import QTimer, Signal
 
 from abhaya.client.api import ClientError
 from abhaya.client.contract import parse_time
+from abhaya.ui.console.checknames import check_name
 from abhaya.ui.console.controllers.base import Controller
 from abhaya.ui.console.runner import Health, Runner
 from abhaya.ui.console.service import ConsoleService, Overview
@@ -92,7 +93,8 @@ def summarise(overview: Overview, now: datetime, texts: Texts) -> DashboardState
     machine = overview.machine
     if machine is not None:
         for check in machine.problems:
-            problems.append(texts("dashboard.machine_problem", what=check.name, fix=check.fix))
+            what = check_name(check.name, texts)
+            problems.append(texts("dashboard.machine_problem", what=what, fix=check.fix))
         if now - machine.time > STALE_CHECKS:
             shown = _local(machine.time, zone).strftime("%Y-%m-%d %H:%M")
             problems.append(texts("dashboard.machine_stale", time=shown))

@@ -3,8 +3,9 @@
 The PIN change is a sign-in call in the runner's sense (`session=False`): the agent answers a
 wrong current PIN with 401, which must be said next to the field, not taken as the end of the
 session.  Retention is read from the policy the agent runs (the Rules page edits it); the
-language is this console's own preference (settings.py) and applies at the next start, since
-every page is built with its words.
+language is this console's own preference (settings.py): once saved, `language_changed` asks
+the host (host.py) to rebuild the window in it at once, since every page is built with its
+words.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class SettingsController(Controller):
     retention = Signal(object)
     """A Retention."""
     language_told = Signal(str)
+    language_changed = Signal(str)
+    """A new language was saved: the console is to be rebuilt in it (host.ConsoleHost)."""
 
     def __init__(
         self,
@@ -106,5 +109,12 @@ class SettingsController(Controller):
             reason = error.strerror if isinstance(error, OSError) else str(error)
             self.language_told.emit(self._texts("settings.language_not_saved", reason=reason))
             return
-        name = self._texts("settings.english" if language == "en" else "settings.hindi")
+        if language != self._texts.language:
+            self.language_changed.emit(language)
+        else:
+            self.say_language_saved()
+
+    def say_language_saved(self) -> None:
+        """Tell the parent (in the console's language) that it is now the one saved."""
+        name = self._texts("settings.english" if self._texts.language == "en" else "settings.hindi")
         self.language_told.emit(self._texts("settings.language_saved", language=name))

@@ -106,6 +106,15 @@ def test_the_installed_computers_failing_checks_are_problems_with_their_fixes(
         "This computer's setup: the firewall rules are loaded is not right. To fix it: run "
         "`sudo abhaya install`",
     )
+    hindi = summarise(with_checks, checked + timedelta(minutes=15), Texts("hi")).problems
+    # A name the console does not know stays as it is; a known one is in Hindi.
+    assert "the firewall rules are loaded" in hindi[0]
+    known = replace(
+        with_checks,
+        machine=replace(machine, checks=(Check("the system trusts the CA", False, "", "f"),)),
+    )
+    (shown,) = summarise(known, checked + timedelta(minutes=15), Texts("hi")).problems
+    assert "सिस्टम CA पर भरोसा करता है" in shown and "the system" not in shown
     stale = summarise(with_checks, checked + timedelta(days=2), EN).problems
     assert stale[-1] == (
         "This computer's setup was last checked at 2026-12-01 11:15; run `sudo abhaya doctor`."
