@@ -99,6 +99,11 @@ def test_default_policy_is_complete() -> None:
             "words 'Pubg' and 'PUBG' are the same word",
         ),
         ('[profiles.child.keywords]\nwords = [" "]\n', "word ' ' is empty"),
+        (
+            '[profiles.child]\nsafe_search = true\nkeywords = { words = ["?"] }\n',
+            "line 3: profiles.child.keywords.words: Value error, word '?' has no letters",
+        ),
+        ("[profiles.child]\nimages = { threshold = 2 }\n", "line 2: profiles.child.images"),
         ('[profiles.child.keywords]\nwords = ["a\\tb"]\n', "invisible characters"),
         (f'[profiles.child.keywords]\nwords = ["{"x" * 101}"]\n', "longer than 100 characters"),
         (
