@@ -172,7 +172,6 @@ def test_the_rules_page_is_rendered_in_each_language_and_scale(
     assert grid[(0, 32)] and grid[(4, 39)] and not grid[(0, 40)] and not grid[(5, 32)]
     assert view.grid_zone.text() == texts("rulesgrid.zone", zone="Asia/Kolkata")
     view.words.setPlainText("kazoo\nblue pelican")  # shown, never saved
-    view.scroll_area.ensureWidgetVisible(view.words)
     view.grid.setFocus()
     qtbot.keyClick(view.grid, Qt.Key.Key_Down)
     assert view.grid_cell.text() == texts(
@@ -182,11 +181,12 @@ def test_the_rules_page_is_rendered_in_each_language_and_scale(
         end="00:30",
         state=texts("rulesgrid.not_allowed"),
     )
-    view.scroll_area.ensureWidgetVisible(view.grid_cell)
-    qtbot.wait(100)
-    for scale in SCALES:
-        path = screenshot(console.window, f"rules-grid-{language}", scale)
-        assert path.stat().st_size > 20_000
+    for part, box in (("keywords", view.keywords_box), ("grid", view.schedule_box)):
+        view.scroll_to(box)
+        qtbot.wait(100)
+        for scale in SCALES:
+            path = screenshot(console.window, f"rules-{part}-{language}", scale)
+            assert path.stat().st_size > 20_000
     console.close()
 
 

@@ -266,6 +266,7 @@ class RulesView(QWidget):
 
         body = QWidget()
         body_layout = QVBoxLayout(body)
+        self.keywords_box, self.schedule_box = keywords, schedule
         for box in (categories, sites, keywords, schedule, checks):
             body_layout.addWidget(box)
         body_layout.addStretch(1)
@@ -334,6 +335,10 @@ class RulesView(QWidget):
         _choose(self.images_action, profile.images_action or "")
         self.chat_enabled.setChecked(profile.chat_enabled)
         self.chat_grooming.setValue(profile.chat_grooming_alert or 0.0)
+
+    def scroll_to(self, box: QWidget) -> None:
+        """Scroll the page so that `box` (one of its parts) starts at the top."""
+        self.scroll_area.verticalScrollBar().setValue(box.y())
 
     def _fill_grid(self, allowed: bool) -> None:
         self.grid.set_grid(WeekGrid.filled(allowed))

@@ -154,9 +154,9 @@ class WeekGridView(QWidget):
         text_color = self.palette().color(self.foregroundRole())
         painter.setPen(text_color)
         header = self._header_height()
-        for hour in range(0, 24, 2):  # every second hour: "16" stays readable at any scale
-            rect = self._cell_rect((0, hour * 2))
-            label = QRect(rect.left() - 10, 0, rect.width() * 2 + 20, header)
+        for hour in range(0, 24, 2):  # every second hour, over its line: readable at any scale
+            left = self._cell_rect((0, hour * 2)).left()
+            label = QRect(left - 20, 0, 40, header)
             painter.drawText(label, Qt.AlignmentFlag.AlignCenter, f"{hour:02d}")
         for day, name in enumerate(DAYS):
             row = self._cell_rect((day, 0))
@@ -172,12 +172,14 @@ class WeekGridView(QWidget):
                 else:
                     painter.fillRect(rect, NOT_ALLOWED)
                     painter.fillRect(rect, hatch)
-        painter.setPen(QPen(LINE, 1))
-        for slot in range(0, SLOTS_PER_DAY + 1, 2):  # a line each hour, a day a row
+        bottom = header + len(DAYS) * self._row_height()
+        for slot in range(SLOTS_PER_DAY + 1):  # a thin line each half hour, a wide one each hour
             x = self._cell_rect((0, min(slot, SLOTS_PER_DAY - 1))).left()
             if slot == SLOTS_PER_DAY:
                 x = self._cell_rect((0, SLOTS_PER_DAY - 1)).right() + 1
-            painter.drawLine(x, header, x, header + len(DAYS) * self._row_height())
+            painter.setPen(QPen(LINE, 2 if slot % 2 == 0 else 1))
+            painter.drawLine(x, header, x, bottom)
+        painter.setPen(QPen(LINE, 2))
         for day in range(len(DAYS) + 1):
             y = header + day * self._row_height()
             right = self._cell_rect((0, SLOTS_PER_DAY - 1)).right()
