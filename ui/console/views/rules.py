@@ -89,8 +89,11 @@ class _KeywordLists(QWidget):
         super().__init__()
         self._texts = texts
         self.boxes: dict[str, QCheckBox] = {}
+        self._none = wrapped_label(texts("rulesgrid.no_lists"))
+        self._was_off: tuple[str, ...] = ()
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(self._none)
 
     def show_lists(self, state: RulesState) -> None:
         for box in self.boxes.values():
@@ -114,14 +117,16 @@ class _KeywordLists(QWidget):
                 box.setToolTip(self._texts("rulesgrid.list_always"))
             self.boxes[keyword_list.category] = box
             self._layout.addWidget(box)
-        if not self.boxes:
-            label = QCheckBox(self._texts("rulesgrid.no_lists"))
-            label.setEnabled(False)
-            self.boxes[""] = label
-            self._layout.addWidget(label)
+        self._none.setVisible(not self.boxes)
+        # Lists turned off that the policy does not list (yet): not shown, and kept as written.
+        self._was_off = state.profile.lists_off
 
     def lists_off(self) -> tuple[str, ...]:
-        return tuple(name for name, box in self.boxes.items() if name and not box.isChecked())
+        """The lists unticked, in the policy's order, then newly unticked ones."""
+        off = {name for name, box in self.boxes.items() if not box.isChecked()}
+        off |= {name for name in self._was_off if name not in self.boxes}
+        kept = [name for name in self._was_off if name in off]
+        return (*kept, *(name for name in self.boxes if name in off and name not in kept))
 
 
 def _swatch(color: QColor, hatched: bool) -> QLabel:
