@@ -11,7 +11,9 @@ does.  Precedence, first match wins:
 5. category domain lists (with their `@@` exceptions), stronger actions first -> the
    category's action for this profile (`allow` means the category is off).
 6. URL-path rules: the profile's `block` paths, then category URL lists.
-7. search keywords in the query of a known search engine (or a generic search parameter), then
+7. search keywords in the query of a known search engine (or a generic search parameter): the
+   profile's own words first (a block, reason `custom_rule`, like its `block` sites; no
+   context holds them back), then the keyword lists the profile uses, then
    the combination rules over term classes (`abhaya.filters.searchrules`), strongest action
    first.  Protective context (law, reporting, health, ...) without a seeking word holds back
    the keyword lists' hits, zero tolerance included ("... laws in india pocso").  Last, the
@@ -82,6 +84,8 @@ def decide_url(
     if search is None:
         search = extract_query(url.host, url.path, url.query)
     hits = book.keywords.find(search.query) if search else []
+    if profile.lists_off:
+        hits = [hit for hit in hits if hit.category not in profile.lists_off]
     judged = book.search_rules.judge(search.query) if search else NO_JUDGEMENT
     if judged.lists_held_by:
         hits = []
@@ -168,6 +172,17 @@ def decide_url(
 
     # 7. search keywords
     if search is not None:
+        own_words = profile.own_words.find(search.query)
+        if own_words:
+            own = own_words[0]
+            return Verdict(
+                Action.BLOCK,
+                Reason.CUSTOM_RULE,
+                detail="search for a word on this profile's own list",
+                rule=f"keyword:{own.term}",
+                source=own.source,
+                query=search.query,
+            )
         for hit in sorted(hits, key=lambda h: -_STRENGTH[profile.action_for(Category(h.category))]):
             verdict = _keyword_verdict(
                 Category(hit.category), hit.term, hit.source, search.query, profile

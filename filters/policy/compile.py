@@ -129,6 +129,10 @@ class ProfileRules:
     path_hosts: DomainSet = field(default_factory=DomainSet.empty)
     """Hosts with URL-path rules in this profile's allow or block or in a list it enforces:
     their connections are decrypted so each address can be checked (`filters.inspect`)."""
+    own_words: KeywordMatcher = field(default_factory=KeywordMatcher.empty)
+    """This profile's own search words (`keywords.words`): a search with one is blocked."""
+    lists_off: frozenset[str] = frozenset()
+    """Categories whose keyword-list hits this profile ignores (`keywords.lists_off`)."""
 
     def action_for(self, category: Category) -> CategoryAction:
         """This profile's action for a category; csam is block whatever else is configured."""
@@ -303,6 +307,11 @@ def compile_policy(
             ),
             schedule=Schedule.compile(profile.schedule, zone),
             book=book,
+            own_words=KeywordMatcher.build(
+                KeywordEntry(word, "", f"policy:profiles.{name}.keywords.words")
+                for word in profile.keywords.words
+            ),
+            lists_off=frozenset(profile.keywords.lists_off) - {ZERO_TOLERANCE},
             chat=ChatWatching(
                 enabled=policy.chat.enabled and profile.chat.enabled,
                 thresholds=MappingProxyType(dict(policy.chat.thresholds)),

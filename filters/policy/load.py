@@ -71,7 +71,8 @@ def _line_of(lines: list[str], loc: tuple[int | str, ...]) -> int | None:
 
     TOML parsers do not keep positions, so this finds the last key of `loc` inside the table
     named by the keys before it.  It returns None rather than guess when the layout is unusual
-    (inline tables, dotted keys); the dotted setting name is always reported anyway.
+    (dotted keys); the dotted setting name is always reported anyway.  A key inside an
+    inline table is placed on the line of the inline table.
     """
     keys = [part for part in loc if isinstance(part, str)]
     if not keys:
@@ -97,4 +98,5 @@ def _line_of(lines: list[str], loc: tuple[int | str, ...]) -> int | None:
         found = header.match(line)
         if found and ".".join(p.strip().strip('"') for p in found.group(1).split(".")) == target:
             return number
-    return None
+    # Or a key of an inline table (`keywords = { words = [...] }`): the line that holds it.
+    return _line_of(lines, tuple(keys[:-1])) if len(keys) > 2 else None

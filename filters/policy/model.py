@@ -15,12 +15,20 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from abhaya.filters import textnorm
 from abhaya.filters.chatlabels import CHAT_LABELS
 from abhaya.filters.querymodel import MODEL_CATEGORIES
 from abhaya.filters.search import HostPatterns, PathPatterns
 from abhaya.filters.verdict import ZERO_TOLERANCE, Category
 
-__all__ = ["ZERO_TOLERANCE", "Category", "CategoryRule", "Policy", "Profile"]
+__all__ = [
+    "ZERO_TOLERANCE",
+    "Category",
+    "CategoryRule",
+    "Policy",
+    "Profile",
+    "ProfileKeywords",
+]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
@@ -153,6 +161,51 @@ class ProfileImages(_Strict):
     action: ImageAction | None = None
 
 
+MAX_WORD_CHARS = 100
+"""The longest word or phrase a profile may add; the keyword files' own limit."""
+
+
+class ProfileKeywords(_Strict):
+    """A profile's own search words, and the keyword lists it does not use
+    (`[profiles.NAME.keywords]`).
+
+    The lists themselves (`[[keywords]]`) are the policy's, shared by every profile; a
+    profile only turns some of them off, or adds words of its own.  A search with one of the
+    profile's words is blocked as the parent's own rule, like a site on its `block` list."""
+
+    words: tuple[str, ...] = ()
+    """Words or phrases this child's searches are blocked for, matched as the lists are
+    (whole words, whatever the spelling: `filters.keywords`)."""
+    lists_off: tuple[Category, ...] = ()
+    """Categories whose keyword lists this profile does not use (never csam)."""
+
+    @field_validator("words")
+    @classmethod
+    def _words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        seen: dict[str, str] = {}
+        for word in value:
+            if not word.strip() or not word.isprintable():
+                raise ValueError(f"word {word!r} is empty or has invisible characters")
+            if len(word) > MAX_WORD_CHARS:
+                raise ValueError(
+                    f"word {word[:40]!r}... is longer than {MAX_WORD_CHARS} characters"
+                )
+            canonical = textnorm.normalize(word)
+            if not canonical:
+                raise ValueError(f"word {word!r} has no letters or digits to search for")
+            if canonical in seen:
+                raise ValueError(f"words {seen[canonical]!r} and {word!r} are the same word")
+            seen[canonical] = word
+        return value
+
+    @field_validator("lists_off")
+    @classmethod
+    def _csam_always_used(cls, value: tuple[Category, ...]) -> tuple[Category, ...]:
+        if ZERO_TOLERANCE in value:
+            raise ValueError(f"the '{ZERO_TOLERANCE}' keyword list is always used; it has no off")
+        return value
+
+
 class Profile(_Strict):
     language: str = ""
     """Language of warning pages ("en", "hi"); empty means the browser's Accept-Language."""
@@ -171,6 +224,8 @@ class Profile(_Strict):
     """This child's chats: read or not, and how much grooming evidence raises an alert."""
     images: ProfileImages = Field(default_factory=ProfileImages)
     """This child's images: screened or not, at which score, and what is done with them."""
+    keywords: ProfileKeywords = Field(default_factory=ProfileKeywords)
+    """This child's own search words, and the policy's keyword lists it does not use."""
     private_browsing: bool = True
     """False: browsers' private windows and guest mode are turned off by the installed browser
     policies.  Those policies are set for the whole computer, so one profile asking is enough."""
@@ -435,7 +490,7 @@ class Policy(_Strict):
         used = {ref.category for ref in self.blocklist} | {ref.category for ref in self.keywords}
         used |= {ref.category for ref in self.hashlist}
         for profile in self.profiles.values():
-            used |= set(profile.categories)
+            used |= set(profile.categories) | set(profile.keywords.lists_off)
         unknown = sorted(used - known)
         if unknown:
             raise ValueError(

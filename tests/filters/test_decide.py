@@ -401,3 +401,115 @@ def test_without_a_given_search_the_url_is_read(compiled: CompiledPolicy) -> Non
     """The body search's address alone holds no search text: only safe search applies."""
     verdict = decide(RequestInfo(BODY_SEARCH, "POST"), compiled.profile(), MONDAY_MORNING)
     assert (verdict.action, verdict.reason) == (Action.REWRITE, Reason.SAFE_SEARCH)
+
+
+OWN_WORDS = """\
+[profiles.child.keywords]
+words = ["Blue Pelican", "kazoo"]
+lists_off = ["gambling"]
+"""
+
+
+@pytest.fixture(scope="module")
+def own_words(tmp_path_factory: pytest.TempPathFactory) -> CompiledPolicy:
+    """The test policy with the child's own words and its gambling keyword list off."""
+    from tests.conftest import POLICY, write_policy
+
+    policy = POLICY.replace("[profiles.teen]", f"{OWN_WORDS}\n[profiles.teen]")
+    return load_policy(write_policy(tmp_path_factory.mktemp("own"), policy))
+
+
+@pytest.mark.parametrize(
+    ("profile", "url", "action", "reason", "category", "rule"),
+    [
+        # a child's own word, however it is spelled, is the parent's own rule
+        (
+            "child",
+            "https://www.bing.com/search?q=where+to+buy+a+KAZ00",
+            Action.BLOCK,
+            Reason.CUSTOM_RULE,
+            None,
+            "keyword:kazoo",
+        ),
+        (
+            "child",
+            "https://duckduckgo.com/?q=blue+pelican+game",
+            Action.BLOCK,
+            Reason.CUSTOM_RULE,
+            None,
+            "keyword:Blue Pelican",
+        ),
+        # whole words only, and only for the profile that names them
+        (
+            "child",
+            "https://www.bing.com/search?q=kazoos+and+blue",
+            Action.REWRITE,  # nothing matched: the child's safe search is all that is done
+            Reason.SAFE_SEARCH,
+            None,
+            "bing",
+        ),
+        ("teen", "https://www.bing.com/search?q=kazoo", Action.ALLOW, Reason.NO_MATCH, None, ""),
+        # the gambling list is off for the child, on for the teen (who is warned)
+        (
+            "child",
+            "https://www.bing.com/search?q=online+casino",
+            Action.REWRITE,
+            Reason.SAFE_SEARCH,
+            None,
+            "bing",
+        ),
+        (
+            "teen",
+            "https://www.bing.com/search?q=online+casino",
+            Action.WARN,
+            Reason.KEYWORD,
+            Category.GAMBLING,
+            "keyword:online casino",
+        ),
+        # the csam list is never off, and beats the child's own word
+        (
+            "child",
+            "https://www.bing.com/search?q=kazoo+zanzibar+quokka",
+            Action.BLOCK,
+            Reason.KEYWORD,
+            Category.CSAM,
+            "keyword:zanzibar quokka",
+        ),
+        # a site on the child's allow list is allowed whatever its search says
+        (
+            "child",
+            "https://www.google.com/search?q=kazoo",
+            Action.ALLOW,
+            Reason.ALLOW_LIST,
+            None,
+            "www.google.com",
+        ),
+    ],
+)
+def test_a_profiles_own_words_and_lists_off(
+    own_words: CompiledPolicy,
+    profile: str,
+    url: str,
+    action: Action,
+    reason: Reason,
+    category: Category | None,
+    rule: str,
+) -> None:
+    verdict = decide(RequestInfo(url), own_words.profile(profile), MONDAY_MORNING)
+    assert (verdict.action, verdict.reason, verdict.category, verdict.rule) == (
+        action,
+        reason,
+        category,
+        rule,
+    )
+
+
+def test_an_own_word_verdict_explains_itself(own_words: CompiledPolicy) -> None:
+    verdict = decide(
+        RequestInfo("https://www.bing.com/search?q=kazoo"),
+        own_words.profile("child"),
+        MONDAY_MORNING,
+    )
+    assert verdict.source == "policy:profiles.child.keywords.words"
+    assert verdict.query == "kazoo"
+    assert verdict.detail == "search for a word on this profile's own list"

@@ -51,6 +51,14 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
+class KeywordList:
+    """A `[[keywords]]` list: the searches of a category it names, for every profile."""
+
+    category: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class ProfileSettings:
     """What the page edits of one `[profiles.NAME]`; None means "as for every child"."""
 
@@ -66,6 +74,10 @@ class ProfileSettings:
     images_action: str | None = None
     chat_enabled: bool = True
     chat_grooming_alert: float | None = None
+    words: tuple[str, ...] = ()
+    """This child's own search words (`[profiles.NAME.keywords] words`)."""
+    lists_off: tuple[str, ...] = ()
+    """Categories whose keyword lists this child does not use (`keywords.lists_off`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +85,9 @@ class PolicyRules:
     categories: tuple[CategorySetting, ...]
     profiles: tuple[ProfileSettings, ...]
     default_profile: str
+    keyword_lists: tuple[KeywordList, ...] = ()
+    timezone: str = "UTC"
+    """The zone the schedule's times are in (the policy's `timezone`)."""
 
     def profile(self, name: str) -> ProfileSettings:
         return next(p for p in self.profiles if p.name == name)
@@ -92,6 +107,7 @@ def _window(raw: Mapping[str, Any]) -> Window:
 
 def _profile(name: str, raw: Mapping[str, Any]) -> ProfileSettings:
     images, chat = _table(raw.get("images")), _table(raw.get("chat"))
+    keywords = _table(raw.get("keywords"))
     threshold, grooming = images.get("threshold"), chat.get("grooming_alert")
     return ProfileSettings(
         name=name,
@@ -105,6 +121,8 @@ def _profile(name: str, raw: Mapping[str, Any]) -> ProfileSettings:
         images_action=None if images.get("action") is None else str(images["action"]),
         chat_enabled=bool(chat.get("enabled", True)),
         chat_grooming_alert=None if grooming is None else float(grooming),
+        words=tuple(str(w) for w in keywords.get("words", ())),
+        lists_off=tuple(str(c) for c in keywords.get("lists_off", ())),
     )
 
 
@@ -125,7 +143,17 @@ def read_rules(text: str) -> PolicyRules:
     )
     profiles_raw = _table(raw.get("profiles")) if "profiles" in raw else {"child": {}}
     profiles = tuple(_profile(str(n), _table(p)) for n, p in profiles_raw.items())
-    return PolicyRules(categories, profiles, str(raw.get("default_profile", "child")))
+    keyword_lists = tuple(
+        KeywordList(str(ref.get("category", "")), str(ref.get("path", "")))
+        for ref in (_table(r) for r in raw.get("keywords", ()) if isinstance(r, Mapping))
+    )
+    return PolicyRules(
+        categories,
+        profiles,
+        str(raw.get("default_profile", "child")),
+        keyword_lists,
+        str(raw.get("timezone", "UTC")),
+    )
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -235,6 +263,7 @@ def _write_profile(doc: tomlkit.TOMLDocument, settings: ProfileSettings) -> None
         "enabled": (settings.chat_enabled, True),
         "grooming_alert": (settings.chat_grooming_alert, None),
     }
+    _write_keywords(profile, settings)
     for key, values in (("images", images), ("chat", chat)):
         table = _table(_plain(profile.get(key)))
         if all(table.get(name, default) == value for name, (value, default) in values.items()):
@@ -242,6 +271,21 @@ def _write_profile(doc: tomlkit.TOMLDocument, settings: ProfileSettings) -> None
         node = _child(profile, key, inline=True)
         for name, (value, default) in values.items():
             _set(node, name, value, default)
+
+
+def _write_keywords(profile: Node, settings: ProfileSettings) -> None:
+    """`keywords = { words = [...], lists_off = [...] }`, beside the profile's other keys
+    like `images` and `chat`; a `[profiles.NAME.keywords]` table written by hand is edited
+    where it is.  Removed when it says nothing."""
+    wanted = {"words": settings.words, "lists_off": settings.lists_off}
+    current = _table(_plain(profile.get("keywords")))
+    if all(list(current.get(key, [])) == list(value) for key, value in wanted.items()):
+        return
+    node = _child(profile, "keywords", inline=True)
+    for key, value in wanted.items():
+        _set(node, key, value or None, None)
+    if not len(node):
+        del profile["keywords"]
 
 
 def _changed_since(

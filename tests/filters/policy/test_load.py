@@ -90,6 +90,32 @@ def test_default_policy_is_complete() -> None:
         ("[images]\npage_min_images = 0\n", "images.page_min_images"),
         ("[profiles.child.images]\nthreshold = -1\n", "profiles.child.images.threshold"),
         ('[profiles.child.images]\nunscannable = "allow"\n', "Extra inputs"),
+        (
+            '[profiles.child]\nsafe_search = true\n[profiles.child.keywords]\nwords = ["!!!"]\n',
+            "line 4: profiles.child.keywords.words: Value error, word '!!!' has no letters",
+        ),
+        (
+            '[profiles.child.keywords]\nwords = ["Pubg", "PUBG"]\n',
+            "words 'Pubg' and 'PUBG' are the same word",
+        ),
+        ('[profiles.child.keywords]\nwords = [" "]\n', "word ' ' is empty"),
+        (
+            '[profiles.child]\nsafe_search = true\nkeywords = { words = ["?"] }\n',
+            "line 3: profiles.child.keywords.words: Value error, word '?' has no letters",
+        ),
+        ("[profiles.child]\nimages = { threshold = 2 }\n", "line 2: profiles.child.images"),
+        ('[profiles.child.keywords]\nwords = ["a\\tb"]\n', "invisible characters"),
+        (f'[profiles.child.keywords]\nwords = ["{"x" * 101}"]\n', "longer than 100 characters"),
+        (
+            '[profiles.child.keywords]\nlists_off = ["csam"]\n',
+            "line 2: profiles.child.keywords.lists_off: Value error, the 'csam' keyword list",
+        ),
+        (
+            '[profiles.child.keywords]\nlists_off = ["dating"]\n',
+            "categories used but not defined under [categories]: dating",
+        ),
+        ('[profiles.child.keywords]\nlists_off = ["sports"]\n', "profiles.child.keywords"),
+        ("[profiles.child.keywords]\nwords_off = []\n", "words_off: Extra inputs"),
     ],
 )
 def test_invalid_policies_are_refused_with_the_reason(text: str, message: str) -> None:

@@ -15,6 +15,7 @@ from abhaya.filters.policy.load import parse_policy
 from abhaya.filters.policy.model import CategoryAction, ImageAction
 from abhaya.ui.console.policyedit import (
     CategorySetting,
+    KeywordList,
     PolicyEditError,
     ProfileSettings,
     Window,
@@ -236,3 +237,35 @@ def test_a_text_that_is_not_toml_is_refused_in_words() -> None:
         read_rules("[profiles.child\n")
     with pytest.raises(PolicyEditError, match="not valid TOML"):
         write_rules("[profiles.child\n", (), ProfileSettings("child"))
+
+
+def test_the_keyword_lists_and_time_zone_are_read() -> None:
+    rules = read_rules(textwrap.dedent(POLICY))
+    assert rules.timezone == "Asia/Kolkata"
+    assert rules.keyword_lists == (
+        KeywordList("csam", "keywords/csam.txt"),
+        KeywordList("gambling", "keywords/gambling.txt"),
+        KeywordList("self_harm", "keywords/self_harm.txt"),
+    )
+    assert read_rules(COMMENTED).keyword_lists == () and read_rules("").timezone == "UTC"
+
+
+def test_a_childs_own_words_are_added_beside_its_keys_and_leave_no_trace_when_removed() -> None:
+    after = _edit(COMMENTED, words=("kazoo", "blue pelican"), lists_off=("gambling",))
+    _, added = _changed_lines(COMMENTED, after)
+    assert added == ['keywords = {words = ["kazoo", "blue pelican"], lists_off = ["gambling"]}']
+    keywords = parse_policy(after, "edited").profiles["child"].keywords
+    assert keywords.words == ("kazoo", "blue pelican") and keywords.lists_off == ("gambling",)
+    assert read_rules(after).profile("child").words == ("kazoo", "blue pelican")
+    fewer = _edit(after, lists_off=())
+    assert _changed_lines(after, fewer)[1] == ['keywords = {words = ["kazoo", "blue pelican"] }']
+    assert _edit(fewer, words=()) == COMMENTED
+
+
+def test_own_words_in_a_table_written_by_hand_are_edited_in_place() -> None:
+    text = COMMENTED.replace(
+        "# The older one.", '[profiles.child.keywords]\nwords = ["kazoo"]\n\n# The older one.'
+    )
+    after = _edit(text, words=("kazoo", "ocarina"))
+    assert _changed_lines(text, after) == (['words = ["kazoo"]'], ['words = ["kazoo", "ocarina"]'])
+    assert parse_policy(after, "edited").profiles["child"].keywords.words == ("kazoo", "ocarina")

@@ -28,6 +28,14 @@ from abhaya.ui.console.policyedit import (
     write_rules,
 )
 from abhaya.ui.console.runner import Runner
+from abhaya.ui.console.schedulegrid import (
+    GridReading,
+    NothingAllowed,
+    ScheduleGridError,
+    WeekGrid,
+    grid_from_windows,
+    windows_from_grid,
+)
 from abhaya.ui.console.service import ConsoleService
 from abhaya.ui.console.texts import Texts
 
@@ -41,6 +49,7 @@ class Place(StrEnum):
     BLOCK = "block"
     SAFE_SEARCH = "safe_search"
     SCHEDULE = "schedule"
+    KEYWORDS = "keywords"
     IMAGES = "images"
     CHAT = "chat"
 
@@ -51,6 +60,7 @@ _PROFILE_PLACES = {
     "block": Place.BLOCK,
     "safe_search": Place.SAFE_SEARCH,
     "schedule": Place.SCHEDULE,
+    "keywords": Place.KEYWORDS,
     "images": Place.IMAGES,
     "chat": Place.CHAT,
 }
@@ -101,13 +111,20 @@ class RulesState:
     profile: ProfileSettings
     editable: bool
     source: str
+    schedule: GridReading | None = None
+    """The profile's schedule as a week grid; None when its windows cannot be shown (then
+    `schedule_problem` says why, and the page keeps the windows as they are)."""
+    schedule_problem: str = ""
 
-
-@dataclass(frozen=True, slots=True)
-class WindowForm:
-    days: tuple[str, ...]
-    start: str
-    end: str
+    @classmethod
+    def of(cls, rules: PolicyRules, name: str, editable: bool, source: str) -> RulesState:
+        profile = rules.profile(name)
+        try:
+            reading: GridReading | None = grid_from_windows(profile.schedule)
+            problem = ""
+        except ScheduleGridError as error:
+            reading, problem = None, str(error)
+        return cls(rules, profile, editable, source, reading, problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +136,10 @@ class RulesForm:
     safe_search: bool = True
     allow_text: str = ""
     block_text: str = ""
-    schedule: tuple[WindowForm, ...] = ()
+    schedule: WeekGrid | None = None
+    """The grid as painted; None when it could not be shown (the windows stay as they are)."""
+    words_text: str = ""
+    lists_off: tuple[str, ...] = ()
     images_enabled: bool = True
     images_threshold: float = 0.0
     images_action: str = ""
@@ -140,19 +160,44 @@ def _sites(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def profile_from(name: str, form: RulesForm) -> ProfileSettings:
+def _words(text: str) -> tuple[str, ...]:
+    """One word or phrase a line; blanks and exact repeats dropped, inner spaces kept."""
+    return tuple(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+
+
+def _schedule(form: RulesForm, shown: ProfileSettings) -> tuple[Window, ...]:
+    """The windows to write: the shown ones while the grid still shows them (a schedule the
+    grid rounds is never rewritten unless the parent paints), else the painted grid's.
+    A grid with nothing allowed raises `NothingAllowed`."""
+    if form.schedule is None:
+        return shown.schedule
+    try:
+        if grid_from_windows(shown.schedule).grid == form.schedule:
+            return shown.schedule
+    except ScheduleGridError:
+        pass  # the shown windows could not be read: the painted grid replaces them
+    return windows_from_grid(form.schedule)
+
+
+def profile_from(
+    name: str, form: RulesForm, shown: ProfileSettings | None = None
+) -> ProfileSettings:
+    """The profile as the page has it; `shown` is the profile the page was filled from."""
+    shown = shown if shown is not None else ProfileSettings(name)
     return ProfileSettings(
         name=name,
         safe_search=form.safe_search,
         allow=_sites(form.allow_text),
         block=_sites(form.block_text),
         overrides=dict(form.overrides),
-        schedule=tuple(Window(w.days, w.start.strip(), w.end.strip()) for w in form.schedule),
+        schedule=_schedule(form, shown),
         images_enabled=form.images_enabled,
         images_threshold=form.images_threshold or None,
         images_action=form.images_action or None,
         chat_enabled=form.chat_enabled,
         chat_grooming_alert=form.chat_grooming_alert or None,
+        words=_words(form.words_text),
+        lists_off=form.lists_off,
     )
 
 
@@ -183,9 +228,7 @@ class RulesController(Controller):
         if self.state is None or name == self.state.profile.name:
             return
         self.profile_name = name
-        self.state = RulesState(
-            self.state.rules, self.state.rules.profile(name), self.state.editable, self.state.source
-        )
+        self.state = RulesState.of(self.state.rules, name, self.state.editable, self.state.source)
         self.refused.emit({})
         self.loaded.emit(self.state)
 
@@ -196,7 +239,11 @@ class RulesController(Controller):
         if not state.editable:
             self.refused.emit({Place.TOP: self._texts("rules.not_editable")})
             return
-        profile = profile_from(state.profile.name, form)
+        try:
+            profile = profile_from(state.profile.name, form, state.profile)
+        except NothingAllowed:
+            self.refused.emit({Place.SCHEDULE: self._texts("rulesgrid.nothing_allowed")})
+            return
         self.told.emit(self._texts("rules.saving"))
         self._runner.submit(
             lambda: self._write(state.rules, form.categories, profile),
@@ -230,13 +277,11 @@ class RulesController(Controller):
             self.refused.emit({Place.TOP: str(error)})
             return
         names = [p.name for p in rules.profiles]
-        if self.profile_name not in names:
-            self.profile_name = (
-                rules.default_profile if rules.default_profile in names else names[0]
-            )
-        self.state = RulesState(
-            rules, rules.profile(self.profile_name), answer["editable"], answer["source"]
-        )
+        name = self.profile_name
+        if name is None or name not in names:
+            name = rules.default_profile if rules.default_profile in names else names[0]
+        self.profile_name = name
+        self.state = RulesState.of(rules, name, answer["editable"], answer["source"])
         self.loaded.emit(self.state)
 
     def _saved(self, outcome: SaveOutcome) -> None:

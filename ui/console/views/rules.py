@@ -6,7 +6,8 @@ mean, and whether they are right, is the controller's and the agent's business.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,7 +17,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -24,16 +24,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from abhaya.ui.console.controllers.rules import Place, RulesForm, RulesState, WindowForm
+from abhaya.ui.console.controllers.rules import Place, RulesForm, RulesState
 from abhaya.ui.console.policyedit import (
     ACTIONS,
-    DAYS,
     IMAGE_ACTIONS,
     ZERO_TOLERANCE,
     CategorySetting,
-    Window,
 )
+from abhaya.ui.console.schedulegrid import WeekGrid
 from abhaya.ui.console.texts import Texts
+from abhaya.ui.console.views.fields import wrapped_label
+from abhaya.ui.console.views.schedulegrid import ALLOWED, HATCH, NOT_ALLOWED, WeekGridView
 
 ERROR_STYLE = "color: #a4262c;"
 
@@ -81,34 +82,64 @@ class _CategoryRow:
         )
 
 
-class _WindowRow(QWidget):
-    removed = Signal(object)
+class _KeywordLists(QWidget):
+    """One check box a `[[keywords]]` list: used for this child or not (csam: always)."""
 
-    def __init__(self, texts: Texts, window: Window) -> None:
+    def __init__(self, texts: Texts) -> None:
         super().__init__()
-        self.days = {day: QCheckBox(texts(f"rules.day_{day}")) for day in DAYS}
-        self.start = QLineEdit(window.start)
-        self.end = QLineEdit(window.end)
-        for edit in (self.start, self.end):
-            edit.setPlaceholderText("HH:MM")
-            edit.setMaximumWidth(80)
-        self.remove = QPushButton(texts("rules.remove_window"))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for day, box in self.days.items():
-            box.setChecked(day in window.days)
-            layout.addWidget(box)
-        layout.addWidget(QLabel(texts("rules.from")))
-        layout.addWidget(self.start)
-        layout.addWidget(QLabel(texts("rules.to")))
-        layout.addWidget(self.end)
-        layout.addWidget(self.remove)
-        layout.addStretch(1)
-        self.remove.clicked.connect(lambda: self.removed.emit(self))
+        self._texts = texts
+        self.boxes: dict[str, QCheckBox] = {}
+        self._none = wrapped_label(texts("rulesgrid.no_lists"))
+        self._was_off: tuple[str, ...] = ()
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(self._none)
 
-    def form(self) -> WindowForm:
-        days = tuple(day for day, box in self.days.items() if box.isChecked())
-        return WindowForm(days, self.start.text(), self.end.text())
+    def show_lists(self, state: RulesState) -> None:
+        for box in self.boxes.values():
+            self._layout.removeWidget(box)
+            box.deleteLater()
+        self.boxes = {}
+        for keyword_list in state.rules.keyword_lists:
+            if keyword_list.category in self.boxes:
+                continue  # two files of one category: one switch, as the policy has it
+            box = QCheckBox(
+                self._texts(
+                    "rulesgrid.list_of",
+                    category=self._texts.category(keyword_list.category),
+                )
+            )
+            box.setToolTip(keyword_list.path)
+            box.setChecked(keyword_list.category not in state.profile.lists_off)
+            if keyword_list.category == ZERO_TOLERANCE:  # always used: shown, never offered
+                box.setChecked(True)
+                box.setEnabled(False)
+                box.setToolTip(self._texts("rulesgrid.list_always"))
+            self.boxes[keyword_list.category] = box
+            self._layout.addWidget(box)
+        self._none.setVisible(not self.boxes)
+        # Lists turned off that the policy does not list (yet): not shown, and kept as written.
+        self._was_off = state.profile.lists_off
+
+    def lists_off(self) -> tuple[str, ...]:
+        """The lists unticked, in the policy's order, then newly unticked ones."""
+        off = {name for name, box in self.boxes.items() if not box.isChecked()}
+        off |= {name for name in self._was_off if name not in self.boxes}
+        kept = [name for name in self._was_off if name in off]
+        return (*kept, *(name for name in self.boxes if name in off and name not in kept))
+
+
+def _swatch(color: QColor, hatched: bool) -> QLabel:
+    """A small square of the grid's colour and pattern, for the legend."""
+    pixmap = QPixmap(18, 18)
+    pixmap.fill(color)
+    if hatched:
+        painter = QPainter(pixmap)
+        painter.fillRect(pixmap.rect(), QBrush(HATCH, Qt.BrushStyle.BDiagPattern))
+        painter.end()
+    label = QLabel()
+    label.setPixmap(pixmap)
+    return label
 
 
 def _group(title: str, body: QWidget | None = None) -> tuple[QGroupBox, QVBoxLayout]:
@@ -150,9 +181,18 @@ class RulesView(QWidget):
             edit.setTabChangesFocus(True)
             edit.setMaximumHeight(110)
         self.safe_search = QCheckBox(texts("rules.safe_search"))
-        self._windows_layout = QVBoxLayout()
-        self.windows: list[_WindowRow] = []
-        self.add_window = QPushButton(texts("rules.add_window"))
+        self.keyword_lists = _KeywordLists(texts)
+        self.words = QPlainTextEdit()
+        self.words.setPlaceholderText(texts("rulesgrid.words_hint"))
+        self.words.setTabChangesFocus(True)
+        self.words.setMaximumHeight(110)
+        self.grid = WeekGridView(texts)
+        self.grid_cell = wrapped_label()
+        self.grid_zone = wrapped_label()
+        self.grid_note = wrapped_label()
+        self.allow_all = QPushButton(texts("rulesgrid.allow_all"))
+        self.allow_none = QPushButton(texts("rulesgrid.allow_none"))
+        self._grid_shown = True
         self.images_enabled = QCheckBox(texts("rules.images_enabled"))
         self.images_threshold = QDoubleSpinBox()
         self.images_threshold.setDecimals(3)  # as fine as a parent would write it
@@ -193,11 +233,31 @@ class RulesView(QWidget):
         layout.addLayout(sites_form)
         layout.addWidget(self.errors[Place.SAFE_SEARCH])
         layout.addWidget(self.safe_search)
-        schedule, layout = _group(texts("rules.schedule"))
-        layout.addWidget(QLabel(texts("rules.schedule_hint")))
+        keywords, layout = _group(texts("rulesgrid.keywords"))
+        layout.addWidget(wrapped_label(texts("rulesgrid.keywords_hint")))
+        layout.addWidget(self.keyword_lists)
+        words_label = QLabel(texts("rulesgrid.words"))
+        words_label.setBuddy(self.words)
+        layout.addWidget(words_label)
+        layout.addWidget(self.words)
+        layout.addWidget(self.errors[Place.KEYWORDS])
+        schedule, layout = _group(texts("rulesgrid.schedule"))
+        layout.addWidget(wrapped_label(texts("rulesgrid.schedule_hint")))
+        layout.addWidget(self.grid_zone)
+        legend = QHBoxLayout()
+        legend.addWidget(_swatch(ALLOWED, False))
+        legend.addWidget(QLabel(texts("rulesgrid.allowed")))
+        legend.addSpacing(16)
+        legend.addWidget(_swatch(NOT_ALLOWED, True))
+        legend.addWidget(QLabel(texts("rulesgrid.not_allowed")))
+        legend.addStretch(1)
+        legend.addWidget(self.allow_all)
+        legend.addWidget(self.allow_none)
+        layout.addLayout(legend)
         layout.addWidget(self.errors[Place.SCHEDULE])
-        layout.addLayout(self._windows_layout)
-        layout.addWidget(self.add_window)
+        layout.addWidget(self.grid_note)
+        layout.addWidget(self.grid)
+        layout.addWidget(self.grid_cell)
         checks, layout = _group(texts("rules.checks"))
         checks_form = QFormLayout()
         checks_form.addRow(self.images_enabled)
@@ -211,7 +271,8 @@ class RulesView(QWidget):
 
         body = QWidget()
         body_layout = QVBoxLayout(body)
-        for box in (categories, sites, schedule, checks):
+        self.keywords_box, self.schedule_box = keywords, schedule
+        for box in (categories, sites, keywords, schedule, checks):
             body_layout.addWidget(box)
         body_layout.addStretch(1)
         self.scroll_area = QScrollArea()
@@ -229,7 +290,9 @@ class RulesView(QWidget):
         )
         self.save.clicked.connect(lambda: self.save_requested.emit(self.form()))
         self.reload.clicked.connect(self.reload_requested.emit)
-        self.add_window.clicked.connect(lambda: self._add_window(Window(("mon",), "", "")))
+        self.grid.cursor_moved.connect(self.grid_cell.setText)
+        self.allow_all.clicked.connect(lambda: self._fill_grid(True))
+        self.allow_none.clicked.connect(lambda: self._fill_grid(False))
         self.save.setEnabled(False)
 
     def show_state(self, state: RulesState) -> None:
@@ -256,27 +319,35 @@ class RulesView(QWidget):
         self.allow.setPlainText("\n".join(profile.allow))
         self.block.setPlainText("\n".join(profile.block))
         self.safe_search.setChecked(profile.safe_search)
-        for window in list(self.windows):
-            self._remove_window(window)
-        for window_setting in profile.schedule:
-            self._add_window(window_setting)
+        self.keyword_lists.show_lists(state)
+        self.words.setPlainText("\n".join(profile.words))
+        self.grid_zone.setText(self._texts("rulesgrid.zone", zone=state.rules.timezone))
+        self._grid_shown = state.schedule is not None
+        self.grid.setEnabled(self._grid_shown)
+        self.allow_all.setEnabled(self._grid_shown)
+        self.allow_none.setEnabled(self._grid_shown)
+        if state.schedule is None:
+            self.grid.set_grid(WeekGrid.filled(False))
+            self.grid_note.setText(
+                self._texts("rulesgrid.unreadable", problem=state.schedule_problem)
+            )
+        else:
+            self.grid.set_grid(state.schedule.grid)
+            self.grid_note.setText("" if state.schedule.exact else self._texts("rulesgrid.rounded"))
+        self.grid_note.setVisible(bool(self.grid_note.text()))
         self.images_enabled.setChecked(profile.images_enabled)
         self.images_threshold.setValue(profile.images_threshold or 0.0)
         _choose(self.images_action, profile.images_action or "")
         self.chat_enabled.setChecked(profile.chat_enabled)
         self.chat_grooming.setValue(profile.chat_grooming_alert or 0.0)
 
-    def _add_window(self, window: Window) -> None:
-        row = _WindowRow(self._texts, window)
-        row.removed.connect(self._remove_window)
-        self.windows.append(row)
-        self._windows_layout.addWidget(row)
+    def scroll_to(self, box: QWidget) -> None:
+        """Scroll the page so that `box` (one of its parts) starts at the top."""
+        self.scroll_area.verticalScrollBar().setValue(box.y())
 
-    def _remove_window(self, row: object) -> None:
-        assert isinstance(row, _WindowRow)
-        self.windows.remove(row)
-        self._windows_layout.removeWidget(row)
-        row.deleteLater()
+    def _fill_grid(self, allowed: bool) -> None:
+        self.grid.set_grid(WeekGrid.filled(allowed))
+        self.grid.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def form(self) -> RulesForm:
         overrides = {
@@ -290,7 +361,9 @@ class RulesView(QWidget):
             safe_search=self.safe_search.isChecked(),
             allow_text=self.allow.toPlainText(),
             block_text=self.block.toPlainText(),
-            schedule=tuple(row.form() for row in self.windows),
+            schedule=self.grid.grid() if self._grid_shown else None,
+            words_text=self.words.toPlainText(),
+            lists_off=self.keyword_lists.lists_off(),
             images_enabled=self.images_enabled.isChecked(),
             images_threshold=self.images_threshold.value(),
             images_action=str(self.images_action.currentData()),

@@ -7,12 +7,17 @@ import pytest
 from abhaya.ui.console.controllers.rules import (
     Place,
     RulesForm,
-    WindowForm,
     place_of,
     profile_from,
     refusal_places,
 )
-from abhaya.ui.console.policyedit import Window
+from abhaya.ui.console.policyedit import ProfileSettings, Window
+from abhaya.ui.console.schedulegrid import (
+    NothingAllowed,
+    WeekGrid,
+    block,
+    grid_from_windows,
+)
 
 PREFIX = "policy refused, the previous one stays in force: /home/p/policy.toml: "
 
@@ -28,6 +33,8 @@ PREFIX = "policy refused, the previous one stays in force: /home/p/policy.toml: 
         ("profiles.child.images.threshold", Place.IMAGES),
         ("profiles.child.chat.grooming_alert", Place.CHAT),
         ("profiles.child.safe_search", Place.SAFE_SEARCH),
+        ("profiles.child.keywords.words", Place.KEYWORDS),
+        ("profiles.child.keywords.lists_off", Place.KEYWORDS),
         ("profiles.child.language", Place.TOP),
         ("profiles.teen.schedule.0", Place.TOP),  # another child's: not on this page
     ],
@@ -56,11 +63,14 @@ def test_a_refusal_naming_no_setting_goes_to_the_top_whole() -> None:
 
 
 def test_the_form_becomes_the_profile_written() -> None:
+    saturday = WeekGrid.filled(False).painted(block((5, 20), (5, 23)), True)
     form = RulesForm(
         categories=(),
         allow_text="Khan.example\n\n school.example, khan.example ",
         block_text="games.example/play",
-        schedule=(WindowForm(("sat",), " 10:00", "12:00 "),),
+        schedule=saturday,
+        words_text=" Blue Pelican \n\nkazoo\nkazoo\n",
+        lists_off=("gambling",),
         images_threshold=0.0,
         images_action="",
         chat_grooming_alert=4.5,
@@ -69,5 +79,28 @@ def test_the_form_becomes_the_profile_written() -> None:
     assert profile.allow == ("khan.example", "school.example")
     assert profile.block == ("games.example/play",)
     assert profile.schedule == (Window(("sat",), "10:00", "12:00"),)
+    assert profile.words == ("Blue Pelican", "kazoo")
+    assert profile.lists_off == ("gambling",)
     assert profile.images_threshold is None and profile.images_action is None
     assert profile.chat_grooming_alert == 4.5
+
+
+def test_a_schedule_the_grid_rounds_is_kept_until_the_grid_is_painted() -> None:
+    shown = ProfileSettings("child", schedule=(Window(("mon",), "16:15", "18:10"),))
+    reading = grid_from_windows(shown.schedule)
+    assert not reading.exact
+    untouched = RulesForm(categories=(), schedule=reading.grid)
+    assert profile_from("child", untouched, shown).schedule == shown.schedule
+    painted = RulesForm(categories=(), schedule=reading.grid.painted([(1, 0)], True))
+    assert profile_from("child", painted, shown).schedule == (
+        Window(("mon",), "16:30", "18:00"),
+        Window(("tue",), "00:00", "00:30"),
+    )
+    unreadable = ProfileSettings("child", schedule=(Window(("mon",), "8:00", "9:00"),))
+    kept = RulesForm(categories=(), schedule=None)
+    assert profile_from("child", kept, unreadable).schedule == unreadable.schedule
+
+
+def test_a_grid_with_nothing_allowed_is_not_turned_into_any_time() -> None:
+    with pytest.raises(NothingAllowed):
+        profile_from("child", RulesForm(categories=(), schedule=WeekGrid.filled(False)))
