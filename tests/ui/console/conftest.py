@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -27,8 +28,17 @@ from tests.conftest import write_policy
 ARTIFACTS = Path(os.environ.get("ABHAYA_TEST_ARTIFACTS", "test-artifacts")) / "console"
 
 
+def trust_store(folder: Path) -> Path:
+    """The agent's stand-in for the system trust bundle (`abhaya run --trust-store`)."""
+    return folder / "trust-store.crt"
+
+
 def start_agent(folder: Path, *, with_pin: bool) -> AgentProcess:
-    process = AgentProcess(folder, write_policy(folder / "policy"))
+    """An agent whose trust store holds its CA, as after an install (a test empties it to see
+    the CA untrusted); the real system store is never read or changed."""
+    store = trust_store(folder)
+    process = AgentProcess(folder, write_policy(folder / "policy"), ("--trust-store", str(store)))
+    store.write_bytes((folder / "data/ca/abhaya-ca.pem").read_bytes())
     if with_pin:
         result = abhaya("set-pin", data_dir=folder / "data", pin_input=f"{PIN}\n{PIN}\n")
         assert result.returncode == 0, result.stderr
@@ -56,9 +66,14 @@ def data_dir(agent: AgentProcess) -> Path:
 
 
 def open_console(
-    qtbot: QtBot, folder: Path, language: str = "en", timeout: float = CALL_TIMEOUT_S
+    qtbot: QtBot,
+    folder: Path,
+    language: str = "en",
+    timeout: float = CALL_TIMEOUT_S,
+    **options: Any,
 ) -> Console:
-    console = Console(ConsoleService(folder, timeout), Texts(language))
+    """`options` are further `Console` arguments (its settings file, the accounts offered)."""
+    console = Console(ConsoleService(folder, timeout), Texts(language), **options)
     qtbot.addWidget(console.window)
     console.start()
     return console
