@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from abhaya.ui.console.app import Console
 from abhaya.ui.console.service import CALL_TIMEOUT_S, ConsoleService
+from abhaya.ui.console.settings import ConsoleSettings, save_settings
 from abhaya.ui.console.texts import Texts
 from tests.agent.test_cli import AgentProcess
 from tests.client.test_commands import PIN, abhaya
@@ -72,7 +73,15 @@ def open_console(
     timeout: float = CALL_TIMEOUT_S,
     **options: Any,
 ) -> Console:
-    """`options` are further `Console` arguments (its settings file, the accounts offered)."""
+    """`options` are further `Console` arguments (its settings file, the accounts offered).
+
+    Without a settings file of its own, the console gets one beside the agent's data (never
+    the real user's) in which the first-start walk-through was skipped, so it does not open
+    over the window of tests about other pages (tests/ui/console/test_walkthrough.py opens it).
+    """
+    if "settings_path" not in options:
+        options["settings_path"] = folder.parent / "console-walkthrough-skipped.toml"
+        save_settings(options["settings_path"], ConsoleSettings(language, setup_skipped=True))
     console = Console(ConsoleService(folder, timeout), Texts(language), **options)
     qtbot.addWidget(console.window)
     console.start()
