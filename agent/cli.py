@@ -208,6 +208,13 @@ def _parser() -> argparse.ArgumentParser:
         help="extra CA bundle to trust for upstream servers",
     )
     run.add_argument(
+        "--trust-store",
+        type=Path,
+        metavar="FILE",
+        help="the system trust bundle in which the status looks for Abhaya's CA "
+        "(default: OpenSSL's own on this system)",
+    )
+    run.add_argument(
         "--api-listen",
         default=DEFAULT_API_LISTEN,
         metavar="HOST:PORT",
@@ -481,6 +488,7 @@ def _run(args: argparse.Namespace) -> int:
         data_dir=(args.data_dir or default_data_dir()).expanduser().absolute(),
         policy_path=args.policy.expanduser().absolute() if args.policy else None,
         upstream_ca=args.upstream_ca,
+        trust_store=args.trust_store,
         api_host=api_host,
         api_port=api_port,
         allow_local_ports=frozenset(args.allow_local_port),

@@ -53,6 +53,11 @@ class RunConfig:
     """Where the text encoder's ONNX file is built and kept; None means `data_dir/models`.
     Agents on one machine may share one folder (the tests do: the build takes seconds)."""
 
+    trust_store: Path | None = None
+    """The system trust bundle in which the status call looks for the agent's CA; None means
+    OpenSSL's default here (`agent.catrust.system_bundle`).  Tests pass a bundle of their own
+    rather than touch the real store (`abhaya run --trust-store`)."""
+
     def __post_init__(self) -> None:
         for port in self.allow_local_ports:
             if not 1 <= port <= 65535:

@@ -38,6 +38,7 @@ from abhaya.agent.api.server import ApiServer
 from abhaya.agent.api.sessions import SessionStore
 from abhaya.agent.approvals import AccessDesk, request_lifetime
 from abhaya.agent.ca import CaFiles, ensure_ca
+from abhaya.agent.catrust import CaTrustCheck, system_bundle
 from abhaya.agent.chatinbox import ChatInbox
 from abhaya.agent.chatwatch import ChatWatch, watching_of
 from abhaya.agent.clock import utc_now
@@ -194,7 +195,12 @@ class Agent:
         self.sessions = SessionStore(clock)
         self.pin = ParentPin(self.store, events, clock)
         control = ControlApi(
-            self.store, self.services, self.pin, self.sessions, chat=self.chat_watch
+            self.store,
+            self.services,
+            self.pin,
+            self.sessions,
+            chat=self.chat_watch,
+            ca=CaTrustCheck(self.ca.public_cert, config.trust_store or system_bundle()),
         )
         self.api = ApiServer(
             control,

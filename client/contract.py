@@ -239,6 +239,22 @@ class ConnectionSummary(TypedDict):
     """Not decrypted: filtered by the site's name only."""
     by_reason: dict[str, int]
     """Both counts split by why (`InspectReason`: search, images, not_needed, never, ...)."""
+    last_seen_by_user: dict[str, str]
+    """OS account -> when a connection of that account last reached the proxy (ISO time, since
+    the agent started): whether a child's browsing goes through Abhaya at all."""
+
+
+class CaStatus(TypedDict):
+    """The agent's CA and whether the system's trust store holds it (`agent.catrust`).
+
+    Only the system bundle is checked here (the agent's account can read it); each account's
+    browser stores are checked by `sudo abhaya doctor --save` (the console reads its results)."""
+
+    fingerprint_sha256: str
+    trust_store: str
+    """The bundle file that was read (OpenSSL's default on this system)."""
+    system_trusted: bool | None
+    """None: there is no such file here, so it could not be told (not Debian-like Linux)."""
 
 
 class Status(TypedDict):
@@ -257,6 +273,7 @@ class Status(TypedDict):
     images: ImageSummary | None
     """None when the agent does not look at images."""
     connections: ConnectionSummary
+    ca: CaStatus
 
 
 class DayCount(TypedDict):

@@ -39,6 +39,7 @@ from abhaya.agent.api.wire import (
     parse_int,
     parse_time,
 )
+from abhaya.agent.catrust import CaTrustCheck
 from abhaya.agent.chatwatch import ChatWatch
 from abhaya.agent.services import Services
 from abhaya.agent.store import EventKind, Store
@@ -82,9 +83,13 @@ class ControlApi:
         pin: ParentPin,
         sessions: SessionStore,
         chat: ChatWatch | None = None,
+        *,
+        ca: CaTrustCheck,
     ) -> None:
-        """`chat`: the agent's chat watch, for the status; None when chats are not watched."""
+        """`chat`: the agent's chat watch, for the status; None when chats are not watched.
+        `ca`: the check of the agent's CA in the system's trust store."""
         self._store = store
+        self._ca = ca
         self._chat = chat
         self._services = services
         self._pin = pin
@@ -241,6 +246,7 @@ class ControlApi:
             "chat": self._chat_summary(),
             "images": self._image_summary(),
             "connections": self._connection_summary(),
+            "ca": self._ca.status(),
         }
         return json_response(answer)
 
@@ -269,6 +275,10 @@ class ControlApi:
             "inspected": sum(counts.values()) - passed,
             "passed_through": passed,
             "by_reason": {str(reason): n for reason, n in sorted(counts.items())},
+            "last_seen_by_user": {
+                user: moment.isoformat()
+                for user, moment in sorted(self._services.who.last_seen().items())
+            },
         }
 
     def _chat_summary(self) -> contract.ChatSummary | None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+from collections.abc import Callable
 
+from abhaya.agent.clock import utc_now
 from abhaya.agent.who import default_table
 from abhaya.agent.who.base import Address, Peer, PeerTable, ProcessInfo, WouldWait
 from abhaya.filters.urlnorm import ip_of
@@ -69,10 +72,23 @@ UNATTRIBUTED = Attribution()
 class ConnectionOwners:
     """The attribution of each open client connection, by mitmproxy's connection id."""
 
-    def __init__(self, table: PeerTable | None = None, timeout: float = LOOKUP_TIMEOUT) -> None:
+    def __init__(
+        self,
+        table: PeerTable | None = None,
+        timeout: float = LOOKUP_TIMEOUT,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
         self._table = default_table() if table is None else table
         self._timeout = timeout
+        self._clock = clock
         self._open: dict[str, Attribution] = {}
+        self._last_seen: dict[str, dt.datetime] = {}
+
+    def last_seen(self) -> dict[str, dt.datetime]:
+        """OS account -> when a connection of theirs last reached the proxy.  Bounded by the
+        accounts of this machine (names come from the OS, never from the traffic); a copy, as
+        the proxy's loop goes on writing."""
+        return dict(self._last_seen)
 
     async def attach(self, ident: str, client: Address, server: Address) -> Attribution:
         """Look up the connection's owner and keep it under `ident`: at once where the table
@@ -90,6 +106,7 @@ class ConnectionOwners:
             else:
                 if peer is not None:
                     attribution = Attribution(peer, self._table)
+                    self._last_seen[peer.user] = self._clock()
         self._open[ident] = attribution
         return attribution
 

@@ -11,7 +11,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -25,7 +25,7 @@ ABHAYA = [sys.executable, "-m", "abhaya.agent.cli"]
 class AgentProcess:
     """`abhaya run` in a child process; stdout and stderr go to files we can read while it runs."""
 
-    def __init__(self, folder: Path, policy: Path) -> None:
+    def __init__(self, folder: Path, policy: Path, extra_args: Sequence[str] = ()) -> None:
         self.folder = folder
         self.out = folder / "stdout.txt"
         self.err = folder / "stderr.txt"
@@ -40,6 +40,7 @@ class AgentProcess:
                     str(folder / "data"),
                     "--policy",
                     str(policy),
+                    *extra_args,
                 ],
                 stdout=stdout,
                 stderr=stderr,

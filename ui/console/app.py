@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from abhaya.ui.console.accounts import person_accounts
 from abhaya.ui.console.controllers.activity import ActivityController, FilterInput
 from abhaya.ui.console.controllers.alerts import AlertsController
 from abhaya.ui.console.controllers.dashboard import DashboardController, DashboardState
@@ -23,6 +24,12 @@ from abhaya.ui.console.controllers.requests import RequestsController
 from abhaya.ui.console.controllers.rules import RulesController
 from abhaya.ui.console.controllers.session import SessionController
 from abhaya.ui.console.controllers.settings import SettingsController
+from abhaya.ui.console.controllers.walkthrough import (
+    CheckLine,
+    Shown,
+    WalkthroughController,
+    WalkthroughStart,
+)
 from abhaya.ui.console.runner import Health, Runner
 from abhaya.ui.console.service import ConsoleService
 from abhaya.ui.console.settings import default_settings_path, load_settings
@@ -35,6 +42,7 @@ from abhaya.ui.console.views.requests import RequestsView
 from abhaya.ui.console.views.rules import RulesView
 from abhaya.ui.console.views.settings import SettingsView
 from abhaya.ui.console.views.signin import SignInDialog
+from abhaya.ui.console.views.walkthrough import WalkthroughDialog
 from abhaya.ui.console.views.window import MainWindow
 
 
@@ -45,9 +53,11 @@ class Console:
         texts: Texts,
         on_cancel: Callable[[], None] = QApplication.quit,
         settings_path: Path | None = None,
+        accounts: Callable[[], tuple[str, ...]] = person_accounts,
     ) -> None:
         """`on_cancel` runs when the parent closes the sign-in before the window was shown;
-        `settings_path` is the console's own settings file (settings.default_settings_path)."""
+        `settings_path` is the console's own settings file (settings.default_settings_path);
+        `accounts` lists the OS accounts the walk-through offers for a child."""
         self.texts = texts
         self._on_cancel = on_cancel
         self.service = service
@@ -61,9 +71,12 @@ class Console:
         self.reports = ReportsController(
             service, self.runner, texts, lambda report, path: write_pdf(report, texts, path)
         )
-        self.settings = SettingsController(
-            service, self.runner, texts, self.session, settings_path or default_settings_path()
+        settings_path = settings_path or default_settings_path()
+        self.settings = SettingsController(service, self.runner, texts, self.session, settings_path)
+        self.walkthrough = WalkthroughController(
+            service, self.runner, texts, settings_path, accounts
         )
+        self.setup_dialog: WalkthroughDialog | None = None
         self.dashboard_view = DashboardView(texts)
         self.activity_view = ActivityView(
             texts,
@@ -129,6 +142,12 @@ class Console:
         self.settings.retention.connect(self.settings_view.show_retention)
         self.settings.language_told.connect(self.settings_view.language_message.setText)
         self.window.tabs.currentChanged.connect(self._page_shown)
+        self.settings_view.setup_child.connect(self.walkthrough.open)
+        self.walkthrough.wanted.connect(self._open_walkthrough)
+        self.walkthrough.refused.connect(self._setup_refused)
+        self.walkthrough.told.connect(self._setup_told)
+        self.walkthrough.saved.connect(self._setup_saved)
+        self.walkthrough.checked.connect(self._setup_checked)
 
     def start(self) -> None:
         self.session.start()
@@ -189,12 +208,54 @@ class Console:
         self._tell(text)
 
     def _signed_in(self) -> None:
+        first_pin = False
         if self.dialog is not None:
+            first_pin = self.dialog.first
             self.dialog.rejected.disconnect(self._cancelled)
             self.dialog.accept()
             self.dialog = None
+        shown_before = self.window.isVisible()
         self.window.show()
         self.dashboard.start()
+        if not shown_before:
+            self.walkthrough.offer(first_pin)
+
+    def _open_walkthrough(self, start: WalkthroughStart) -> None:
+        """The walk-through beside the window, not modal: the parent may look at the other
+        pages meanwhile.  One at a time (a second request raises it)."""
+        if self.setup_dialog is not None:
+            self.setup_dialog.raise_()
+            return
+        dialog = WalkthroughDialog(self.texts, start, parent=self.window)
+        dialog.skipped.connect(self.walkthrough.skip)
+        dialog.finished_children.connect(self.walkthrough.finish)
+        dialog.check_again.connect(self.walkthrough.check)
+        dialog.finished.connect(self._walkthrough_closed)
+        self.setup_dialog = dialog
+        dialog.show()
+
+    def _walkthrough_closed(self) -> None:
+        self.setup_dialog = None
+
+    def _setup_refused(self, shown: Shown) -> None:
+        if self.setup_dialog is not None:
+            self.setup_dialog.show_refusal(shown)
+
+    def _setup_told(self, text: str) -> None:
+        if self.setup_dialog is not None:
+            self.setup_dialog.tell(text)
+        else:
+            self.settings_view.setup_message.setText(text)
+
+    def _setup_checked(self, lines: tuple[CheckLine, ...]) -> None:
+        if self.setup_dialog is not None:
+            self.setup_dialog.show_results(lines)
+
+    def _setup_saved(self) -> None:
+        if self.setup_dialog is not None:
+            self.setup_dialog.show_check()
+        if self.rules.state is not None:
+            self.rules.refresh()  # the new profiles appear on the Rules page
 
     def _signed_out(self) -> None:
         self.dashboard.stop()

@@ -44,6 +44,15 @@ class Overview:
     not installed as a service (a development agent) or none were saved."""
 
 
+@dataclass(frozen=True, slots=True)
+class MachineStatus:
+    """What the walk-through's last step checks: the agent's status (its CA in the system
+    store, which accounts' browsing reached it) and the installed computer's saved checks."""
+
+    status: contract.Status
+    machine: SavedChecks | None
+
+
 @dataclass(slots=True)
 class ConsoleService:
     data_dir: Path
@@ -94,6 +103,9 @@ class ConsoleService:
             pending_requests=len(client.requests("pending")["requests"]),
             machine=read_checks(self.checks_file),
         )
+
+    def machine_status(self) -> MachineStatus:
+        return MachineStatus(self._client().status(), read_checks(self.checks_file))
 
     def events(self, query: EventQuery, cursor: str | None, limit: int) -> contract.EventsPage:
         return self._client().events(

@@ -1,4 +1,5 @@
-"""The console's own settings (today only its language), in a small file of the user's.
+"""The console's own settings (its language, whether the walk-through was skipped), in a small
+file of the user's.
 
 Kept apart from the policy (the agent's, edited through the API) because it is a preference of
 the person at this window, not a rule for the child: `<config>/abhaya/console.toml`, where
@@ -22,6 +23,9 @@ FILE_NAME = "console.toml"
 @dataclass(frozen=True, slots=True)
 class ConsoleSettings:
     language: str = DEFAULT_LANGUAGE
+    setup_skipped: bool = False
+    """The parent skipped the first-start walk-through: it is not offered again at sign-in
+    (Settings still opens it)."""
 
 
 def default_settings_path() -> Path:
@@ -39,7 +43,10 @@ def load_settings(path: Path) -> ConsoleSettings:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return ConsoleSettings()
     language = table.get("language")
-    return ConsoleSettings(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    return ConsoleSettings(
+        language if language in LANGUAGES else DEFAULT_LANGUAGE,
+        table.get("setup_skipped") is True,
+    )
 
 
 def save_settings(path: Path, settings: ConsoleSettings) -> None:
@@ -48,8 +55,10 @@ def save_settings(path: Path, settings: ConsoleSettings) -> None:
         raise ValueError(f"no console language {settings.language!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
+    skipped = "true" if settings.setup_skipped else "false"
     temporary.write_text(
-        f'# The Abhaya console\'s own settings.\nlanguage = "{settings.language}"\n',
+        f'# The Abhaya console\'s own settings.\nlanguage = "{settings.language}"\n'
+        f"setup_skipped = {skipped}\n",
         encoding="utf-8",
     )
     temporary.replace(path)

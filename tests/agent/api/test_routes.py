@@ -9,8 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pwd
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +22,8 @@ from abhaya.agent.api.export import FIELDS
 from abhaya.agent.imageevidence import ImageEvidence
 from abhaya.agent.store import Event, EventKind
 from abhaya.client import contract
-from tests.agent.api.conftest import ApiAgent
+from tests.agent.api.conftest import ApiAgent, Clock, set_first_pin
+from tests.agent.conftest import Upstream, start_agent
 
 BLOCKED = [
     "https://adult.example/video?q=private-words",
@@ -191,3 +195,36 @@ def test_json_export_and_its_time_range(api: httpx.Client) -> None:
     assert api.get("/v1/export", params={"format": "json", "since": future}).json() == []
     empty_csv = api.get("/v1/export", params={"format": "csv", "since": future}).text
     assert empty_csv.strip() == ",".join(FIELDS)
+
+
+def test_status_says_whether_the_trust_store_holds_the_ca_and_who_browsed(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    """The store is a bundle of the test's own (`RunConfig.trust_store`), first without the
+    agent's CA and then with it; the real system store is never touched."""
+    bundle = tmp_path / "bundle.crt"
+    bundle.write_bytes(b"")
+    running = start_agent(tmp_path, upstream, clock=Clock(), trust_store=bundle)
+    agent = set_first_pin(ApiAgent(running, Clock(), tmp_path / "data"))
+    try:
+        with agent.client() as client:
+            auth = agent.login(client)
+            before = client.get("/v1/status", headers=auth).json()
+            ca = agent.running.agent.ca
+            assert before["ca"] == {
+                "fingerprint_sha256": ca.fingerprint_sha256,
+                "trust_store": str(bundle),
+                "system_trusted": False,
+            }
+            assert before["connections"]["last_seen_by_user"] == {}
+            assert agent.status_of("https://example.org/fine") == 200
+            bundle.write_bytes(ca.public_cert.read_bytes())
+            after = client.get("/v1/status", headers=auth).json()
+        assert after["ca"]["system_trusted"] is True
+        seen = after["connections"]["last_seen_by_user"]
+        assert list(seen) == [pwd.getpwuid(os.getuid()).pw_name]
+        assert datetime.now(UTC) - datetime.fromisoformat(seen[list(seen)[0]]) < timedelta(
+            minutes=1
+        )
+    finally:
+        agent.running.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -19,6 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from abhaya.ui.console.app import Console
 from abhaya.ui.console.service import CALL_TIMEOUT_S, ConsoleService
+from abhaya.ui.console.settings import ConsoleSettings, save_settings
 from abhaya.ui.console.texts import Texts
 from tests.agent.test_cli import AgentProcess
 from tests.client.test_commands import PIN, abhaya
@@ -27,8 +29,17 @@ from tests.conftest import write_policy
 ARTIFACTS = Path(os.environ.get("ABHAYA_TEST_ARTIFACTS", "test-artifacts")) / "console"
 
 
+def trust_store(folder: Path) -> Path:
+    """The agent's stand-in for the system trust bundle (`abhaya run --trust-store`)."""
+    return folder / "trust-store.crt"
+
+
 def start_agent(folder: Path, *, with_pin: bool) -> AgentProcess:
-    process = AgentProcess(folder, write_policy(folder / "policy"))
+    """An agent whose trust store holds its CA, as after an install (a test empties it to see
+    the CA untrusted); the real system store is never read or changed."""
+    store = trust_store(folder)
+    process = AgentProcess(folder, write_policy(folder / "policy"), ("--trust-store", str(store)))
+    store.write_bytes((folder / "data/ca/abhaya-ca.pem").read_bytes())
     if with_pin:
         result = abhaya("set-pin", data_dir=folder / "data", pin_input=f"{PIN}\n{PIN}\n")
         assert result.returncode == 0, result.stderr
@@ -56,9 +67,22 @@ def data_dir(agent: AgentProcess) -> Path:
 
 
 def open_console(
-    qtbot: QtBot, folder: Path, language: str = "en", timeout: float = CALL_TIMEOUT_S
+    qtbot: QtBot,
+    folder: Path,
+    language: str = "en",
+    timeout: float = CALL_TIMEOUT_S,
+    **options: Any,
 ) -> Console:
-    console = Console(ConsoleService(folder, timeout), Texts(language))
+    """`options` are further `Console` arguments (its settings file, the accounts offered).
+
+    Without a settings file of its own, the console gets one beside the agent's data (never
+    the real user's) in which the first-start walk-through was skipped, so it does not open
+    over the window of tests about other pages (tests/ui/console/test_walkthrough.py opens it).
+    """
+    if "settings_path" not in options:
+        options["settings_path"] = folder.parent / "console-walkthrough-skipped.toml"
+        save_settings(options["settings_path"], ConsoleSettings(language, setup_skipped=True))
+    console = Console(ConsoleService(folder, timeout), Texts(language), **options)
     qtbot.addWidget(console.window)
     console.start()
     return console

@@ -126,3 +126,15 @@ def test_the_language_that_cannot_be_saved_is_said(
     console.settings.set_language("hi")
     assert console.settings_view.language_message.text().startswith("Could not save the language: ")
     console.close()
+
+
+def test_a_skipped_walkthrough_is_remembered_across_a_language_change(
+    qtbot: QtBot, agent: AgentProcess, tmp_path: Path
+) -> None:
+    settings = tmp_path / "console.toml"
+    save_settings(settings, ConsoleSettings("en", setup_skipped=True))
+    assert load_settings(settings) == ConsoleSettings("en", setup_skipped=True)
+    console = _open(qtbot, data_dir(agent), settings)
+    console.settings.set_language("hi")
+    assert load_settings(settings) == ConsoleSettings("hi", setup_skipped=True)
+    console.close()

@@ -83,6 +83,8 @@ def summarise(overview: Overview, now: datetime, texts: Texts) -> DashboardState
     if not store["writer_running"]:
         what = store["writer_last_error"] or "-"
         problems.append(texts("dashboard.store_problem", what=what))
+    if status["ca"]["system_trusted"] is False:  # None: not known here, said by no guess
+        problems.append(texts("walkthrough.dashboard_ca_not_trusted"))
     tamper = status["last_tamper"]
     if tamper is not None:
         when = parse_time(tamper["time"])

@@ -10,7 +10,7 @@ words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -22,7 +22,7 @@ from abhaya.ui.console.controllers.base import Controller
 from abhaya.ui.console.controllers.session import SessionController, is_pin
 from abhaya.ui.console.runner import Runner
 from abhaya.ui.console.service import ConsoleService
-from abhaya.ui.console.settings import ConsoleSettings, load_settings, save_settings
+from abhaya.ui.console.settings import load_settings, save_settings
 from abhaya.ui.console.texts import Texts
 
 
@@ -104,7 +104,8 @@ class SettingsController(Controller):
 
     def set_language(self, language: str) -> None:
         try:
-            save_settings(self.settings_path, ConsoleSettings(language=language))
+            saved = load_settings(self.settings_path)
+            save_settings(self.settings_path, replace(saved, language=language))
         except (OSError, ValueError) as error:
             reason = error.strerror if isinstance(error, OSError) else str(error)
             self.language_told.emit(self._texts("settings.language_not_saved", reason=reason))

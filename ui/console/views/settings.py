@@ -23,6 +23,8 @@ class SettingsView(QWidget):
     change_pin = Signal(str, str, str)
     """(current PIN, new PIN, new PIN again)."""
     language_chosen = Signal(str)
+    setup_child = Signal()
+    """The parent asks for the first-start walk-through again ("Set up a child")."""
 
     def __init__(self, texts: Texts, language: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +56,15 @@ class SettingsView(QWidget):
         language_form.addRow(texts("settings.language"), self.language)
         language_form.addRow(self.language_message)
 
+        self.setup_button = QPushButton(texts("walkthrough.setup_child"))
+        self.setup_message = wrapped_label()
+        setup_box = QGroupBox(texts("walkthrough.setup_box"))
+        setup_layout = QVBoxLayout(setup_box)
+        setup_layout.addWidget(wrapped_label(texts("walkthrough.setup_hint")))
+        setup_layout.addWidget(self.setup_button)
+        setup_layout.addWidget(self.setup_message)
+        self.setup_button.clicked.connect(self.setup_child.emit)
+
         lines = [
             texts("settings.version", version=about.version()),
             texts("settings.licences"),
@@ -71,7 +82,7 @@ class SettingsView(QWidget):
 
         content = QWidget()
         column = QVBoxLayout(content)
-        for box in (pin_box, retention_box, language_box, about_box):
+        for box in (setup_box, pin_box, retention_box, language_box, about_box):
             column.addWidget(box)
         column.addStretch(1)
         scroll = QScrollArea()

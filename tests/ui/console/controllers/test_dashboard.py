@@ -133,3 +133,11 @@ def test_the_console_reads_the_saved_checks_and_ignores_a_damaged_file(
     assert machine is not None and machine.problems[0].fix == "a fix"
     saved.write_text("{damaged")
     assert service.overview().machine is None
+
+
+def test_an_untrusted_ca_is_a_problem_and_an_unknown_one_is_not(overview: Overview) -> None:
+    untrusted = _with_status(overview, ca={**overview.status["ca"], "system_trusted": False})
+    state = summarise(untrusted, datetime.now(UTC), EN)
+    assert state.problems == (EN("walkthrough.dashboard_ca_not_trusted"),)
+    unknown = _with_status(overview, ca={**overview.status["ca"], "system_trusted": None})
+    assert summarise(unknown, datetime.now(UTC), EN).problems == ()
