@@ -21,6 +21,7 @@ from abhaya.ui.console.controllers.requests import RequestsController
 from abhaya.ui.console.controllers.rules import RulesController
 from abhaya.ui.console.controllers.session import SessionController
 from abhaya.ui.console.controllers.settings import SettingsController
+from abhaya.ui.console.controllers.sites import SitesController
 from abhaya.ui.console.runner import Health, Runner
 from abhaya.ui.console.service import ConsoleService
 from abhaya.ui.console.settings import default_settings_path, load_settings
@@ -53,6 +54,7 @@ class Console:
         self.session = SessionController(service, self.runner, texts)
         self.dashboard = DashboardController(service, self.runner, texts)
         self.activity = ActivityController(service, self.runner, texts)
+        self.sites = SitesController(service, self.runner, texts)
         self.alerts = AlertsController(service, self.runner, texts)
         self.requests = RequestsController(service, self.runner, texts)
         self.rules = RulesController(service, self.runner, texts)
@@ -68,6 +70,7 @@ class Console:
             self.activity.model,
             self.activity.kind_choices(),
             self.activity.category_choices(),
+            self.activity.reason_choices(),
         )
         self.alerts_view = AlertsView(texts)
         self.requests_view = RequestsView(texts)
@@ -102,6 +105,15 @@ class Console:
         self.activity_view.row_chosen.connect(self.activity.choose)
         self.activity.detail.connect(self.activity_view.show_detail)
         self.activity.footer.connect(self.activity_view.show_footer)
+        self.activity.chosen.connect(self.sites.offer_for)
+        self.sites.profiles.connect(
+            lambda names: self.activity_view.show_profiles(self.activity.profile_choices(names))
+        )
+        self.sites.offer.connect(self.activity_view.show_offer)
+        self.sites.confirm.connect(self.activity_view.ask)
+        self.sites.told.connect(self.activity_view.show_site_message)
+        self.activity_view.site_asked.connect(self.sites.ask)
+        self.activity_view.site_confirmed.connect(self.sites.change)
         self.alerts.listed.connect(self.alerts_view.show_rows)
         self.alerts.told.connect(self.alerts_view.message.setText)
         self.alerts_view.mark_reviewed.connect(self.alerts.mark_reviewed)
@@ -205,6 +217,7 @@ class Console:
         if not self._activity_loaded:
             self._activity_loaded = True
             self.activity.apply(FilterInput())
+            self.sites.refresh()
 
     def close(self) -> None:
         self.dashboard.stop()
