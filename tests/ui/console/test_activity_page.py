@@ -113,7 +113,7 @@ def test_a_blocked_sites_event_allows_it_and_the_proxy_lets_it_through(
     _show(qtbot, console, FilterInput(text="allow-me"), 1)
     _choose_first_row(qtbot, console)
     view = console.activity_view
-    assert view.site_heading.text().endswith("casino.example")
+    assert view.site_heading.text() == "From now on, for casino.example:"
     assert view.allow_site.isEnabled() and view.block_site.isEnabled()
     assert view.site_for.currentData() == "child"  # the event's own child first
     question = _press_and_confirm(qtbot, console, "allow", "child")

@@ -143,7 +143,7 @@ class ActivityView(QWidget):
     def _detail_side(self) -> QWidget:
         """The detail, then what can be done about its site: for whom, allow, block."""
         texts = self._texts
-        self.site_heading = QLabel(texts("site_rules.heading"))
+        self.site_heading = QLabel("")
         self.site_for = QComboBox()
         self.allow_site = QPushButton(texts("site_rules.allow"))
         self.block_site = QPushButton(texts("site_rules.block"))
@@ -190,7 +190,7 @@ class ActivityView(QWidget):
         if offer is None:
             self.site_box.hide()
             return
-        self.site_heading.setText(f"{self._texts('site_rules.heading')}: {offer.site}")
+        self.site_heading.setText(self._texts("site_rules.heading", site=offer.site))
         self.site_for.clear()
         for key, label in offer.targets:
             self.site_for.addItem(label, key)
@@ -204,7 +204,7 @@ class ActivityView(QWidget):
         """The confirmation, in words; opened (not exec'd), so the window keeps running."""
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            self._texts("site_rules.heading"),
+            self._texts("site_rules.heading", site=change.site),
             change.question,
             parent=self,
         )
