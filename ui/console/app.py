@@ -196,10 +196,13 @@ class Console:
             self._on_cancel()
 
     def _page_shown(self, _: int) -> None:
-        """Alerts and requests are read again each time their page is opened."""
+        """Alerts, requests and Activity's children are read again each time their page is
+        opened."""
         if not self.service.signed_in:
             return
-        if self.window.tabs.currentWidget() is self.alerts_view:
+        if self.window.tabs.currentWidget() is self.activity_view and self._activity_loaded:
+            self.sites.refresh()  # the children and the lists, as the Rules page may have changed
+        elif self.window.tabs.currentWidget() is self.alerts_view:
             self.alerts.refresh()
         elif self.window.tabs.currentWidget() is self.requests_view:
             self.requests.refresh()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import ssl
+from pathlib import Path
 
 import httpx
 from PySide6.QtCore import Qt
@@ -22,6 +23,7 @@ from abhaya.ui.console.controllers.activity import FilterInput
 from abhaya.ui.console.controllers.sites import EVERY_CHILD
 from abhaya.ui.console.texts import Texts
 from tests.agent.test_cli import AgentProcess
+from tests.client.test_commands import PIN, abhaya
 from tests.ui.console.conftest import data_dir
 
 EN = Texts("en")
@@ -161,3 +163,19 @@ def test_cancelling_the_question_changes_nothing(
     assert _policy(agent) == before
     assert view.site_message.text() == ""
     assert agent.status_of("https://bet.example/cancel-me") == 403
+
+
+def test_a_child_added_meanwhile_is_offered_when_the_page_is_opened_again(
+    qtbot: QtBot, console: Console, agent: AgentProcess, tmp_path: Path
+) -> None:
+    view = console.activity_view
+    console.window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.profile.findData("child") > 0, timeout=10_000)
+    assert view.profile.findData("guest") == -1
+    edited = tmp_path / "edited.toml"
+    edited.write_text(_policy(agent) + "\n[profiles.guest]\n", encoding="utf-8")
+    applied = abhaya("policy", "apply", str(edited), data_dir=data_dir(agent), pin_input=f"{PIN}\n")
+    assert applied.returncode == 0, applied.stderr
+    console.window.tabs.setCurrentWidget(console.dashboard_view)
+    console.window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.profile.findData("guest") > 0, timeout=10_000)
