@@ -85,16 +85,23 @@ class ApiClient:
         until: str | None = None,
         kinds: tuple[str, ...] = (),
         categories: tuple[str, ...] = (),
+        reasons: tuple[str, ...] = (),
+        profiles: tuple[str, ...] = (),
         text: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> contract.EventsPage:
-        """One page of events, newest first; `text` is found in the domain, URL, rule or detail."""
+        """One page of events, newest first; `text` is found in the domain, URL, rule or detail.
+
+        Each tuple is "any of these" (empty: any at all); the filters together are "all of".
+        """
         params = {
             "since": since,
             "until": until,
             "kind": ",".join(kinds) or None,
             "category": ",".join(categories) or None,
+            "reason": ",".join(reasons) or None,
+            "profile": ",".join(profiles) or None,
             "text": text or None,
             "limit": limit,
             "cursor": cursor,

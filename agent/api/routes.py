@@ -300,7 +300,7 @@ class ControlApi:
 
     def _events(self, request: Request) -> Response:
         request.only_params(
-            ("kind", "category", "reason", "since", "until", "text", "limit", "cursor")
+            ("kind", "category", "reason", "profile", "since", "until", "text", "limit", "cursor")
         )
         where = _event_filter(request)
         limit = parse_int(request.param("limit"), "limit", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)
@@ -390,6 +390,7 @@ def _event_filter(request: Request) -> EventFilter:
         kinds=tuple(kinds),
         categories=request.values("category"),
         reasons=request.values("reason"),
+        profiles=request.values("profile"),
         since=parse_time(request.param("since"), "since"),
         until=parse_time(request.param("until"), "until"),
         text=text,

@@ -176,6 +176,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX chat_threads_updated ON chat_threads (updated_us)",
         ),
     ),
+    Migration(
+        7,
+        "an index for the console's filter by child",
+        (
+            # Filtered pages by profile: equality on the profile, then newest first.  Without
+            # it a page of a child with few events walks the whole time index.
+            "CREATE INDEX events_profile_time ON events (profile, time_us)",
+        ),
+    ),
 )
 
 BUCKET_US = 900_000_000

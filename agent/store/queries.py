@@ -3,8 +3,9 @@
 Pages use keyset pagination on (time, id) newest first: the cursor is the last row shown, and
 the next page starts strictly below it.  Unlike OFFSET this costs the same on page 1000 as on
 page 1, and rows arriving meanwhile never shift a page.  Every query here is shaped to use an
-index from migration 3 (or the bucket counts of migration 4); tests/agent/store/test_queries.py
-checks the plans with EXPLAIN QUERY PLAN, and bench/store measures them on a million events.
+index from migrations 3, 5 and 7 (or the bucket counts of migration 4);
+tests/agent/store/test_queries.py checks the plans with EXPLAIN QUERY PLAN, and bench/store
+measures them on a million events.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class EventFilter:
     kinds: tuple[EventKind, ...] = ()
     categories: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
     text: str = ""
@@ -252,6 +254,9 @@ def _filter_clauses(where: EventFilter) -> tuple[list[str], list[object]]:
     if where.reasons:
         clauses.append(f"reason IN ({', '.join('?' * len(where.reasons))})")
         params.extend(where.reasons)
+    if where.profiles:
+        clauses.append(f"profile IN ({', '.join('?' * len(where.profiles))})")
+        params.extend(where.profiles)
     if where.since is not None:
         clauses.append("time_us >= ?")
         params.append(to_us(where.since))

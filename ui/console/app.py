@@ -24,6 +24,7 @@ from abhaya.ui.console.controllers.requests import RequestsController
 from abhaya.ui.console.controllers.rules import RulesController
 from abhaya.ui.console.controllers.session import SessionController
 from abhaya.ui.console.controllers.settings import SettingsController
+from abhaya.ui.console.controllers.sites import SitesController
 from abhaya.ui.console.controllers.walkthrough import (
     CheckLine,
     Shown,
@@ -65,6 +66,7 @@ class Console:
         self.session = SessionController(service, self.runner, texts)
         self.dashboard = DashboardController(service, self.runner, texts)
         self.activity = ActivityController(service, self.runner, texts)
+        self.sites = SitesController(service, self.runner, texts)
         self.alerts = AlertsController(service, self.runner, texts)
         self.requests = RequestsController(service, self.runner, texts)
         self.rules = RulesController(service, self.runner, texts)
@@ -83,6 +85,7 @@ class Console:
             self.activity.model,
             self.activity.kind_choices(),
             self.activity.category_choices(),
+            self.activity.reason_choices(),
         )
         self.alerts_view = AlertsView(texts)
         self.requests_view = RequestsView(texts)
@@ -115,6 +118,15 @@ class Console:
         self.activity_view.row_chosen.connect(self.activity.choose)
         self.activity.detail.connect(self.activity_view.show_detail)
         self.activity.footer.connect(self.activity_view.show_footer)
+        self.activity.chosen.connect(self.sites.offer_for)
+        self.sites.profiles.connect(
+            lambda names: self.activity_view.show_profiles(self.activity.profile_choices(names))
+        )
+        self.sites.offer.connect(self.activity_view.show_offer)
+        self.sites.confirm.connect(self.activity_view.ask)
+        self.sites.told.connect(self.activity_view.show_site_message)
+        self.activity_view.site_asked.connect(self.sites.ask)
+        self.activity_view.site_confirmed.connect(self.sites.change)
         self.alerts.listed.connect(self.alerts_view.show_rows)
         self.alerts.told.connect(self.alerts_view.message.setText)
         self.alerts_view.mark_reviewed.connect(self.alerts.mark_reviewed)
@@ -270,10 +282,13 @@ class Console:
             self._on_cancel()
 
     def _page_shown(self, _: int) -> None:
-        """Alerts and requests are read again each time their page is opened."""
+        """Alerts, requests and Activity's children are read again each time their page is
+        opened."""
         if not self.service.signed_in:
             return
-        if self.window.tabs.currentWidget() is self.alerts_view:
+        if self.window.tabs.currentWidget() is self.activity_view and self._activity_loaded:
+            self.sites.refresh()  # the children and the lists, as the Rules page may have changed
+        elif self.window.tabs.currentWidget() is self.alerts_view:
             self.alerts.refresh()
         elif self.window.tabs.currentWidget() is self.requests_view:
             self.requests.refresh()
@@ -291,6 +306,7 @@ class Console:
         if not self._activity_loaded:
             self._activity_loaded = True
             self.activity.apply(FilterInput())
+            self.sites.refresh()
 
     def close(self) -> None:
         self.dashboard.stop()

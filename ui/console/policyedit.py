@@ -21,6 +21,8 @@ from tomlkit.container import Container
 from tomlkit.items import AoT, Array, InlineTable, Table
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SITE_LISTS = ("allow", "block")
+"""A profile's own lists of sites: always allowed, always blocked."""
 ACTIONS = ("allow", "warn", "block")
 IMAGE_ACTIONS = ("blur", "block", "log")
 ZERO_TOLERANCE = "csam"
@@ -335,3 +337,47 @@ def write_rules(
         )
     _write_profile(doc, profile)
     return tomlkit.dumps(doc)
+
+
+# -- one site onto a list (the Activity page's "allow this site" / "block this site") -------
+
+
+def _covers(site: str, entry: str) -> bool:
+    """Whether list `entry` (a domain, or domain/path) is `site` or a part of it."""
+    host = entry.partition("/")[0].lower()
+    return host == site or host.endswith("." + site)
+
+
+def with_site(profile: ProfileSettings, site: str, listed: str) -> ProfileSettings:
+    """`profile` with `site` on its `listed` list ("allow" or "block"), and taken off the other.
+
+    Taken off the other list goes for every entry within the site (`www.site`, `site/path`):
+    a parent who blocks a site means all of it, and an allow entry would beat the block
+    (filters/decide.py); allowing a site leaves no block entry that contradicts it on the
+    Rules page.  Already listed: the same settings, so nothing is written.
+    """
+    if listed not in SITE_LISTS:
+        raise ValueError(f"no site list {listed!r}; expected one of {SITE_LISTS}")
+    chosen, other = (
+        (profile.allow, profile.block) if listed == "allow" else (profile.block, profile.allow)
+    )
+    if site not in chosen:
+        chosen = (*chosen, site)
+    kept = tuple(entry for entry in other if not _covers(site, entry))
+    if listed == "allow":
+        return replace(profile, allow=chosen, block=kept)
+    return replace(profile, block=chosen, allow=kept)
+
+
+def add_site(text: str, profiles: Sequence[str], site: str, listed: str) -> str:
+    """`text` with `site` always allowed (or blocked) for each of `profiles`; the rest untouched.
+
+    Written with `write_rules`, as the Rules page writes the same lists, so the file keeps its
+    comments and only the two lists of each named profile can change.
+    """
+    for name in profiles:
+        rules = read_rules(text)
+        if name not in {p.name for p in rules.profiles}:
+            raise PolicyEditError(f"the policy has no child (profile) named {name!r}")
+        text = write_rules(text, (), with_site(rules.profile(name), site, listed))
+    return text

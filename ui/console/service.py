@@ -27,6 +27,8 @@ class EventQuery:
 
     kinds: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()
     since: str | None = None
     until: str | None = None
     text: str = ""
@@ -113,6 +115,8 @@ class ConsoleService:
             until=query.until,
             kinds=query.kinds,
             categories=query.categories,
+            reasons=query.reasons,
+            profiles=query.profiles,
             text=query.text or None,
             limit=limit,
             cursor=cursor,

@@ -87,13 +87,17 @@ def test_events_are_paged_with_cursors_newest_first(api: httpx.Client) -> None:
         ({"category": "adult"}, 3),
         ({"reason": "list,custom_rule"}, 4),
         ({"reason": "custom_rule"}, 1),
+        ({"profile": "child"}, 4),
+        ({"profile": "teen"}, 0),
+        ({"profile": "teen,child", "reason": "custom_rule"}, 1),
+        ({"profile": ["teen", "child"], "category": "adult"}, 3),
         ({"kind": "pin_failed"}, 0),
         ({"kind": "verdict", "category": "gambling"}, 0),
         ({"since": "2000-01-01T00:00:00Z", "until": "2000-01-02T00:00:00Z"}, 0),
         ({"since": "2000-01-01T00:00:00+05:30"}, 4),
     ],
 )
-def test_event_filters(api: httpx.Client, params: dict[str, str], count: int) -> None:
+def test_event_filters(api: httpx.Client, params: dict[str, str | list[str]], count: int) -> None:
     answer = api.get("/v1/events", params=params)
     assert answer.status_code == 200, answer.text
     assert len(answer.json()["events"]) == count

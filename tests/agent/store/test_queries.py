@@ -42,6 +42,10 @@ ROWS = [
     (2 * DAY, EventKind.TAMPER, "", "", "", ""),
     (40 * DAY, EventKind.VERDICT, "adult", "block", "old.example", "firefox"),
 ]
+TEEN_ROWS = {3, 7}
+"""Rows of the second child's profile; the rest are "child"'s."""
+LIST_ROWS = {0, 3, 5}
+"""Rows blocked for being on a list (reason `list`); the rest give no reason."""
 
 
 def _events() -> list[Event]:
@@ -56,6 +60,8 @@ def _events() -> list[Event]:
             rule=domain,
             app=app,
             detail=f"row {n} 100%_done" if n == 3 else f"row {n}",
+            profile="teen" if n in TEEN_ROWS else "child",
+            reason="list" if n in LIST_ROWS else "",
         )
         for n, (age, kind, category, action, domain, app) in enumerate(ROWS)
     ]
@@ -98,6 +104,12 @@ def _all_pages(conn: sqlite3.Connection, where: EventFilter, limit: int) -> list
         (EventFilter(text="row 9"), [9]),
         (EventFilter(categories=("adult",), since=T0 - 30 * DAY, text="also"), [5]),
         (EventFilter(categories=("nothing",)), []),
+        (EventFilter(profiles=("teen",)), [3, 7]),
+        (EventFilter(profiles=("teen", "child")), list(range(10))),
+        (EventFilter(profiles=("teen",), categories=("games",)), [7]),
+        (EventFilter(profiles=("nobody",)), []),
+        (EventFilter(reasons=("list",)), [0, 3, 5]),
+        (EventFilter(reasons=("list",), profiles=("child",)), [0, 5]),
     ],
 )
 def test_filters_select_the_expected_events(
@@ -277,6 +289,8 @@ PAGE = "SELECT * FROM events {where} ORDER BY time_us DESC, id DESC LIMIT 51"
         ("WHERE time_us >= ? AND time_us < ?", (1, 2), "events_time"),
         ("WHERE category IN (?)", ("adult",), "events_category_time"),
         ("WHERE kind IN (?) AND (time_us, id) < (?, ?)", ("tamper", 5, 5), "events_kind_time"),
+        ("WHERE profile IN (?)", ("teen",), "events_profile_time"),
+        ("WHERE reason IN (?)", ("list",), "events_reason_time"),
     ],
 )
 def test_pages_are_read_from_an_index_without_sorting(

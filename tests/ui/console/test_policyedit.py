@@ -19,7 +19,9 @@ from abhaya.ui.console.policyedit import (
     PolicyEditError,
     ProfileSettings,
     Window,
+    add_site,
     read_rules,
+    with_site,
     write_rules,
 )
 from tests.conftest import POLICY
@@ -269,3 +271,60 @@ def test_own_words_in_a_table_written_by_hand_are_edited_in_place() -> None:
     after = _edit(text, words=("kazoo", "ocarina"))
     assert _changed_lines(text, after) == (['words = ["kazoo"]'], ['words = ["kazoo", "ocarina"]'])
     assert parse_policy(after, "edited").profiles["child"].keywords.words == ("kazoo", "ocarina")
+
+
+# -- one site from an event (the Activity page) ------------------------------------------------
+
+
+def test_allowing_a_site_adds_it_to_the_childs_list_and_keeps_the_comment() -> None:
+    after = add_site(COMMENTED, ("child",), "bet.example", "allow")
+    assert _changed_lines(COMMENTED, after) == (
+        ['allow = ["khanacademy.org"]   # school'],
+        ['allow = ["khanacademy.org", "bet.example"]   # school'],
+    )
+    assert "bet.example" in parse_policy(after, "edited").profiles["child"].allow
+
+
+def test_blocking_a_site_for_every_child_takes_it_off_their_allow_lists() -> None:
+    text = add_site(COMMENTED, ("child",), "www.khanacademy.org", "allow")
+    after = add_site(text, ("child", "teen"), "khanacademy.org", "block")
+    policy = parse_policy(after, "edited")
+    assert policy.profiles["child"].allow == ()  # the site and a host within it are gone
+    assert policy.profiles["child"].block == ("khanacademy.org",)
+    assert policy.profiles["teen"].block == ("khanacademy.org",)
+    assert policy.profiles["teen"].images.threshold == 0.7
+    assert "# The older one." in after and "retention_days = 30     # a short history" in after
+
+
+def test_a_site_already_listed_gives_back_the_same_text() -> None:
+    assert add_site(COMMENTED, ("child",), "khanacademy.org", "allow") == COMMENTED
+
+
+@pytest.mark.parametrize(
+    ("allow", "block", "listed", "expected"),
+    [
+        # allowing takes the site and what is within it off the block list, nothing else
+        ((), ("bet.example", "www.bet.example", "bet.example/odds", "abet.example"), "allow",
+         (("bet.example",), ("abet.example",))),
+        # blocking takes an allow of a host or a path within it off the allow list
+        (("m.bet.example", "school.example"), (), "block",
+         (("school.example",), ("bet.example",))),
+        # hosts are compared without case; a listed entry is not added twice
+        (("BET.example/Path",), ("bet.example",), "block", ((), ("bet.example",))),
+    ],
+)  # fmt: skip
+def test_the_other_list_loses_only_entries_within_the_site(
+    allow: tuple[str, ...],
+    block: tuple[str, ...],
+    listed: str,
+    expected: tuple[tuple[str, ...], tuple[str, ...]],
+) -> None:
+    changed = with_site(ProfileSettings("child", allow=allow, block=block), "bet.example", listed)
+    assert (changed.allow, changed.block) == expected
+
+
+def test_a_child_not_in_the_policy_or_an_unknown_list_is_refused() -> None:
+    with pytest.raises(PolicyEditError, match="no child"):
+        add_site(COMMENTED, ("nobody",), "bet.example", "allow")
+    with pytest.raises(ValueError, match="no site list"):
+        with_site(ProfileSettings("child"), "bet.example", "grey")

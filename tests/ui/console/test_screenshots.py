@@ -54,8 +54,19 @@ def test_every_page_is_rendered_in_each_language_and_scale(
     activity.table.setFocus()
     qtbot.keyClick(activity.table, Qt.Key.Key_Down)
     assert texts("activity.detail_why") in activity.detail.text()
+    qtbot.waitUntil(lambda: not activity.site_box.isHidden(), timeout=10_000)
+    assert activity.block_site.text() == texts("site_rules.block")
+    assert activity.reason.itemText(0) == texts("activity.any")
     for scale in SCALES:
         screenshot(console.window, f"activity-{language}", scale)
+    qtbot.mouseClick(activity.block_site, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: activity.confirm_box is not None and activity.confirm_box.isVisible())
+    assert activity.confirm_box is not None
+    assert "bet.example" in activity.site_heading.text()
+    assert "bet.example" in activity.confirm_box.text()
+    for scale in SCALES:
+        screenshot(activity.confirm_box, f"activity-confirm-{language}", scale)
+    qtbot.keyClick(activity.confirm_box, Qt.Key.Key_Escape)
 
     pages = {"alerts": console.alerts_view, "requests": console.requests_view}
     for name, page in pages.items():

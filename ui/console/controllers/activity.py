@@ -26,7 +26,7 @@ from PySide6.QtCore import (
 from abhaya.client import contract
 from abhaya.client.api import ClientError
 from abhaya.client.contract import parse_time
-from abhaya.filters.verdict import Category
+from abhaya.filters.verdict import Category, Reason
 from abhaya.ui.console.runner import Runner
 from abhaya.ui.console.service import ConsoleService, EventQuery
 from abhaya.ui.console.texts import Texts
@@ -43,6 +43,8 @@ class FilterInput:
 
     kind: str = ""
     category: str = ""
+    reason: str = ""
+    profile: str = ""
     since: date | None = None
     until: date | None = None
     text: str = ""
@@ -64,6 +66,8 @@ def build_query(chosen: FilterInput, zone: ZoneInfo | None) -> EventQuery:
     return EventQuery(
         kinds=(chosen.kind,) if chosen.kind else (),
         categories=(chosen.category,) if chosen.category else (),
+        reasons=(chosen.reason,) if chosen.reason else (),
+        profiles=(chosen.profile,) if chosen.profile else (),
         since=start_of(chosen.since) if chosen.since else None,
         until=start_of(chosen.until + timedelta(days=1)) if chosen.until else None,
         text=chosen.text.strip(),
@@ -238,6 +242,8 @@ class ActivityController(QObject):
 
     detail = Signal(object)
     """A list of (label, value) lines for the chosen event."""
+    chosen = Signal(object)
+    """The chosen EventRecord, or None (for what the detail offers to do about it)."""
     footer = Signal(str)
 
     def __init__(self, service: ConsoleService, runner: Runner, texts: Texts) -> None:
@@ -257,16 +263,28 @@ class ActivityController(QObject):
             (str(category), self._texts.category(category)) for category in Category
         ]
 
+    def reason_choices(self) -> list[tuple[str, str]]:
+        """Every reason a verdict can give, in the vocabulary's words."""
+        return [("", self._texts("activity.any"))] + [
+            (str(reason), self._texts.reason(reason)) for reason in Reason
+        ]
+
+    def profile_choices(self, names: tuple[str, ...]) -> list[tuple[str, str]]:
+        """The policy's children; names are the parent's own, shown as they are."""
+        return [("", self._texts("activity.any"))] + [(name, name) for name in names]
+
     def set_timezone(self, name: str) -> None:
         self.model.zone = _zone(name)
 
     def apply(self, chosen: FilterInput) -> None:
         self.detail.emit([])
+        self.chosen.emit(None)
         self.model.reload(build_query(chosen, self.model.zone))
 
     def choose(self, row: int) -> None:
         event = self.model.event_at(row)
         self.detail.emit([] if event is None else describe(event, self._texts, self.model.zone))
+        self.chosen.emit(event)
 
     def _footer(self, loading: bool) -> None:
         count = self.model.rowCount()

@@ -18,6 +18,7 @@ from PySide6.QtCore import Signal
 from abhaya.client import contract
 from abhaya.client.api import ClientError
 from abhaya.ui.console.controllers.base import Controller
+from abhaya.ui.console.controllers.policysave import SaveOutcome, save_edit
 from abhaya.ui.console.policyedit import (
     CategorySetting,
     PolicyEditError,
@@ -201,14 +202,6 @@ def profile_from(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class SaveOutcome:
-    """A save's end: applied, nothing to apply (both None), or a problem found before the PUT."""
-
-    applied: contract.PolicyApplied | None = None
-    problem: str | None = None
-
-
 class RulesController(Controller):
     loaded = Signal(object)
     """A RulesState, after each read of the policy or choice of profile."""
@@ -259,16 +252,11 @@ class RulesController(Controller):
         The text is read again rather than the one the page was filled from, so a change made
         meanwhile elsewhere (`abhaya policy apply`) to another setting is kept.
         """
-        current = self._service.policy()
-        if not current["editable"]:
-            return SaveOutcome(problem=self._texts("rules.not_editable"))
-        try:
-            text = write_rules(current["text"], categories, profile, base=base)
-        except PolicyEditError as error:
-            return SaveOutcome(problem=str(error))
-        if text == current["text"]:
-            return SaveOutcome()
-        return SaveOutcome(applied=self._service.apply_policy(text))
+        return save_edit(
+            self._service,
+            lambda text: write_rules(text, categories, profile, base=base),
+            self._texts("rules.not_editable"),
+        )
 
     def _loaded(self, answer: contract.PolicyText) -> None:
         try:
