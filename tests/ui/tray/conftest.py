@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,9 +47,27 @@ def xserver() -> Iterator[XServer]:
         number = pipe.readline().strip()
     try:
         assert number, "Xvfb did not start"
+        _wait_accepting(f":{number}", process)
         yield XServer(f":{number}")
     finally:
         _stop(process)
+
+
+def _wait_accepting(display_name: str, process: subprocess.Popen[bytes]) -> None:
+    """Until a client can connect: under load, trayer started right after Xvfb wrote its
+    display number once failed with "cannot open display"."""
+    import Xlib.display
+    import Xlib.error
+
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            Xlib.display.Display(display_name).close()
+            return
+        except (Xlib.error.DisplayError, ConnectionError):
+            assert process.poll() is None, "Xvfb exited"
+            assert time.monotonic() < deadline, f"Xvfb on {display_name} never accepted a client"
+            time.sleep(0.05)
 
 
 @pytest.fixture
@@ -56,24 +75,28 @@ def tray_host(xserver: XServer) -> Iterator[XServer]:
     """trayer hosting a freedesktop system tray on the Xvfb display, once it owns the tray."""
     from abhaya.ui.tray.host import find_tray
 
+    said = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the fixture's finally
     process = subprocess.Popen(
         ["trayer", "--edge", "top", "--widthtype", "request", "--heighttype", "pixel"],
         env=xserver.env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=said,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 20
         # trayer takes the tray selection before its panel is up; a dock request sent in
         # between is lost (pystray sends one), so wait for the panel to be shown as well.
         while not (find_tray(xserver.env()).available and _panel_shown(xserver.display)):
-            assert process.poll() is None, "trayer exited"
+            if process.poll() is not None:
+                said.seek(0)
+                pytest.fail(f"trayer exited ({process.returncode}): {said.read()[-2000:]!r}")
             assert time.monotonic() < deadline, "trayer never took the tray selection"
             time.sleep(0.1)
         time.sleep(0.5)
         yield xserver
     finally:
         _stop(process)
+        said.close()
 
 
 def _panel_shown(display_name: str) -> bool:
