@@ -27,7 +27,7 @@ from abhaya.agent.clock import utc_now
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.store import Store, driver
 from abhaya.agent.store import access as stored
-from abhaya.agent.store.access import AccessRequest, ApprovalScope, RequestStatus
+from abhaya.agent.store.access import AccessRequest, ApprovalScope, RequestStatus, covers
 from abhaya.agent.store.alerts import Alert, AlertSeverity, insert_alert
 from abhaya.filters.policy.model import AccessSettings
 from abhaya.filters.suffixes import registrable_domain
@@ -47,13 +47,6 @@ class _View:
     """The newest request per (profile, host)."""
     sites: Mapping[Key, tuple[AccessRequest, ...]]
     """Site-wide approvals per (profile, site), from the newest request of each host."""
-
-
-def covers(request: AccessRequest) -> str:
-    """What an approval lets through: its host, or the site the host belongs to."""
-    if request.scope is ApprovalScope.SITE:
-        return registrable_domain(request.domain)
-    return request.domain
 
 
 def request_lifetime(policy: PolicyState) -> Callable[[], timedelta]:
@@ -176,3 +169,14 @@ class AccessDesk:
             )
         self.refresh()
         return decided
+
+    def end(
+        self, site: str, profiles: frozenset[str] | None, now: datetime
+    ) -> tuple[AccessRequest, ...]:
+        """End at once every running approval that lets something of `site` through for
+        `profiles` (None: every profile), as a parent blocking the site expects; returns
+        them.  The view is swapped before this returns, so the proxy's next lookup blocks."""
+        with contextlib.closing(self._store.connect()) as conn:
+            ended = stored.end_approvals(conn, site, profiles, now)
+        self.refresh()
+        return tuple(ended)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 from urllib.parse import urlencode
@@ -166,6 +166,16 @@ class ApiClient:
     def deny(self, request_id: int) -> contract.AccessRequestRecord:
         path = f"{contract.REQUESTS}/{request_id}/deny"
         return cast(contract.AccessRequestRecord, self.call("POST", path))
+
+    def end_approvals(
+        self, site: str, profiles: Sequence[str] | None = None
+    ) -> contract.ApprovalsEnded:
+        """End the running approvals that let `site` through, for `profiles` (None: every
+        child's)."""
+        body: contract.EndApprovalsBody = {"site": site}
+        if profiles is not None:
+            body["profiles"] = list(profiles)
+        return cast(contract.ApprovalsEnded, self.call("POST", contract.APPROVALS_END, body))
 
     def acknowledge(self, alert_id: int) -> contract.AlertRecord:
         path = f"{contract.ALERTS}/{alert_id}/acknowledge"

@@ -30,6 +30,9 @@ RESUME = f"{PREFIX}/resume"
 POLICY = f"{PREFIX}/policy"
 REQUESTS = f"{PREFIX}/requests"
 """GET lists; POST `REQUESTS/<id>/approve` (ApproveBody) or `REQUESTS/<id>/deny` decides."""
+APPROVALS_END = f"{PREFIX}/approvals/end"
+"""POST (EndApprovalsBody): end at once the running approvals that let a site through
+(ApprovalsEnded), as blocking the site means."""
 ALERTS = f"{PREFIX}/alerts"
 """GET lists (`?unacknowledged=true` for those a parent has not seen); POST
 `ALERTS/<id>/acknowledge` marks one as seen."""
@@ -356,6 +359,22 @@ class ApproveBody(TypedDict):
     minutes: NotRequired[int]
     always: NotRequired[bool]
     scope: NotRequired[Scope]
+
+
+class EndApprovalsBody(TypedDict):
+    """`site`: a host name; an approval ends when what it covers is the site or under it, or
+    (a site-wide one) contains it.  `profiles`: the children whose approvals end; left out,
+    every child's (also profiles no longer in the policy)."""
+
+    site: str
+    profiles: NotRequired[list[str]]
+
+
+class ApprovalsEnded(TypedDict):
+    site: str
+    """The site as the agent read it (lower case, no trailing dot)."""
+    ended: list[AccessRequestRecord]
+    """The approvals ended now, each with `expires_at` now; empty when none was running."""
 
 
 class TimeFormatError(ValueError):

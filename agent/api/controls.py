@@ -1,6 +1,7 @@
-"""The API calls that change what the proxy does: pause and resume, the policy, and children's
-access requests.  Each handler parses its input at the edge (wire.py), changes one thing
-through the service that owns it, and records what a parent did as an event.
+"""The API calls that change what the proxy does: pause and resume, the policy, children's
+access requests and the approvals given on them.  Each handler parses its input at the edge
+(wire.py), changes one thing through the service that owns it, and records what a parent did as
+an event.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from datetime import timedelta
 from typing import Any, cast
 
 from abhaya.agent.api.wire import ApiError, Request, Response, invalid, json_response
-from abhaya.agent.approvals import covers
 from abhaya.agent.pause import MAX_MINUTES
 from abhaya.agent.services import Services
 from abhaya.agent.store import Event, EventKind
@@ -20,11 +20,15 @@ from abhaya.agent.store.access import (
     RequestExpiredError,
     RequestStatus,
     UnknownRequestError,
+    covers,
 )
 from abhaya.client import contract
 from abhaya.filters.policy.load import PolicyError
+from abhaya.filters.urlnorm import UrlError, normalize_host
 
 MAX_APPROVE_MINUTES = 7 * 24 * 60
+MAX_PROFILES = 1000
+MAX_NAME = 200
 REQUESTS_PREFIX = contract.REQUESTS + "/"
 
 
@@ -211,3 +215,48 @@ class ParentControls:
             url=decided.url,
         )
         return json_response(request_record(decided, lifetime))
+
+    def end_approvals(self, request: Request) -> Response:
+        """POST /v1/approvals/end: a parent blocked a site, so approvals of it end now.
+
+        An approval beats the profile's block list (`PolicyAddon._override`), so blocking a
+        site a child was allowed into would change nothing until the approval ran out.  Each
+        ended approval is recorded for the parent's history; ending none is no error.
+        """
+        body = request.json_object()
+        _only(body, ("site", "profiles"))
+        text = body.get("site")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_NAME:
+            raise invalid("site", f"expected a site's name, at most {MAX_NAME} characters")
+        try:
+            site = normalize_host(text.strip())
+        except UrlError as error:
+            raise invalid("site", f"not a site's name: {error}") from None
+        profiles: frozenset[str] | None = None
+        if "profiles" in body:
+            names = body["profiles"]
+            if (
+                not isinstance(names, list)
+                or not names
+                or len(names) > MAX_PROFILES
+                or not all(isinstance(n, str) and 0 < len(n) <= MAX_NAME for n in names)
+            ):
+                raise invalid("profiles", "expected a list of children's (profiles') names")
+            profiles = frozenset(names)
+        ended = self._services.access.end(site, profiles, self._services.clock())
+        for item in ended:
+            self._event(
+                EventKind.ACCESS_DECISION,
+                "ended",
+                f"request {item.id}'s approval for {covers(item)} ({item.scope} scope) ended: "
+                f"a parent blocked {site}",
+                profile=item.profile,
+                domain=item.domain,
+                url=item.url,
+            )
+        lifetime = self._services.access.lifetime()
+        answer: contract.ApprovalsEnded = {
+            "site": site,
+            "ended": [request_record(item, lifetime) for item in ended],
+        }
+        return json_response(answer)

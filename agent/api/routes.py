@@ -115,6 +115,7 @@ class ControlApi:
                 "PUT": Route(controls.put_policy),
             },
             contract.REQUESTS: {"GET": Route(controls.list_requests)},
+            contract.APPROVALS_END: {"POST": Route(controls.end_approvals)},
             contract.ALERTS: {"GET": Route(alerts.list)},
         }
         # Calls on one item (/v1/requests/<id>/approve): the handler parses the id and verb.

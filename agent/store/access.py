@@ -15,12 +15,13 @@ An approval covers the host asked for or its whole site (`scope`).
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from abhaya.agent.store import driver
 from abhaya.agent.store.events import from_us, to_us
+from abhaya.filters.suffixes import registrable_domain
 
 MAX_PENDING = 200
 """Pending requests kept at most; more are refused until a parent decides some."""
@@ -232,3 +233,54 @@ def latest_per_domain(conn: sqlite3.Connection) -> list[AccessRequest]:
         "(SELECT max(id) FROM access_requests GROUP BY profile, domain)"
     ).fetchall()
     return [_from_row(tuple(row), None) for row in rows]
+
+
+def covers(request: AccessRequest) -> str:
+    """What an approval lets through: its host, or the site the host belongs to."""
+    if request.scope is ApprovalScope.SITE:
+        return registrable_domain(request.domain)
+    return request.domain
+
+
+def within(host: str, site: str) -> bool:
+    """Whether `host` is `site` or a name under it (`www.bet.example` is within `bet.example`)."""
+    return host == site or host.endswith(f".{site}")
+
+
+def end_approvals(
+    conn: sqlite3.Connection,
+    site: str,
+    profiles: frozenset[str] | None,
+    now: datetime,
+) -> list[AccessRequest]:
+    """End now every approval still running that lets something of `site` through, for the
+    named `profiles` (None: every profile); returns them as ended, oldest first.
+
+    An approval ends by running out at `now` (its `expires_at`): the row keeps its history (a
+    parent approved it, then ended it) and no status or schema changes.  It lets something of
+    `site` through when what it covers (`covers`) is `site` or under it, or, for a site-wide
+    approval, contains `site`.
+    """
+    ended: list[AccessRequest] = []
+    with driver.transaction(conn):
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM access_requests WHERE status = 'approved' "
+            "AND (expires_at_us IS NULL OR expires_at_us > ?) ORDER BY id",
+            (to_us(now),),
+        ).fetchall()
+        for row in rows:
+            approval = _from_row(tuple(row), None)
+            if profiles is not None and approval.profile not in profiles:
+                continue
+            covered = covers(approval)
+            if not (
+                within(covered, site)
+                or (approval.scope is ApprovalScope.SITE and within(site, covered))
+            ):
+                continue
+            conn.execute(
+                "UPDATE access_requests SET expires_at_us = ? WHERE id = ?",
+                (to_us(now), approval.id),
+            )
+            ended.append(replace(approval, expires_at=now))
+    return ended

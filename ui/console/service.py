@@ -152,6 +152,11 @@ class ConsoleService:
         """Replace the policy; the agent validates it whole and refuses (422, 409) in words."""
         return self._client().apply_policy(text)
 
+    def end_approvals(self, site: str, profiles: tuple[str, ...]) -> contract.ApprovalsEnded:
+        """End the children's running approvals that let `site` through (a block must hold
+        at once, and an approval beats the block list)."""
+        return self._client().end_approvals(site, profiles)
+
     def report_input(self) -> ReportInput:
         """What the weekly report is made of: two weeks of counts, events and the alerts."""
         client = self._client()

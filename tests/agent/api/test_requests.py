@@ -105,3 +105,69 @@ def test_an_unknown_scope_is_refused(with_pin: ApiAgent, scope: object) -> None:
     answer = _approve(agent, auth, pending["id"], minutes=5, scope=scope)
     assert answer.status_code == 422 and answer.json()["field"] == "scope"
     assert agent.access_requests(auth, "pending")[0]["id"] == pending["id"]
+
+
+def _end(agent: ApiAgent, auth: dict[str, str], **body: object) -> Any:
+    with agent.client() as api:
+        return api.post(contract.APPROVALS_END, json=body, headers=auth)
+
+
+def test_ending_a_sites_approvals_blocks_it_at_once_in_the_proxy(with_pin: ApiAgent) -> None:
+    agent = with_pin
+    ask(agent, "www.bet.example", "homework")
+    with agent.client() as api:
+        auth = agent.login(api)
+    (pending,) = agent.access_requests(auth, "pending")
+    child = pending["profile"]
+    assert _approve(agent, auth, pending["id"], always=True).status_code == 200
+    assert agent.status_of("https://sports.bet.example/") != 403
+
+    other = _end(agent, auth, site="bet.example", profiles=[f"{child}-not"])
+    assert other.status_code == 200, other.text
+    assert other.json() == {"site": "bet.example", "ended": []}
+    assert agent.status_of("https://sports.bet.example/") != 403  # only that child's end
+
+    answer = _end(agent, auth, site="BET.example.", profiles=[child])
+    assert answer.status_code == 200, answer.text
+    record = answer.json()
+    assert record["site"] == "bet.example"
+    (ended,) = record["ended"]
+    assert set(ended) == set(contract.AccessRequestRecord.__required_keys__)
+    assert (ended["id"], ended["status"]) == (pending["id"], "approved")
+    assert ended["expires_at"] == agent.clock().isoformat()
+    for url in ("https://www.bet.example/", "https://sports.bet.example/"):
+        assert agent.status_of(url) == 403, url
+    assert _end(agent, auth, site="bet.example").json()["ended"] == []  # nothing runs now
+
+    agent.running.agent.services.events.flush()
+    with agent.client() as api:
+        events = api.get(contract.EVENTS, params={"kind": "access_decision"}, headers=auth).json()[
+            "events"
+        ]
+    (recorded,) = [event for event in events if event["action"] == "ended"]
+    assert (recorded["profile"], recorded["domain"]) == (child, "www.bet.example")
+    assert "a parent blocked bet.example" in recorded["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "site"),
+        ({"site": ""}, "site"),
+        ({"site": 7}, "site"),
+        ({"site": "a..b"}, "site"),
+        ({"site": "x" * 201}, "site"),
+        ({"site": "bet.example", "profiles": []}, "profiles"),
+        ({"site": "bet.example", "profiles": "child"}, "profiles"),
+        ({"site": "bet.example", "profiles": [1]}, "profiles"),
+        ({"site": "bet.example", "when": "now"}, "when"),
+    ],
+)
+def test_ending_approvals_refuses_bad_input(
+    shared: ApiAgent, body: dict[str, object], field: str
+) -> None:
+    with shared.client() as api:
+        auth = shared.login(api)
+        answer = api.post(contract.APPROVALS_END, json=body, headers=auth)
+        assert answer.status_code == 422 and answer.json()["field"] == field, answer.text
+        assert api.post(contract.APPROVALS_END, json={"site": "bet.example"}).status_code == 401

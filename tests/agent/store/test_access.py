@@ -86,3 +86,49 @@ def test_the_scope_of_an_approval_is_stored(store: Store, scope: ApprovalScope) 
         stored.decide_request(conn, asked.id, RequestStatus.APPROVED, NOW, scope=scope)
         (latest,) = stored.latest_per_domain(conn)
     assert (latest.status, latest.scope) == (RequestStatus.APPROVED, scope)
+
+
+@pytest.mark.parametrize(
+    ("domain", "scope", "blocked", "ends"),
+    [
+        ("www.bet.example", ApprovalScope.SITE, "bet.example", True),
+        ("www.bet.example", ApprovalScope.HOST, "bet.example", True),
+        ("bet.example", ApprovalScope.HOST, "bet.example", True),
+        # A site-wide approval of bet.example lets sports.bet.example through too.
+        ("www.bet.example", ApprovalScope.SITE, "sports.bet.example", True),
+        # A host approval of www.bet.example lets nothing of sports.bet.example through.
+        ("www.bet.example", ApprovalScope.HOST, "sports.bet.example", False),
+        ("bet.example", ApprovalScope.SITE, "abet.example", False),
+        ("bet.example", ApprovalScope.SITE, "casino.example", False),
+    ],
+)
+def test_a_block_ends_the_approvals_that_let_the_site_through(
+    store: Store, domain: str, scope: ApprovalScope, blocked: str, ends: bool
+) -> None:
+    asked = _ask(store, domain, NOW)
+    later = NOW + timedelta(minutes=5)
+    with contextlib.closing(store.connect()) as conn:
+        stored.decide_request(conn, asked.id, RequestStatus.APPROVED, NOW, scope=scope)
+        ended = stored.end_approvals(conn, blocked, None, later)
+        (latest,) = stored.latest_per_domain(conn)
+    assert [item.id for item in ended] == ([asked.id] if ends else [])
+    assert latest.status is RequestStatus.APPROVED  # the history keeps the approval
+    assert latest.expires_at == (later if ends else None)
+
+
+def test_ending_approvals_keeps_other_childrens_and_those_run_out(store: Store) -> None:
+    with contextlib.closing(store.connect()) as conn:
+        mine = stored.create_request(conn, "child", "bet.example", "https://bet.example/", "a", NOW)
+        theirs = stored.create_request(
+            conn, "teen", "bet.example", "https://bet.example/", "b", NOW
+        )
+        gone = stored.create_request(conn, "night", "bet.example", "https://bet.example/", "c", NOW)
+        for ident in (mine.id, theirs.id):
+            stored.decide_request(conn, ident, RequestStatus.APPROVED, NOW)
+        stored.decide_request(conn, gone.id, RequestStatus.APPROVED, NOW, NOW + DAY / 24)
+        ended = stored.end_approvals(conn, "bet.example", frozenset({"child", "night"}), NOW + DAY)
+        rows = {row.id: row for row in stored.latest_per_domain(conn)}
+    assert [item.id for item in ended] == [mine.id]
+    assert rows[mine.id].expires_at == NOW + DAY
+    assert rows[theirs.id].expires_at is None  # still always
+    assert rows[gone.id].expires_at == NOW + DAY / 24  # ran out before; left as it was

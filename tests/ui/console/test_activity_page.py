@@ -17,13 +17,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from abhaya.client.api import ApiClient
 from abhaya.filters.policy.load import parse_policy
 from abhaya.ui.console.app import Console
 from abhaya.ui.console.controllers.activity import FilterInput
 from abhaya.ui.console.controllers.sites import EVERY_CHILD
 from abhaya.ui.console.texts import Texts
 from tests.agent.test_cli import AgentProcess
-from tests.client.test_commands import PIN, abhaya
+from tests.client.test_commands import PIN, _ask_through_proxy, abhaya
 from tests.ui.console.conftest import data_dir
 
 EN = Texts("en")
@@ -145,6 +146,34 @@ def test_an_allowed_sites_event_blocks_it_for_every_child_and_the_proxy_warns(
     policy = parse_policy(_policy(agent), "saved")
     for child in ("child", "teen", "night"):
         assert "games.example" in policy.profiles[child].block, child
+
+
+def test_blocking_an_approved_site_ends_the_approval_and_the_proxy_warns(
+    qtbot: QtBot, console: Console, agent: AgentProcess
+) -> None:
+    """An approval beats the block list: Block must end it, or the site would still open."""
+    assert _ask_through_proxy(agent, "odds.bet.example", "a school project on odds") == 200
+    client = ApiClient.for_data_dir(data_dir(agent))
+    client.login(PIN)
+    (asked,) = [
+        r for r in client.requests("pending")["requests"] if r["domain"] == "odds.bet.example"
+    ]
+    client.approve(asked["id"], minutes=None, scope="site")
+    assert agent.status_of("https://odds.bet.example/approved-then-blocked") != 403
+    _show(qtbot, console, FilterInput(text="approved-then-blocked"), 1)
+    _choose_first_row(qtbot, console)
+    _press_and_confirm(qtbot, console, "block", "child")
+    assert console.activity_view.site_message.text().splitlines() == [
+        "Done: bet.example is now always blocked for child.",
+        "The earlier approval for bet.example was ended.",
+    ]
+    context = ssl.create_default_context(cafile=str(data_dir(agent) / "ca" / "abhaya-ca.pem"))
+    with httpx.Client(proxy=f"http://127.0.0.1:{agent.port}", verify=context, timeout=20) as c:
+        page = c.get("https://odds.bet.example/approved-then-blocked")
+    assert page.status_code == 403
+    assert 'id="page-heading"' in page.text  # the warning page, not a broken connection
+    (ended,) = [r for r in client.requests("approved")["requests"] if r["id"] == asked["id"]]
+    assert ended["expires_at"] is not None
 
 
 def test_cancelling_the_question_changes_nothing(

@@ -6,6 +6,10 @@ child's) in the policy file, written by the Rules page's editor (`policyedit.add
 saved by its save (`policysave.save_edit`), so there is one way the console changes a list.
 The parent is asked first, in words ("Always allow bet.example for asha?").  The child names
 come from the policy in force, read when the page opens and after each change.
+
+A parent's earlier approval of a child's request beats the block list, so a block also ends the
+running approvals of the site for the same children (`POST /v1/approvals/end`), once the policy
+is saved, and says so: a parent who presses Block expects the site blocked now.
 """
 
 from __future__ import annotations
@@ -57,6 +61,33 @@ class SiteChange:
     profiles: tuple[str, ...]
     who: str
     question: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSaved:
+    """A confirmed change's end: the save's, and for a block the approvals it ended."""
+
+    outcome: SaveOutcome
+    ended: tuple[contract.AccessRequestRecord, ...] = ()
+    end_problem: str | None = None
+    """Why the approvals could not be ended (the agent's words); the block itself was saved."""
+
+
+def save_change(service: ConsoleService, change: SiteChange, not_editable: str) -> SiteSaved:
+    """On a runner's thread: the site written onto the lists and saved, then, for a block that
+    was saved (or was there already), the children's approvals of the site ended."""
+
+    def edit(text: str) -> str:
+        return add_site(text, change.profiles, change.site, change.listed)
+
+    outcome = save_edit(service, edit, not_editable)
+    if change.listed != "block" or outcome.problem is not None:
+        return SiteSaved(outcome)
+    try:
+        answer = service.end_approvals(change.site, change.profiles)
+    except ClientError as error:
+        return SiteSaved(outcome, end_problem=str(error))
+    return SiteSaved(outcome, tuple(answer["ended"]))
 
 
 def site_of(event: contract.EventRecord) -> str:
@@ -147,12 +178,8 @@ class SitesController(Controller):
         """The parent confirmed: write the site onto the lists and save, off the UI thread."""
         self.told.emit(self._texts("site_rules.saving"))
         self._runner.submit(
-            lambda: save_edit(
-                self._service,
-                lambda text: add_site(text, change.profiles, change.site, change.listed),
-                self._texts("rules.not_editable"),
-            ),
-            lambda outcome: self._saved(change, outcome),
+            lambda: save_change(self._service, change, self._texts("rules.not_editable")),
+            lambda saved: self._saved(change, saved),
             self._refused,
         )
 
@@ -168,7 +195,8 @@ class SitesController(Controller):
         self._offer = offer_of(self._event, self.rules, self.editable, self._texts)
         self.offer.emit(self._offer)
 
-    def _saved(self, change: SiteChange, outcome: SaveOutcome) -> None:
+    def _saved(self, change: SiteChange, saved: SiteSaved) -> None:
+        outcome = saved.outcome
         if outcome.problem is not None:
             self.told.emit(outcome.problem)
             return
@@ -177,6 +205,15 @@ class SitesController(Controller):
         words = [self._texts(key, site=change.site, who=change.who)]
         if outcome.applied is not None:
             words.extend(outcome.applied["notices"])
+        if saved.ended:
+            key = "ended_one" if len(saved.ended) == 1 else "ended_many"
+            words.append(self._texts(f"ended_approvals.{key}", site=change.site))
+        if saved.end_problem is not None:
+            words.append(
+                self._texts(
+                    "ended_approvals.not_ended", site=change.site, message=saved.end_problem
+                )
+            )
         self.told.emit("\n".join(words))
         self.refresh()
 
