@@ -48,6 +48,8 @@ from abhaya.ui.tray.words import Language, say
 
 LOOP_STOP_S = 3.0
 """How long to wait for pystray's loop to end after `stop` before exiting anyway."""
+DOCK_CHECK_TICKS = 4
+"""Every 4 half-second ticks (2 s) the icon checks that it is still in a tray (`keep_docked`)."""
 
 
 class Presenter(Protocol):
@@ -255,10 +257,14 @@ def _run_icon(app: TrayApp, poller: Poller, host: TrayHost, first: TrayView) -> 
         pass
     app.attach(IconPresenter())
     poller.start()
+    ticks = 0
     while not app.stop.wait(0.5):
         if not loop.is_alive():
             print("abhaya: the tray icon's loop ended", file=sys.stderr, flush=True)
             break
+        ticks += 1
+        if ticks % DOCK_CHECK_TICKS == 0:
+            icon.keep_docked()
     poller.stop()
     icon.stop()
     loop.join(LOOP_STOP_S)

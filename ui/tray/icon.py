@@ -7,6 +7,7 @@ instead, whose click asks for the menu as a popup of the tray's own (`Action.MEN
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,39 @@ def _listen_for_clicks(icon: Any) -> None:
     display.flush()
 
 
+class _QuietDockFailures(logging.Filter):
+    """pystray logs "Failed to dock icon" with a traceback whenever there is no tray host to
+    dock in (a panel restarting, a host that is not up yet).  The tray asks again by itself
+    (`TrayIcon.keep_docked`), so that is one plain line, not an error with a stack."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() == "Failed to dock icon":
+            record.msg, record.args = "no tray host took the icon yet; asking again shortly", ()
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _in_a_tray(window_id: int) -> bool:
+    """Whether the X11 icon window sits in a tray host's window (its parent is not the root).
+    Asked over a connection of its own: pystray's belongs to its loop's thread.  An X error
+    counts as docked, so that a broken display never makes the icon ask again and again."""
+    import Xlib.display
+    import Xlib.error
+
+    try:
+        display = Xlib.display.Display()
+    except (Xlib.error.DisplayError, OSError):
+        return True
+    try:
+        window = display.create_resource_object("window", window_id)
+        return bool(window.query_tree().parent.id != display.screen().root.id)
+    except Xlib.error.XError:
+        return True
+    finally:
+        display.close()
+
+
 class TrayIcon:
     """One pystray icon; `show` may be called from any thread (pystray allows it)."""
 
@@ -58,6 +92,7 @@ class TrayIcon:
         self._shown = first
         if not self.has_menu:
             _listen_for_clicks(self.icon)
+            self.icon._log.addFilter(_QuietDockFailures())
 
     @property
     def has_menu(self) -> bool:
@@ -98,6 +133,21 @@ class TrayIcon:
             self.icon.menu = self._menu(shown)
             self.icon.update_menu()
         self._shown = shown
+
+    def keep_docked(self) -> None:
+        """On X11, ask the tray host again to take the icon while it is not in a tray.
+
+        pystray's X11 backend sends its dock request when the icon is shown and when its image
+        changes, and once more when the tray host's window goes away.  A request that reaches
+        a host still building its panel is lost, and a host that comes back after a restart is
+        never asked: the icon would stay hidden until its colour next changes.  Setting the
+        same image again is pystray's own way of sending the request (from any thread).
+        Other backends dock by themselves.
+        """
+        window = getattr(self.icon, "_window", None)
+        if self.has_menu or window is None or _in_a_tray(window.id):
+            return
+        self.icon.icon = icon_image(self._shown.colour)
 
     def notify(self, title: str, body: str) -> None:
         self.icon.notify(body, title)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -70,12 +71,12 @@ def _wait_accepting(display_name: str, process: subprocess.Popen[bytes]) -> None
             time.sleep(0.05)
 
 
-@pytest.fixture
-def tray_host(xserver: XServer) -> Iterator[XServer]:
+@contextlib.contextmanager
+def trayer(xserver: XServer) -> Iterator[subprocess.Popen[bytes]]:
     """trayer hosting a freedesktop system tray on the Xvfb display, once it owns the tray."""
     from abhaya.ui.tray.host import find_tray
 
-    said = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the fixture's finally
+    said = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         ["trayer", "--edge", "top", "--widthtype", "request", "--heighttype", "pixel"],
         env=xserver.env(),
@@ -93,10 +94,16 @@ def tray_host(xserver: XServer) -> Iterator[XServer]:
             assert time.monotonic() < deadline, "trayer never took the tray selection"
             time.sleep(0.1)
         time.sleep(0.5)
-        yield xserver
+        yield process
     finally:
         _stop(process)
         said.close()
+
+
+@pytest.fixture
+def tray_host(xserver: XServer) -> Iterator[XServer]:
+    with trayer(xserver):
+        yield xserver
 
 
 def _panel_shown(display_name: str) -> bool:

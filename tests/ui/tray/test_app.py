@@ -20,7 +20,7 @@ from abhaya.ui.tray.words import Language
 from tests.agent.test_cli import AgentProcess
 from tests.client.test_commands import PIN, abhaya
 from tests.conftest import write_policy
-from tests.ui.tray.conftest import XServer, wait_until_docked
+from tests.ui.tray.conftest import XServer, trayer, wait_until_docked
 
 ABHAYA = [sys.executable, "-m", "abhaya.agent.cli"]
 
@@ -219,6 +219,33 @@ def test_the_icon_docks_in_a_real_tray_host_and_stops_on_request(
             process.kill()
             process.wait()
     assert "the tray is closed" in out.read_text()
+    assert "Traceback" not in err.read_text()
+
+
+def test_the_icon_docks_again_in_a_tray_host_that_restarts(
+    xserver: XServer, tmp_path: Path
+) -> None:
+    """A panel restarted (or one whose first dock request was lost) gets the icon back: the
+    tray asks again while its icon is in no tray (`TrayIcon.keep_docked`)."""
+    with trayer(xserver):
+        process, out, err = start_tray(xserver, tmp_path)
+        try:
+            wait_for(out, "the tray icon is up (xorg: tray host found", process)
+            wait_until_docked(xserver.display)
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+    try:
+        with trayer(xserver):
+            assert wait_until_docked(xserver.display).docked
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     assert "Traceback" not in err.read_text()
 
 
