@@ -293,7 +293,7 @@ def test_retention_a_file_leaves_out_is_added_as_an_events_table() -> None:
 
 
 def test_retention_in_an_inline_events_table_stays_inline() -> None:
-    text = 'version = 1\nevents = { keep_query = true, retention_days = 30 }\n'
+    text = "version = 1\nevents = { keep_query = true, retention_days = 30 }\n"
     after = write_retention(text, 60, 400)
     first, line, *rest = after.splitlines()
     assert (first, rest) == ("version = 1", [])

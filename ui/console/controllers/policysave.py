@@ -1,0 +1,44 @@
+"""One edit of the policy in force, saved through the API: the Rules page's and Activity's.
+
+Both pages change the policy the same way: read the text in force now (not the one the page was
+filled from, so a change made meanwhile elsewhere stays), apply a pure `policyedit` edit to it,
+and `PUT /v1/policy` only when the text changed.  The agent checks the whole policy and refuses
+in words; callers show that refusal where it belongs on their page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from abhaya.client import contract
+from abhaya.ui.console.policyedit import PolicyEditError
+from abhaya.ui.console.service import ConsoleService
+
+
+@dataclass(frozen=True, slots=True)
+class SaveOutcome:
+    """A save's end: applied, nothing to apply (both None), or a problem found before the PUT."""
+
+    applied: contract.PolicyApplied | None = None
+    problem: str | None = None
+
+
+def save_edit(
+    service: ConsoleService, edit: Callable[[str], str], not_editable: str
+) -> SaveOutcome:
+    """On a runner's thread: `edit` applied to the policy in force now, and saved if it changed.
+
+    `not_editable` is the words for an agent on its embedded policy; a `PolicyEditError` from
+    `edit` (a text the editor cannot read, a profile that is gone) is a problem, not a crash.
+    """
+    current = service.policy()
+    if not current["editable"]:
+        return SaveOutcome(problem=not_editable)
+    try:
+        text = edit(current["text"])
+    except PolicyEditError as error:
+        return SaveOutcome(problem=str(error))
+    if text == current["text"]:
+        return SaveOutcome()
+    return SaveOutcome(applied=service.apply_policy(text))
