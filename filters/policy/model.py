@@ -278,8 +278,10 @@ class EventSettings(_Strict):
 
     keep_query: bool = False
     """Store URLs with their query string (search text); off by default for the child's privacy."""
-    retention_days: int = Field(default=90, ge=1, le=3650)
-    alert_retention_days: int = Field(default=365, ge=1, le=3650)
+    MAX_RETENTION_DAYS: ClassVar[int] = 3650
+    """Ten years; the console's day fields stop here too."""
+    retention_days: int = Field(default=90, ge=1, le=MAX_RETENTION_DAYS)
+    alert_retention_days: int = Field(default=365, ge=1, le=MAX_RETENTION_DAYS)
 
 
 class AccessSettings(_Strict):

@@ -152,6 +152,8 @@ class Console:
         self.settings_view.language_chosen.connect(self.settings.set_language)
         self.settings.pin_told.connect(self.settings_view.show_pin_message)
         self.settings.retention.connect(self.settings_view.show_retention)
+        self.settings_view.save_retention.connect(self.settings.save_retention)
+        self.settings.retention_told.connect(self.settings_view.retention_message.setText)
         self.settings.language_told.connect(self.settings_view.language_message.setText)
         self.window.tabs.currentChanged.connect(self._page_shown)
         self.settings_view.setup_child.connect(self.walkthrough.open)

@@ -20,6 +20,8 @@ import tomlkit
 from tomlkit.container import Container
 from tomlkit.items import AoT, Array, InlineTable, Table
 
+from abhaya.filters.policy.model import EventSettings
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SITE_LISTS = ("allow", "block")
 """A profile's own lists of sites: always allowed, always blocked."""
@@ -381,3 +383,28 @@ def add_site(text: str, profiles: Sequence[str], site: str, listed: str) -> str:
             raise PolicyEditError(f"the policy has no child (profile) named {name!r}")
         text = write_rules(text, (), with_site(rules.profile(name), site, listed))
     return text
+
+
+def write_retention(text: str, days: int, alert_days: int) -> str:
+    """`text` with `[events] retention_days` and `alert_retention_days` set; the rest untouched.
+
+    A value the file already says (or leaves to the policy's default) is not rewritten, so
+    saving the days as they are gives back the very same text, and no empty `[events]` is
+    added for defaults.  The range is the agent's to check (filters/policy/model.py).
+    """
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as error:
+        raise PolicyEditError(f"the policy file is not valid TOML: {error}") from None
+    defaults = EventSettings()
+    wanted = {
+        "retention_days": (days, defaults.retention_days),
+        "alert_retention_days": (alert_days, defaults.alert_retention_days),
+    }
+    current = _table(_plain(doc.get("events")))
+    if all(current.get(key, default) == value for key, (value, default) in wanted.items()):
+        return text
+    events = _child(doc, "events", inline=False)
+    for key, (value, default) in wanted.items():
+        _set(events, key, value, default)
+    return tomlkit.dumps(doc)

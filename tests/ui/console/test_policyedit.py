@@ -22,6 +22,7 @@ from abhaya.ui.console.policyedit import (
     add_site,
     read_rules,
     with_site,
+    write_retention,
     write_rules,
 )
 from tests.conftest import POLICY
@@ -328,3 +329,42 @@ def test_a_child_not_in_the_policy_or_an_unknown_list_is_refused() -> None:
         add_site(COMMENTED, ("nobody",), "bet.example", "allow")
     with pytest.raises(ValueError, match="no site list"):
         with_site(ProfileSettings("child"), "bet.example", "grey")
+
+
+def test_retention_changes_only_its_lines_and_keeps_the_comment() -> None:
+    after = write_retention(COMMENTED, 14, 200)
+    removed, added = _changed_lines(COMMENTED, after)
+    assert removed == ["retention_days = 30     # a short history"]
+    assert added == ["retention_days = 14     # a short history", "alert_retention_days = 200"]
+    events = parse_policy(after, "policy.toml").events
+    assert (events.retention_days, events.alert_retention_days) == (14, 200)
+    assert write_retention(COMMENTED, 30, 365) == COMMENTED  # as the file says: untouched
+
+
+def test_retention_a_file_leaves_out_is_added_as_an_events_table() -> None:
+    assert write_retention(POLICY, 90, 365) == POLICY  # the defaults: no empty [events]
+    after = write_retention(POLICY, 7, 365)
+    assert after.startswith(POLICY.rstrip("\n"))
+    assert "[events]\nretention_days = 7\n" in after
+    assert "alert_retention_days" not in after  # still the default, left to the policy
+    events = parse_policy(after, "policy.toml").events
+    assert (events.retention_days, events.alert_retention_days) == (7, 365)
+
+
+def test_retention_in_an_inline_events_table_stays_inline() -> None:
+    text = "version = 1\nevents = { keep_query = true, retention_days = 30 }\n"
+    after = write_retention(text, 60, 400)
+    first, line, *rest = after.splitlines()
+    assert (first, rest) == ("version = 1", [])
+    assert line.startswith("events = { keep_query = true, retention_days = 60, ")
+    events = parse_policy(after, "policy.toml").events
+    assert (events.keep_query, events.retention_days, events.alert_retention_days) == (
+        True,
+        60,
+        400,
+    )
+
+
+def test_retention_of_a_text_that_is_not_toml_is_refused_in_words() -> None:
+    with pytest.raises(PolicyEditError, match="not valid TOML"):
+        write_retention("[events\nretention_days = 3", 10, 10)

@@ -1,5 +1,5 @@
-"""The Settings page against a real agent: the PIN changed and used, retention, language, About
-(the language changed live: test_host.py).
+"""The Settings page against a real agent: the PIN changed and used, retention shown and saved,
+language, About (the language changed live: test_host.py).
 
 The PIN change has an agent of its own (the module's shared agent keeps the test PIN for the
 other tests); the console signs in with the new PIN afterwards, and the old one is refused.
@@ -7,6 +7,7 @@ other tests); the console signs in with the new PIN afterwards, and the old one 
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,9 @@ from abhaya.ui.console.service import CALL_TIMEOUT_S, ConsoleService
 from abhaya.ui.console.settings import ConsoleSettings, load_settings, save_settings
 from abhaya.ui.console.texts import Texts
 from tests.agent.test_cli import AgentProcess
-from tests.client.test_commands import PIN
+from tests.client.test_commands import PIN, abhaya
 from tests.ui.console.conftest import data_dir, screenshot, sign_in, start_agent, stop_agent
+from tests.ui.console.test_rules_page import _DefaultPolicyAgent
 
 NEW_PIN = "86420"
 SCALES = (1.0, 1.5)
@@ -93,6 +95,10 @@ def test_retention_and_about_are_shown(
     expected = texts("settings.retention", days=90, alert_days=365)
     qtbot.waitUntil(lambda: view.retention.text() == expected, timeout=10_000)
     assert "policy.toml" in view.retention_note.text()
+    assert (view.retention_days.value(), view.alert_days.value()) == (90, 365)
+    assert view.retention_days.suffix() == texts("retention.days_suffix")
+    assert (view.retention_days.maximum(), view.alert_days.minimum()) == (3650, 1)
+    assert view.save_days.isEnabled() and view.retention_days.isEnabled()
     about = view.about.text()
     assert "Apache-2.0" in about and "LGPL-3.0" in about
     assert "MIT" in about and "BSD-2-Clause" in about  # the text encoder's and open_nsfw's
@@ -138,3 +144,80 @@ def test_a_skipped_walkthrough_is_remembered_across_a_language_change(
     console.settings.set_language("hi")
     assert load_settings(settings) == ConsoleSettings("hi", setup_skipped=True)
     console.close()
+
+
+def _saved_days(qtbot: QtBot, console: Console) -> str:
+    """Click Save and wait for the agent's answer beside the fields."""
+    view = console.settings_view
+    qtbot.mouseClick(view.save_days, Qt.MouseButton.LeftButton)
+    saving = Texts("en")("retention.saving")
+    qtbot.waitUntil(lambda: view.retention_message.text() not in ("", saving), timeout=10_000)
+    return view.retention_message.text()
+
+
+def _events_table(console: Console) -> dict[str, object]:
+    events = tomllib.loads(console.service.policy()["text"]).get("events", {})
+    assert isinstance(events, dict)
+    return events
+
+
+def test_retention_changed_on_the_page_is_in_the_agents_policy_and_a_refusal_is_said(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    agent = start_agent(tmp_path / "agent", with_pin=True)
+    texts = Texts("en")
+    try:
+        console = _open(qtbot, data_dir(agent), tmp_path / "console.toml")
+        sign_in(qtbot, console)
+        view = console.settings_view
+        console.window.tabs.setCurrentWidget(view)
+        qtbot.waitUntil(view.save_days.isEnabled, timeout=10_000)
+        assert _saved_days(qtbot, console) == texts("retention.unchanged")
+        assert "events" not in tomllib.loads(console.service.policy()["text"])
+
+        view.retention_days.setFocus()  # typed, as a parent would
+        view.retention_days.selectAll()
+        qtbot.keyClicks(view.retention_days, "30")
+        view.alert_days.setValue(400)
+        assert _saved_days(qtbot, console) == texts("retention.saved", days=30, alert_days=400)
+        assert _events_table(console) == {"retention_days": 30, "alert_retention_days": 400}
+        shown = texts("settings.retention", days=30, alert_days=400)
+        qtbot.waitUntil(lambda: view.retention.text() == shown, timeout=10_000)
+
+        console.settings.save_retention(5000, 400)  # past the fields' limit: the agent refuses
+        qtbot.waitUntil(
+            lambda: view.retention_message.text().startswith("The agent did not accept"),
+            timeout=10_000,
+        )
+        assert "retention_days" in view.retention_message.text()
+        assert "3650" in view.retention_message.text()
+        assert _events_table(console) == {"retention_days": 30, "alert_retention_days": 400}
+        console.close()
+    finally:
+        stop_agent(agent)
+
+
+def test_retention_on_the_built_in_rules_cannot_be_saved_and_says_so(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    process = _DefaultPolicyAgent(tmp_path)
+    texts = Texts("en")
+    try:
+        pin = abhaya("set-pin", data_dir=tmp_path / "data", pin_input=f"{PIN}\n{PIN}\n")
+        assert pin.returncode == 0, pin.stderr
+        console = _open(qtbot, tmp_path / "data", tmp_path / "console.toml")
+        sign_in(qtbot, console)
+        view = console.settings_view
+        console.window.tabs.setCurrentWidget(view)
+        qtbot.waitUntil(lambda: view.retention_note.text() != "", timeout=10_000)
+        assert view.retention_note.text() == texts("retention.not_editable")
+        assert not view.save_days.isEnabled() and not view.retention_days.isEnabled()
+        console.settings.save_retention(30, 365)  # even if asked, nothing is sent
+        qtbot.waitUntil(
+            lambda: view.retention_message.text() == texts("retention.not_editable"),
+            timeout=10_000,
+        )
+        assert console.service.policy()["editable"] is False
+        console.close()
+    finally:
+        stop_agent(process)

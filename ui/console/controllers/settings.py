@@ -1,8 +1,10 @@
-"""The Settings page's logic: change the PIN, read the retention, save the console's language.
+"""The Settings page's logic: change the PIN, read and change the retention, save the language.
 
 The PIN change is a sign-in call in the runner's sense (`session=False`): the agent answers a
 wrong current PIN with 401, which must be said next to the field, not taken as the end of the
-session.  Retention is read from the policy the agent runs (the Rules page edits it); the
+session.  Retention is the policy's `[events]` days: read from the policy the agent runs, and
+saved into it like the Rules page's edits (`policysave.save_edit`, which keeps the file's
+comments); the agent checks the days and its refusal is said beside them.  The
 language is this console's own preference (settings.py): once saved, `language_changed` asks
 the host (host.py) to rebuild the window in it at once, since every page is built with its
 words.
@@ -18,18 +20,29 @@ from PySide6.QtCore import Signal
 from abhaya.client import contract
 from abhaya.client.api import ClientError
 from abhaya.filters.policy.load import PolicyError, parse_policy
+from abhaya.filters.policy.model import EventSettings
 from abhaya.ui.console.controllers.base import Controller
+from abhaya.ui.console.controllers.policysave import SaveOutcome, save_edit
 from abhaya.ui.console.controllers.session import SessionController, is_pin
+from abhaya.ui.console.policyedit import write_retention
 from abhaya.ui.console.runner import Runner
 from abhaya.ui.console.service import ConsoleService
 from abhaya.ui.console.settings import load_settings, save_settings
 from abhaya.ui.console.texts import Texts
+
+MAX_RETENTION_DAYS = EventSettings.MAX_RETENTION_DAYS
+"""The most days the page's fields offer: the agent's own limit (at least one day)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Retention:
     text: str
     note: str
+    days: int | None = None
+    """Days events are kept; None when the policy could not be read (nothing to edit)."""
+    alert_days: int | None = None
+    editable: bool = False
+    """False on the agent's embedded default policy: the page offers no Save."""
 
 
 def retention_of(policy: contract.PolicyText, texts: Texts) -> Retention:
@@ -38,13 +51,21 @@ def retention_of(policy: contract.PolicyText, texts: Texts) -> Retention:
         events = parse_policy(policy["text"], policy["source"]).events
     except PolicyError as error:
         return Retention(texts("settings.retention_unknown", message=str(error)), "")
+    note = (
+        texts("settings.retention_note", source=policy["source"])
+        if policy["editable"]
+        else texts("retention.not_editable")
+    )
     return Retention(
         texts(
             "settings.retention",
             days=events.retention_days,
             alert_days=events.alert_retention_days,
         ),
-        texts("settings.retention_note", source=policy["source"]),
+        note,
+        events.retention_days,
+        events.alert_retention_days,
+        policy["editable"],
     )
 
 
@@ -53,6 +74,8 @@ class SettingsController(Controller):
     """(words, whether the PIN was changed)."""
     retention = Signal(object)
     """A Retention."""
+    retention_told = Signal(str)
+    """Words beside the day fields: a save's end, or the agent's refusal."""
     language_told = Signal(str)
     language_changed = Signal(str)
     """A new language was saved: the console is to be rebuilt in it (host.ConsoleHost)."""
@@ -101,6 +124,37 @@ class SettingsController(Controller):
                 Retention(self._texts("settings.retention_unknown", message=str(error)), "")
             ),
         )
+
+    def save_retention(self, days: int, alert_days: int) -> None:
+        """Write the days into the policy in force and apply it; the agent checks the range."""
+        self.retention_told.emit(self._texts("retention.saving"))
+        self._runner.submit(
+            lambda: save_edit(
+                self._service,
+                lambda text: write_retention(text, days, alert_days),
+                self._texts("retention.not_editable"),
+            ),
+            lambda outcome: self._retention_saved(outcome, days, alert_days),
+            self._retention_refused,
+        )
+
+    def _retention_saved(self, outcome: SaveOutcome, days: int, alert_days: int) -> None:
+        if outcome.problem is not None:
+            self.retention_told.emit(outcome.problem)
+            return
+        if outcome.applied is None:
+            self.retention_told.emit(self._texts("retention.unchanged"))
+            return
+        words = [self._texts("retention.saved", days=days, alert_days=alert_days)]
+        words.extend(outcome.applied["notices"])
+        self.retention_told.emit("\n".join(words))
+        self.refresh()
+
+    def _retention_refused(self, error: ClientError) -> None:
+        if error.status == 409:
+            self.retention_told.emit(self._texts("retention.not_editable"))
+        else:
+            self.retention_told.emit(self._texts("retention.refused", message=str(error)))
 
     def set_language(self, language: str) -> None:
         try:

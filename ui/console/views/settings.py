@@ -1,4 +1,4 @@
-"""The Settings page's layout: the PIN change, the retention, the language, About."""
+"""The Settings page's layout: the PIN change, the retention (days to edit), the language, About."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from abhaya.ui.console import about
-from abhaya.ui.console.controllers.settings import Retention
+from abhaya.ui.console.controllers.settings import MAX_RETENTION_DAYS, Retention
 from abhaya.ui.console.texts import Texts
 from abhaya.ui.console.views.fields import pin_field, wrapped_label
 
@@ -22,6 +23,8 @@ from abhaya.ui.console.views.fields import pin_field, wrapped_label
 class SettingsView(QWidget):
     change_pin = Signal(str, str, str)
     """(current PIN, new PIN, new PIN again)."""
+    save_retention = Signal(int, int)
+    """(days events are kept, days alerts are kept)."""
     language_chosen = Signal(str)
     setup_child = Signal()
     """The parent asks for the first-start walk-through again ("Set up a child")."""
@@ -45,6 +48,20 @@ class SettingsView(QWidget):
         retention_layout = QVBoxLayout(retention_box)
         retention_layout.addWidget(self.retention)
         retention_layout.addWidget(self.retention_note)
+        self.retention_days, self.alert_days = _days_field(texts), _days_field(texts)
+        days_form = QFormLayout()
+        days_form.addRow(texts("retention.days"), self.retention_days)
+        days_form.addRow(texts("retention.alert_days"), self.alert_days)
+        retention_layout.addLayout(days_form)
+        retention_layout.addWidget(wrapped_label(texts("retention.shorter")))
+        self.save_days = QPushButton(texts("retention.save"))
+        self.save_days.setEnabled(False)
+        self.retention_message = wrapped_label()
+        retention_layout.addWidget(self.save_days)
+        retention_layout.addWidget(self.retention_message)
+        self.save_days.clicked.connect(
+            lambda: self.save_retention.emit(self.retention_days.value(), self.alert_days.value())
+        )
 
         self.language = QComboBox()
         self.language.addItem(texts("settings.english"), "en")
@@ -108,3 +125,18 @@ class SettingsView(QWidget):
     def show_retention(self, retention: Retention) -> None:
         self.retention.setText(retention.text)
         self.retention_note.setText(retention.note)
+        if retention.days is not None and retention.alert_days is not None:
+            self.retention_days.setValue(retention.days)
+            self.alert_days.setValue(retention.alert_days)
+        editable = retention.editable and retention.days is not None
+        for widget in (self.retention_days, self.alert_days, self.save_days):
+            widget.setEnabled(editable)
+
+
+def _days_field(texts: Texts) -> QSpinBox:
+    """A number of days, typed or stepped with the arrow keys, within the agent's limits."""
+    field = QSpinBox()
+    field.setRange(1, MAX_RETENTION_DAYS)
+    field.setSuffix(texts("retention.days_suffix"))
+    field.setEnabled(False)
+    return field
