@@ -1,6 +1,6 @@
-"""One edit of the policy in force, saved through the API: the Rules page's and Activity's.
+"""One edit of the policy in force, saved through the API: for Rules, Activity and Settings.
 
-Both pages change the policy the same way: read the text in force now (not the one the page was
+The pages change the policy the same way: read the text in force now (not the one the page was
 filled from, so a change made meanwhile elsewhere stays), apply a pure `policyedit` edit to it,
 and `PUT /v1/policy` only when the text changed.  The agent checks the whole policy and refuses
 in words; callers show that refusal where it belongs on their page.
