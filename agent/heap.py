@@ -3,8 +3,9 @@
 The compiled policy (domain sets, keyword tables, the search rules), the text model's tables and
 the rest of what the agent loads at start are some 130,000 container objects.  Every full
 (generation 2) collection walked all of them with the event loop stopped: 140-190 ms on the
-2-core VM, and page loads allocate enough for one every few pages.  py-spy on the proxy during
-bench/pageload found one such pause taking a tenth of the event loop's busy time.
+2-core VM when idle, up to 750 ms on a busy one, about once every ten page loads of
+bench/pageload.  py-spy on the proxy during that benchmark found one such pause taking a tenth
+of the event loop's busy time.
 
 `settle()` collects once and then moves everything that survived into the permanent generation
 (`gc.freeze`), which collections skip; what is allocated afterwards (connections, flows) is

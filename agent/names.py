@@ -77,7 +77,7 @@ class NameCache:
         self._asking: dict[str, asyncio.Future[Resolved]] = {}
         """Lookups under way, by name: later askers wait for the same one."""
         self.lookups = 0
-        """Resolver calls made (status and tests: how many answers came from the cache)."""
+        """Resolver calls made (for tests and benchmarks: how many answers were not cached)."""
 
     def cached(self, host: str) -> Resolved | None:
         """The answer for `host` if it is numeric or known and fresh; None when a lookup is due."""
