@@ -92,7 +92,9 @@ class TrayIcon:
         self._shown = first
         if not self.has_menu:
             _listen_for_clicks(self.icon)
-            self.icon._log.addFilter(_QuietDockFailures())
+            pystray_log = getattr(self.icon, "_log", None)
+            if isinstance(pystray_log, logging.Logger):
+                pystray_log.addFilter(_QuietDockFailures())
 
     @property
     def has_menu(self) -> bool:
