@@ -168,11 +168,12 @@ class Agent:
             config.cache_dir,
             check=_pages_exist_for(pages),
             scorer=query_model_loader(config.models_dir),
-            installed=heap.settle,
+            installed=self._policy_installed,
         )
         self.store = open_store(config.data_dir)
         settings = policy.current.policy.events
-        # Retention follows the policy in force at start; a reload applies at the next start.
+        # Retention follows the policy in force; a new one applies at the next clean-up
+        # (`_policy_installed`).
         events = EventWriter(
             self.store.connect,
             high_water=self.store.high_water,
@@ -217,6 +218,15 @@ class Agent:
         self._stop_error: ListenError | FatalError | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.addresses: list[Address] = []
+
+    def _policy_installed(self) -> None:
+        """A new policy is in force (reloaded, or saved through the API): its retention goes to
+        the event writer, and the heap is settled again (`agent.heap`)."""
+        settings = self.services.policy.current.policy.events
+        self.services.events.set_retention(
+            RetentionPolicy(settings.retention_days, settings.alert_retention_days)
+        )
+        heap.settle()
 
     async def run(
         self,

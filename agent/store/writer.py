@@ -472,6 +472,16 @@ class EventWriter:
                 self._last_error = committed.first_error
         return committed.last_id
 
+    @property
+    def retention(self) -> RetentionPolicy | None:
+        return self._retention
+
+    def set_retention(self, retention: RetentionPolicy) -> None:
+        """Keep events and alerts for these days from the next clean-up on (within
+        `retention_interval`): a parent who shortens retention in a new policy need not wait
+        for the agent's next start.  One attribute, read by the writer thread at each run."""
+        self._retention = retention
+
     def _retain(self, conn: sqlite3.Connection, policy: RetentionPolicy) -> bool:
         """One chunk of retention; True if more expired rows are probably waiting."""
         try:

@@ -148,6 +148,22 @@ def test_policy_put_validates_writes_and_applies(with_pin: ApiAgent) -> None:
     assert "policy" in [stored.event.action for stored in _events(agent, EventKind.PROTECTION)]
 
 
+def test_a_new_policys_retention_reaches_the_event_writer(with_pin: ApiAgent) -> None:
+    """Retention saved from the console applies at the writer's next clean-up, not only after
+    the agent's next start."""
+    agent = with_pin
+    writer = agent.running.agent.services.events
+    with agent.client() as api:
+        auth = agent.login(api)
+        old = api.get("/v1/policy", headers=auth).json()["text"]
+        assert "retention_days" not in old
+        new = old + "\n[events]\nretention_days = 7\nalert_retention_days = 30\n"
+        answer = api.put("/v1/policy", json={"text": new}, headers=auth)
+        assert answer.status_code == 200, answer.text
+    assert writer.retention is not None
+    assert (writer.retention.events_days, writer.retention.alerts_days) == (7, 30)
+
+
 def test_policy_put_on_the_default_policy_is_refused(tmp_path: Path, upstream: Upstream) -> None:
     config = RunConfig(
         host="127.0.0.1",

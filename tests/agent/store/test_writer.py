@@ -129,6 +129,27 @@ def test_the_writer_runs_retention_when_it_starts(store: Store) -> None:
     assert len(times) == 1
 
 
+def test_a_shorter_retention_applies_at_the_next_clean_up_without_a_restart(store: Store) -> None:
+    writer = EventWriter(
+        store.connect,
+        retention=RetentionPolicy(events_days=90),
+        retention_interval=0.2,
+        now=lambda: T0,
+    )
+    writer.start()
+    writer.submit(make_event(time=T0 - timedelta(days=30)))
+    assert writer.flush()
+    time.sleep(0.5)  # clean-ups ran under 90 days: the event stays
+    assert _count(store) == 1
+    writer.set_retention(RetentionPolicy(events_days=7))
+    assert writer.retention == RetentionPolicy(events_days=7)
+    deadline = time.monotonic() + 10
+    while _count(store) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    writer.close()
+    assert _count(store) == 0
+
+
 def test_every_event_reported_committed_survives_sigkill(tmp_path: Path) -> None:
     """Kill a writing process at random moments; every id it reported must be there after."""
     data_dir = tmp_path / "data"
