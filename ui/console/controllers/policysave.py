@@ -1,4 +1,4 @@
-"""One edit of the policy in force, saved through the API: for Rules, Activity and Settings.
+"""One edit of the policy in force, saved through the API: Rules, Activity, Settings, set-up.
 
 The pages change the policy the same way: read the text in force now (not the one the page was
 filled from, so a change made meanwhile elsewhere stays), apply a pure `policyedit` edit to it,

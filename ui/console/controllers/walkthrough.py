@@ -31,6 +31,7 @@ from abhaya.ui.console.childsetup import (
     write_children,
 )
 from abhaya.ui.console.controllers.base import Controller
+from abhaya.ui.console.controllers.policysave import SaveOutcome, save_edit
 from abhaya.ui.console.policyedit import PolicyEditError
 from abhaya.ui.console.runner import Runner
 from abhaya.ui.console.service import ConsoleService, MachineStatus
@@ -231,17 +232,20 @@ class WalkthroughController(Controller):
         self.refused.emit(Shown({}, ""))
         self.told.emit(self._texts("rules.saving"))
         self._runner.submit(
-            lambda: self._write(chosen, facts),
-            lambda _: self._saved(chosen),
+            lambda: save_edit(
+                self._service,
+                lambda text: write_children(text, chosen, facts),
+                self._texts("rules.not_editable"),
+            ),
+            lambda outcome: self._saved(outcome, chosen),
             lambda error: self._refused(error, chosen),
         )
 
-    def _write(self, children: tuple[ChildInput, ...], facts: PolicyFacts) -> None:
-        """On the runner's thread: the children onto the policy in force now, applied."""
-        current = self._service.policy()
-        self._service.apply_policy(write_children(current["text"], children, facts))
-
-    def _saved(self, children: tuple[ChildInput, ...]) -> None:
+    def _saved(self, outcome: SaveOutcome, children: tuple[ChildInput, ...]) -> None:
+        if outcome.problem is not None:  # the built-in policy, or a file the editor cannot read
+            self.told.emit("")
+            self.refused.emit(Shown({}, outcome.problem))
+            return
         self.saved_children = children
         self.told.emit(self._texts("rules.saved"))
         self.saved.emit()
