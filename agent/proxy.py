@@ -111,6 +111,11 @@ def traffic_options(host: str, port: int, confdir: Path) -> dict[str, object]:
     }
 
 
+def _retention_of(compiled: CompiledPolicy) -> RetentionPolicy:
+    settings = compiled.policy.events
+    return RetentionPolicy(settings.retention_days, settings.alert_retention_days)
+
+
 def _pages_exist_for(pages: PageRenderer) -> Callable[[CompiledPolicy], None]:
     """A policy check: the jurisdiction it names must have a pack of legal text and help lines."""
 
@@ -171,13 +176,12 @@ class Agent:
             installed=self._policy_installed,
         )
         self.store = open_store(config.data_dir)
-        settings = policy.current.policy.events
         # Retention follows the policy in force; a new one applies at the next clean-up
         # (`_policy_installed`).
         events = EventWriter(
             self.store.connect,
             high_water=self.store.high_water,
-            retention=RetentionPolicy(settings.retention_days, settings.alert_retention_days),
+            retention=_retention_of(policy.current),
             on_fatal=self._writer_gave_up,
             alert_for=image_alert,
         )
@@ -222,10 +226,7 @@ class Agent:
     def _policy_installed(self) -> None:
         """A new policy is in force (reloaded, or saved through the API): its retention goes to
         the event writer, and the heap is settled again (`agent.heap`)."""
-        settings = self.services.policy.current.policy.events
-        self.services.events.set_retention(
-            RetentionPolicy(settings.retention_days, settings.alert_retention_days)
-        )
+        self.services.events.set_retention(_retention_of(self.services.policy.current))
         heap.settle()
 
     async def run(
