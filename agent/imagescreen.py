@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -43,6 +44,10 @@ TIMEOUT = 5.0
 GIVE_BACK_PIXELS = 4_000_000
 """After decoding an image of this many pixels (12 MB as RGB) or more, the freed memory is
 given back to the system (`memtrim`): glibc would otherwise keep it."""
+GIVE_BACK_IDLE = 1.0
+"""Seconds after the last image of a burst (a page's images) when the freed memory of the
+burst is given back: the workers' decoded pixels and the model's activations are held by glibc
+in each thread's arena otherwise (~20-30 MiB after a page of 40 images, bench/imagepage)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +71,15 @@ class ImageScreener:
         workers: int = WORKERS,
         queue: int = QUEUE,
         timeout: float = TIMEOUT,
+        give_back_idle: float = GIVE_BACK_IDLE,
     ) -> None:
         self._scanner = scanner
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, "abhaya-images")
         self._places = asyncio.Semaphore(queue)
         self._timeout = timeout
+        self._busy = 0
+        self._give_back_idle = give_back_idle
+        self._give_back: asyncio.TimerHandle | None = None
         self.counts: Counter[str] = Counter()
         """"screened", "flagged", "matched", "unscannable: <why>": for the status call."""
 
@@ -101,12 +110,33 @@ class ImageScreener:
         return screened
 
     def close(self) -> None:
+        if self._give_back is not None:
+            self._give_back.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def _queued(self, data: bytes, rules: ImageScreening, matcher: HashMatcher) -> Screened:
         async with self._places:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._pool, _job, self._scanner, data, rules, matcher)
+            self._busy += 1
+            try:
+                return await loop.run_in_executor(
+                    self._pool, _job, self._scanner, data, rules, matcher
+                )
+            finally:
+                self._busy -= 1
+                if self._busy == 0:  # the burst may be over: trim once it stays over
+                    if self._give_back is not None:
+                        self._give_back.cancel()
+                    self._give_back = loop.call_later(self._give_back_idle, self._give_back_if_idle)
+
+    def _give_back_if_idle(self) -> None:
+        """On the event loop, `give_back_idle` seconds after the last image ended: trim on a
+        worker (it takes a millisecond or more) unless a new burst has begun, whose end will
+        ask again."""
+        self._give_back = None
+        if self._busy == 0:
+            with contextlib.suppress(RuntimeError):  # the pool was shut down meanwhile
+                self._pool.submit(give_back)
 
     def _count(self, screened: Screened) -> None:
         """Called on the event loop only (or the CLI's one thread): no lock needed."""

@@ -15,6 +15,7 @@ so registered) here, once, instead of lazily by the first calls racing in a work
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from typing import Final
 
@@ -35,9 +36,12 @@ DEFAULT_MAX_PIXELS: Final = 25_000_000
 # Icons, spacers and tracking pixels are not worth a model run and the classifier cannot judge
 # them; an image narrower or lower than this is skipped (`decode` returns None).
 MIN_SIDE: Final = 64
-# The classifier needs 256×256 and a PDQ hash ~512 px: a decoded image keeps at least this
-# shorter side when the original has it, and is reduced to about that when it is much bigger.
-KEEP_SIDE: Final = 512
+# What the readers of a decoded image need: the classifier resizes to 256×256, and PDQ hashes
+# a copy at most 512 px on its long side (`pdq.MAX_SIDE`).  A bigger image is decoded or
+# reduced to the smallest size that keeps both (1024×768 becomes 512×384): the pixels nobody
+# reads are never made.
+KEEP_LONG_SIDE: Final = 512
+KEEP_SHORT_SIDE: Final = 256
 
 # Our name for each format, and the name of the Pillow plugin allowed to open it.
 _PILLOW_NAMES: Final = {
@@ -73,8 +77,8 @@ class Unscannable(Exception):  # noqa: N818 - the name is the verdict the policy
 @dataclass(frozen=True)
 class DecodedImage:
     """A decoded image: `format` is the sniffed one, `width` and `height` the original size,
-    and `image` an RGB picture, possibly reduced (its shorter side stays ≥ 512 when the
-    original's was)."""
+    and `image` an RGB picture, possibly reduced (never below 512 px on its long side or
+    256 on its short side where the original had them)."""
 
     format: str
     width: int
@@ -139,19 +143,23 @@ def _decode(kind: str, data: bytes, max_pixels: int) -> DecodedImage | None:
             raise Unscannable("too many pixels")
         if width < MIN_SIDE or height < MIN_SIDE:
             return None
-        shorter = min(width, height)
-        if kind == "jpeg" and shorter > KEEP_SIDE:
+        if kind == "jpeg" and _reduction(width, height) >= 2:
             # libjpeg decodes at 1/2, 1/4 or 1/8 scale for a fraction of the work; `draft`
-            # picks the smallest scale still at least this size.
-            wanted = (-(-width * KEEP_SIDE // shorter), -(-height * KEEP_SIDE // shorter))
-            opened.draft(opened.mode, wanted)
+            # picks the smallest scale still at least the size asked for.
+            scale = max(KEEP_LONG_SIDE / max(width, height), KEEP_SHORT_SIDE / min(width, height))
+            opened.draft(opened.mode, (math.ceil(width * scale), math.ceil(height * scale)))
         opened.seek(0)  # the first frame of a GIF or an animated WebP
         opened.load()
         picture = _as_rgb(opened)
-    factor = min(picture.size) // KEEP_SIDE
-    if factor >= 2:  # a big PNG, GIF or WebP: keep ~512 px, as the JPEG draft does
+    factor = _reduction(*picture.size)
+    if factor >= 2:  # a big PNG, GIF or WebP: reduce it as the JPEG draft does
         picture = picture.reduce(factor)
     return DecodedImage(kind, width, height, picture)
+
+
+def _reduction(width: int, height: int) -> int:
+    """The largest whole factor that keeps both sides the readers need."""
+    return min(max(width, height) // KEEP_LONG_SIDE, min(width, height) // KEEP_SHORT_SIDE)
 
 
 def _as_rgb(picture: Image.Image) -> Image.Image:

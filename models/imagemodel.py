@@ -9,14 +9,18 @@ JPEG-compressed pictures), a centre crop of 224×224, channels in BGR order minu
 mean (104, 117, 123), as one NHWC float32 batch of one.
 
 One session serves every thread: onnxruntime's `run` is safe to call concurrently, and the
-preprocessing works on each call's own objects.  The session runs on one intra-op thread: on
-the shared 2-core machines this agent runs on, two threads measured slower whenever the other
-core was busy (`../shared/notes/models.md`); the agent's worker pool gives the parallelism.
+preprocessing works on each call's own objects.  The session splits one image over two cores
+(`INTRA_OP_THREADS`) with spinning off.  Spinning was what made two threads slow on a shared
+machine (`../shared/notes/models.md`): a spinning thread holds a core the proxy needs.  Without
+it, measured on 2 cores (bench/images), one image takes ~12 ms against ~21 on one thread, two
+images at once go through as fast as on two one-thread workers, and with the other core busy
+two threads are still no slower than one.
 """
 
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Final
 
@@ -43,6 +47,10 @@ MANIFEST_TABLE: Final = "image-classifier"
 # in a sweep of thousands of positions; a profile may set a higher threshold.
 DEFAULT_THRESHOLD: Final = 0.80
 
+# Cores one image's network may use; see the module docstring.  More than two would take
+# cores from the proxy for a page's other requests.
+INTRA_OP_THREADS: Final = 2
+
 _RESIZE: Final = 256
 _CROP: Final = 224
 _OFFSET: Final = (_RESIZE - _CROP) // 2
@@ -64,7 +72,12 @@ class ImageClassifier:
         Raises `ModelVerificationError` when the file is missing or not the pinned bytes."""
         source, path = verified_source(manifest or default_manifest(), MANIFEST_TABLE)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = min(INTRA_OP_THREADS, _usable_cores())
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Activations from malloc rather than onnxruntime's arena, which keeps its peak for
+        # good: with the agent's trims (`agent.heap`, `agent.imagescreen`) the session holds
+        # ~37 MiB after use instead of ~46, at the same speed (bench/images).
+        options.enable_cpu_mem_arena = False
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -95,3 +108,11 @@ def model_input(picture: Image.Image) -> npt.NDArray[np.float32]:
             pixels = np.asarray(reread.convert("RGB"), dtype=np.float32)
     crop = pixels[_OFFSET : _OFFSET + _CROP, _OFFSET : _OFFSET + _CROP, ::-1]
     return np.ascontiguousarray(crop - _MEAN_BGR, dtype=np.float32)
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (a container or `taskset` may allow fewer than the
+    machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import threading
 
 import pytest
 from PIL import Image, ImageDraw
 
+from abhaya.agent import imagescreen
 from abhaya.agent.imagescreen import ImageScreener
 from abhaya.filters.pdqmatch import HashMatcher
 from abhaya.filters.policy.compile import ImageScreening
@@ -110,3 +112,31 @@ def test_screening_a_profile_without_a_loaded_model_fails_closed() -> None:
     )
     assert "not loaded" in screened.unscannable
     assert hashes_only.verdict.action is Action.ALLOW
+
+
+def test_the_memory_of_a_burst_is_given_back_once_the_workers_are_idle(
+    scanner: ImageScanner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The trim itself is tested on real memory in tests/agent/test_heap.py; this is when.
+    trims: list[str] = []
+    real = imagescreen.give_back
+    monkeypatch.setattr(
+        imagescreen, "give_back", lambda: (trims.append(threading.current_thread().name), real())
+    )
+    screener = ImageScreener(scanner, give_back_idle=0.2)
+
+    async def page() -> None:
+        burst = [screener.screen(_picture(40 + n), RULES, NO_LISTS) for n in range(4)]
+        await asyncio.gather(*burst)
+        await asyncio.sleep(0.1)
+        assert trims == []  # not while a next image may still come
+        await screener.screen(_picture(50), RULES, NO_LISTS)  # ... it does: wait again
+        await asyncio.sleep(0.15)
+        assert trims == []
+        await asyncio.sleep(0.3)
+
+    try:
+        asyncio.run(page())
+    finally:
+        screener.close()
+    assert len(trims) == 1 and trims[0].startswith("abhaya-images")

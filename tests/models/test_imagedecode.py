@@ -99,14 +99,20 @@ def test_the_pixel_limit_is_the_callers() -> None:
         decode(data, max_pixels=89_999)
 
 
-def test_a_big_jpeg_is_decoded_small_but_keeps_512_pixels_a_side() -> None:
+def test_a_big_image_is_decoded_small_but_keeps_what_pdq_and_the_classifier_read() -> None:
     big = ASTRONAUT.resize((3000, 2000))
     for fmt in ("JPEG", "PNG"):
         decoded = decode(encoded(big, fmt))
         assert decoded is not None and (decoded.width, decoded.height) == (3000, 2000)
-        assert 512 <= min(decoded.image.size) < 1024, fmt
+        long_side, short_side = max(decoded.image.size), min(decoded.image.size)
+        assert 512 <= long_side < 1024 and short_side >= 256, (fmt, decoded.image.size)
+    page_photo = decode(encoded(ASTRONAUT.resize((1024, 768)), "JPEG"))
+    assert page_photo is not None and page_photo.image.size == (512, 384)
     small = decode(encoded(ASTRONAUT.resize((900, 600)), "JPEG"))
     assert small is not None and small.image.size == (900, 600)
+    # A panorama keeps its short side for the classifier, however long it is.
+    panorama = decode(encoded(ASTRONAUT.resize((4000, 300)), "JPEG"))
+    assert panorama is not None and panorama.image.size == (4000, 300)
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF"])
