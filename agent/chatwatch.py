@@ -14,7 +14,9 @@ in `abhaya status`, and reported to the parent as a warning alert, at most once 
 `notice_every`, saying how many messages went unread: a gap in the watch is itself news.
 
 One worker is enough: a message takes a few milliseconds, chats bring a few a second, and a
-second thread would only compete with the proxy for the same cores.
+second thread would only compete with the proxy for the same cores.  After a second without
+messages the worker gives freed memory back to the system (`memtrim`): a long hostile text's
+activations and buffers would otherwise stay in the agent's RSS (bench/chathostile).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Protocol
 
 from abhaya.agent.chatalerts import chat_alert
 from abhaya.agent.clock import utc_now
+from abhaya.agent.memtrim import give_back
 from abhaya.agent.store import driver
 from abhaya.agent.store.alerts import Alert, AlertSeverity, insert_alert
 from abhaya.agent.store.chatthreads import (
@@ -196,18 +199,23 @@ class ChatWatch:
 
     def _run(self) -> None:
         conn: sqlite3.Connection | None = None
+        checked_since_trim = False
         try:
             while True:
                 try:
                     item = self._queue.get(timeout=1.0)
                 except queue.Empty:
                     item = None
+                    if checked_since_trim:  # a second without messages: give back what the
+                        give_back()  # model's activations and the message texts held
+                        checked_since_trim = False
                 if isinstance(item, _Stop):
                     return
                 if isinstance(item, _Flush):
                     item.done.set()
                     continue
                 conn = self._step(conn, item)
+                checked_since_trim = checked_since_trim or item is not None
         finally:
             if conn is not None:
                 conn.close()

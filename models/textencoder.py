@@ -140,6 +140,10 @@ def open_session(model: bytes, *, optimized_copy: Path | None = None) -> ort.Inf
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Activations from malloc, not onnxruntime's arena: the arena keeps the peak of the
+    # longest text it ever saw (a 512-token message: ~35 MiB more, for good); from malloc the
+    # agent's trims give it back (`agent.chatwatch`, `agent.heap`).  Same speed (bench/models).
+    options.enable_cpu_mem_arena = False
     if optimized_copy is not None:
         options.optimized_model_filepath = str(optimized_copy)
     return ort.InferenceSession(

@@ -356,6 +356,8 @@ def run(args: argparse.Namespace, folder: Path, stack: ExitStack) -> int:
         assert json.loads(plain_ws.recv(timeout=30))["text"] == "after"
         time.sleep(1)
         after, peak = rss_kib(agent.pid)
+        settle_seconds = _until_idle(agent.pid)
+        settled, peak = rss_kib(agent.pid)
         plain_ws.close()
         http.close()
     except BaseException:
@@ -375,13 +377,35 @@ def run(args: argparse.Namespace, folder: Path, stack: ExitStack) -> int:
         f"agent RSS: {before / 1024:.1f} MiB before, {after / 1024:.1f} MiB after "
         f"(+{(after - before) / 1024:.1f} MiB), peak {peak / 1024:.1f} MiB"
     )
+    print(
+        f"agent RSS once idle ({settle_seconds:.0f} s later: queued messages checked, memory "
+        f"given back): {settled / 1024:.1f} MiB (+{(settled - before) / 1024:.1f} MiB)"
+    )
     print("after the run: a normal page 200, the chat connection still carries messages")
     print(f"offered to the inbox: {report['offered']} messages ({report['chars']} characters)")
     if "watch" in report:
         print(f"chat watch: {report['watch']}")
     for key, value in sorted(report["counts"].items()):
         print(f"  {key}: {value}")
-    return 0 if (after - before) / 1024 < 50 else 1
+    return 0 if (settled - before) / 1024 < 50 else 1
+
+
+def _until_idle(pid: int, quiet: float = 2.0, limit: float = 180.0) -> float:
+    """Wait until the agent has used no CPU to speak of for `quiet` seconds (its chat watch
+    has checked what was queued, and given memory back a second later); the seconds waited."""
+    import psutil
+
+    process = psutil.Process(pid)
+    started = time.monotonic()
+    last, still_since = sum(process.cpu_times()[:2]), time.monotonic()
+    while time.monotonic() - started < limit:
+        time.sleep(0.25)
+        now = sum(process.cpu_times()[:2])
+        if now - last > 0.02:
+            last, still_since = now, time.monotonic()
+        elif time.monotonic() - still_since >= quiet:
+            break
+    return time.monotonic() - started
 
 
 if __name__ == "__main__":

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from abhaya.agent import chatwatch
 from abhaya.agent.chatalerts import CHAT_ALERT, chat_evidence
 from abhaya.agent.chatwatch import UNCHECKED_ALERT, ChatWatch
 from abhaya.agent.store import Store, open_store
@@ -339,3 +342,25 @@ def test_without_keep_text_an_alert_keeps_labels_not_words(
     with contextlib.closing(store.connect(read_only=True)) as conn:
         stored = " ".join(row[0] for row in conn.execute("SELECT state FROM chat_threads"))
     assert "gate" not in stored and "gate" not in grooming.alert.detail
+
+
+def test_freed_memory_is_given_back_once_the_chats_go_quiet(
+    model: ChatClassifier, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The trim itself is tested on real memory in tests/agent/test_heap.py; this is when.
+    trims: list[str] = []
+    real = chatwatch.give_back
+    monkeypatch.setattr(
+        chatwatch, "give_back", lambda: (trims.append(threading.current_thread().name), real())
+    )
+    with watching(store, model, Rules(NOTHING)) as watch:
+        time.sleep(1.2)
+        assert trims == []  # nothing was checked: nothing to give back
+        for number in range(3):
+            watch.offer("child", said(f"message {number}"))
+        assert watch.flush()
+        deadline = time.monotonic() + 5
+        while not trims and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.2)  # another quiet second: no second trim
+    assert trims == ["abhaya-chat-watch"]
