@@ -30,7 +30,7 @@ from mitmproxy.addons import (
     tlsconfig,
 )
 
-from abhaya.agent import heap
+from abhaya.agent import heap, memtrim
 from abhaya.agent.addons import build_addons
 from abhaya.agent.api.pin import ParentPin
 from abhaya.agent.api.routes import ControlApi
@@ -268,10 +268,12 @@ class Agent:
         watcher = asyncio.create_task(self.watcher.run(), name="abhaya policy watcher")
         ready = asyncio.create_task(self._announce(on_ready))
         watchdog = asyncio.create_task(self._watchdog(), name="abhaya watchdog")
+        trimmer = asyncio.create_task(memtrim.give_back_every(), name="abhaya memory trim")
         try:
             await proxy.run()
         finally:
             watchdog.cancel()
+            trimmer.cancel()
             await self._close(proxy, watcher, ready)
         if self._stop_error is not None:
             raise self._stop_error

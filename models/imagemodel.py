@@ -12,9 +12,10 @@ One session serves every thread: onnxruntime's `run` is safe to call concurrentl
 preprocessing works on each call's own objects.  The session splits one image over two cores
 (`INTRA_OP_THREADS`) with spinning off.  Spinning was what made two threads slow on a shared
 machine (`../shared/notes/models.md`): a spinning thread holds a core the proxy needs.  Without
-it, measured on 2 cores (bench/images), one image takes ~12 ms against ~21 on one thread, two
-images at once go through as fast as on two one-thread workers, and with the other core busy
-two threads are still no slower than one.
+it, measured on 2 cores (bench/images), one image takes ~12 ms against ~21 on one thread, and
+with the other core busy two threads are still no slower than one.  The cost: when both workers
+are busy, images go through 10-15% slower than on one-thread workers (two threads' work costs
+more CPU in all); on a page of 40 new images the two balanced out (bench/imagepage).
 """
 
 from __future__ import annotations

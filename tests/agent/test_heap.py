@@ -4,13 +4,13 @@ garbage is still collected: new garbage always, replaced frozen garbage at the n
 from __future__ import annotations
 
 import gc
-import os
 import weakref
 from collections.abc import Iterator
 
 import pytest
 
 from abhaya.agent.heap import settle
+from tests.agent.heldmemory import free_but_held, glibc_only, rss_mib
 
 
 class Node:
@@ -57,24 +57,10 @@ def test_frozen_garbage_is_collected_at_the_next_settle() -> None:
     assert ref() is None  # ... until the next settle thaws and collects it
 
 
-def _rss_mib() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS in /proc/self/status")
-
-
-@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="glibc's malloc_trim: Linux")
+@glibc_only
 def test_freed_heap_memory_goes_back_to_the_system() -> None:
-    # 100 KB blocks come from malloc's heap (below its mmap threshold); the last one stays
-    # alive, so the freed ones sit below it and glibc keeps them until asked to trim.
-    blocks = [b"x" * 100_000 for _ in range(1_000)]
-    pinned = blocks.pop()
-    before = _rss_mib()
-    del blocks
-    held = _rss_mib()
+    pinned = free_but_held()
+    held = rss_mib()
     settle()
-    after = _rss_mib()
-    assert held - after > 50, (before, held, after)
+    assert held - rss_mib() > 50
     assert pinned[-1:] == b"x"
