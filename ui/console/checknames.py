@@ -15,6 +15,9 @@ import re
 
 from abhaya.ui.console.texts import Texts
 
+SYSTEM_TRUST = "the system trusts the CA"
+"""The check the agent's own status also answers (`ca.system_trusted`)."""
+
 _NAMES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), key)
     for pattern, key in (
@@ -23,7 +26,7 @@ _NAMES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"the agent's CA certificate is in place", "ca_cert"),
         (r"the CA's public copy is in place", "ca_copy"),
         (r"the CA's public copy is the agent's certificate", "ca_copy_same"),
-        (r"the system trusts the CA", "system_trust"),
+        (re.escape(SYSTEM_TRUST), "system_trust"),
         (r"new accounts' Chromium and Chrome trust the CA", "nss_new"),
         (r"(?P<account>.+)'s Chromium and Chrome trust the CA", "nss_account"),
         (r"(?P<browser>.+) has Abhaya's policies", "browser_policies"),

@@ -3,6 +3,7 @@ real X server (Xvfb) with and without a tray host (trayer)."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -185,7 +186,7 @@ def start_tray(xserver: XServer, folder: Path) -> tuple[subprocess.Popen[str], P
         process = subprocess.Popen(
             [*ABHAYA, "tray", "--data-dir", str(folder / "no-agent"), "--language", "en"]
             + ["--wait-for-tray", "0"],
-            env=xserver.env(),
+            env={**xserver.env(), "PYTHONFAULTHANDLER": "1"},
             stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr,
@@ -198,7 +199,14 @@ def wait_for(path: Path, text: str, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 30
     while text not in path.read_text():
         assert process.poll() is None, f"the tray exited: {path.read_text()}"
-        assert time.monotonic() < deadline, f"{text!r} never appeared in {path.name}"
+        if time.monotonic() > deadline:
+            # Where it is stuck: with PYTHONFAULTHANDLER set (start_tray), SIGABRT makes the
+            # tray write every thread's stack to its stderr before it dies.
+            process.send_signal(signal.SIGABRT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(10)
+            stacks = path.with_name("tray.err").read_text()
+            raise AssertionError(f"{text!r} never appeared in {path.name}; stderr:\n{stacks}")
         time.sleep(0.1)
 
 

@@ -17,7 +17,7 @@ from PySide6.QtCore import QTimer, Signal
 
 from abhaya.client.api import ClientError
 from abhaya.client.contract import parse_time
-from abhaya.ui.console.checknames import check_name
+from abhaya.ui.console.checknames import SYSTEM_TRUST, check_name
 from abhaya.ui.console.controllers.base import Controller
 from abhaya.ui.console.runner import Health, Runner
 from abhaya.ui.console.service import ConsoleService, Overview
@@ -83,7 +83,8 @@ def summarise(overview: Overview, now: datetime, texts: Texts) -> DashboardState
     if not store["writer_running"]:
         what = store["writer_last_error"] or "-"
         problems.append(texts("dashboard.store_problem", what=what))
-    if status["ca"]["system_trusted"] is False:  # None: not known here, said by no guess
+    ca_untrusted = status["ca"]["system_trusted"] is False  # None: not known, said by no guess
+    if ca_untrusted:
         problems.append(texts("walkthrough.dashboard_ca_not_trusted"))
     tamper = status["last_tamper"]
     if tamper is not None:
@@ -95,6 +96,8 @@ def summarise(overview: Overview, now: datetime, texts: Texts) -> DashboardState
     machine = overview.machine
     if machine is not None:
         for check in machine.problems:
+            if ca_untrusted and check.name == SYSTEM_TRUST:
+                continue  # said once, from the agent's own answer of now
             what = check_name(check.name, texts)
             problems.append(texts("dashboard.machine_problem", what=what, fix=check.fix))
         if now - machine.time > STALE_CHECKS:

@@ -11,6 +11,7 @@ import pytest
 from abhaya.client import contract
 from abhaya.installer.base import Check
 from abhaya.installer.checkfile import read_checks, save_checks
+from abhaya.ui.console.checknames import SYSTEM_TRUST
 from abhaya.ui.console.controllers.dashboard import summarise
 from abhaya.ui.console.service import ConsoleService, Overview
 from abhaya.ui.console.texts import Texts
@@ -141,3 +142,20 @@ def test_an_untrusted_ca_is_a_problem_and_an_unknown_one_is_not(overview: Overvi
     assert state.problems == (EN("walkthrough.dashboard_ca_not_trusted"),)
     unknown = _with_status(overview, ca={**overview.status["ca"], "system_trusted": None})
     assert summarise(unknown, datetime.now(UTC), EN).problems == ()
+
+
+def test_an_untrusted_ca_the_doctor_also_found_is_said_once(
+    overview: Overview, tmp_path: Path
+) -> None:
+    saved = tmp_path / "doctor.json"
+    now = datetime.now(UTC)
+    save_checks(saved, [Check(SYSTEM_TRUST, False, "", "run `sudo abhaya install`")], now)
+    machine = read_checks(saved)
+    assert machine is not None
+    untrusted = _with_status(overview, ca={**overview.status["ca"], "system_trusted": False})
+    problems = summarise(replace(untrusted, machine=machine), now, EN).problems
+    assert problems == (EN("walkthrough.dashboard_ca_not_trusted"),)
+    # When the agent cannot tell, the doctor's finding is still shown.
+    unknown = _with_status(overview, ca={**overview.status["ca"], "system_trusted": None})
+    (shown,) = summarise(replace(unknown, machine=machine), now, EN).problems
+    assert SYSTEM_TRUST in shown
