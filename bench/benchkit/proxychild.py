@@ -7,6 +7,8 @@ loopback and puts the name back once connected (as the agent's destination addon
 names), so mitmproxy reuses upstream connections as it would for real names.
 
 This file run as `proxychild.py --child ...` is the child; `ProxyProcess` starts and stops it.
+`ProxyPool` runs several agents on one port (`SO_REUSEPORT`), to measure what worker processes
+would give before the agent has them.
 On SIGTERM the child stops and prints one JSON line: the image screener's counts (the agent)
 and, with `--profile FILE`, it has written cProfile statistics of its event-loop thread there,
 taken between SIGUSR1 and SIGUSR2 (`ProxyProcess.profile`).
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -91,6 +94,25 @@ def answer_names_locally(names: set[str]) -> None:
         return original(host, port, *args, **kwargs)  # type: ignore[arg-type]
 
     socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+
+
+def listen_with_reuse_port() -> None:
+    """Make mitmproxy's listening sockets in this process share their port (`SO_REUSEPORT`),
+    so that several agent processes bound to one port each take a share of its connections,
+    the kernel spreading them by a hash of their addresses.
+
+    For `ProxyPool` only, a measurement of issue #12's "worker processes" lever: the agent has
+    no worker mode, and mitmproxy 11 opens its sockets itself (`asyncio.start_server` in
+    `mitmproxy.proxy.mode_servers`), with no option for this.
+    """
+    from mitmproxy.proxy import mode_servers
+
+    original = asyncio.start_server
+
+    async def start_server(*args: Any, **kwargs: Any) -> asyncio.Server:
+        return await original(*args, reuse_port=True, **kwargs)
+
+    mode_servers.asyncio.start_server = start_server  # type: ignore[attr-defined]
 
 
 class GcPauses:
@@ -165,9 +187,11 @@ def _abhaya(
     if args.no_heap_freeze:  # the agent as before `agent.heap`, to measure what it changes
         heap.settle = lambda: 0.0
 
+    if args.share_port:
+        listen_with_reuse_port()
     config = RunConfig(
         host="127.0.0.1",
-        port=0,
+        port=args.share_port,
         data_dir=folder / "data",
         policy_path=Path(args.policy) if args.policy else None,
         upstream_ca=Path(args.upstream_ca),
@@ -248,11 +272,12 @@ class ProxyProcess:
         profile: Path | None = None,
         local_names: bool = False,
         heap_freeze: bool = True,
+        share_port: int = 0,
     ) -> None:
         self.folder = folder
         self.label = label
         self.kind = kind
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable,
             __file__,
@@ -279,6 +304,10 @@ class ProxyProcess:
             command.append("--local-names")
         if not heap_freeze:
             command.append("--no-heap-freeze")
+        if share_port:
+            if kind != ABHAYA:
+                raise ValueError("only the agent shares a port (ProxyPool)")
+            command += ["--share-port", str(share_port)]
         # The database key in a key file (keyring's `fail` backend), as on a machine without a
         # Secret Service.
         env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
@@ -296,6 +325,10 @@ class ProxyProcess:
                 raise SystemExit(f"the proxy ({self.label}) did not start")
             time.sleep(0.1)
         return f"http://127.0.0.1:{(self.folder / 'port').read_text()}"
+
+    @property
+    def pids(self) -> list[int]:
+        return [self.pid]
 
     @property
     def ca_file(self) -> Path:
@@ -333,6 +366,71 @@ class ProxyProcess:
         return json.loads(lines[-1]) if lines else {}
 
 
+class ProxyPool:
+    """`workers` agents in child processes of their own, listening on one port with
+    `SO_REUSEPORT` (`listen_with_reuse_port`) and signing with one CA (the first one's, copied
+    to the others before they start), so a browser sees one proxy.  Each has its own store,
+    models and caches: what worker processes would cost in memory, before any sharing.  The
+    same interface as `ProxyProcess` where the benchmarks use it; CPU time is the sum."""
+
+    def __init__(self, folder: Path, *, workers: int, label: str, **options: Any) -> None:
+        import shutil
+        import socket
+
+        self.label = label
+        self.kind = ABHAYA
+        self.folder = folder
+        with socket.socket() as probe:  # a free port; every worker binds it with SO_REUSEPORT
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        first = ProxyProcess(
+            folder / "w0", kind=ABHAYA, label=f"{label}/0", share_port=port, **options
+        )
+        first.wait_ready()
+        self.workers = [first]
+        for index in range(1, workers):
+            data = folder / f"w{index}" / "data"
+            data.mkdir(parents=True)
+            shutil.copytree(first.folder / "data" / "ca", data / "ca")
+            self.workers.append(
+                ProxyProcess(
+                    folder / f"w{index}",
+                    kind=ABHAYA,
+                    label=f"{label}/{index}",
+                    share_port=port,
+                    **options,
+                )
+            )
+
+    def wait_ready(self, timeout: float = 120) -> str:
+        return [worker.wait_ready(timeout) for worker in self.workers][0]
+
+    @property
+    def ca_file(self) -> Path:
+        return self.workers[0].ca_file
+
+    @property
+    def pids(self) -> list[int]:
+        return [worker.pid for worker in self.workers]
+
+    def cpu_seconds(self) -> float:
+        return sum(worker.cpu_seconds() for worker in self.workers)
+
+    def alive(self) -> bool:
+        return all(worker.alive() for worker in self.workers)
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return "".join(
+            f"[{worker.label}]\n{worker.log_tail(chars // len(self.workers))}"
+            for worker in self.workers
+        )
+
+    def stop(self) -> dict[str, object]:
+        """The first worker's report, with every worker's collector pauses under "gc"."""
+        reports = [worker.stop() for worker in self.workers]
+        return {**reports[0], "gc": [report.get("gc") for report in reports]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", action="store_true", required=True)
@@ -346,6 +444,7 @@ def main() -> int:
     parser.add_argument("--profile")
     parser.add_argument("--local-names", action="store_true")
     parser.add_argument("--no-heap-freeze", action="store_true")
+    parser.add_argument("--share-port", type=int, default=0)
     return child(parser.parse_args())
 
 

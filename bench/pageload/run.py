@@ -8,7 +8,9 @@ machine falls on each in turn):
 - `mitmproxy`: bare mitmproxy 11 in a child process, the agent's traffic options (lazy
   connection strategy, stream_large_bodies, no body size limit), no Abhaya addon;
 - `abhaya`: the agent in a child process, built as `abhaya run` builds it, with the embedded
-  default policy (or `--policy FILE`), `--allow-local-port` set to the origin's port.
+  default policy (or `--policy FILE`), `--allow-local-port` set to the origin's port;
+- with `--workers N`, a fourth, `abhaya xN`: N such agents on one port (`SO_REUSEPORT`,
+  `benchkit.proxychild.ProxyPool`), what worker processes would give (the agent has none).
 
 Two generated pages on a local nginx HTTPS origin (HTTP/2, certificates from trustme; see
 site_pages.py and nginx.py): a news-like article with 98 resources on 8 hosts, and a page of
@@ -41,6 +43,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -51,12 +55,13 @@ from benchkit.chromium import (  # noqa: E402
     browser_home,
     require_tools,
 )
-from benchkit.proxychild import ABHAYA, BARE, ProxyProcess  # noqa: E402
+from benchkit.proxychild import ABHAYA, BARE, ProxyPool, ProxyProcess, rss_kib  # noqa: E402
 from nginx import NginxOrigin  # noqa: E402
 from site_pages import NAMES, PAGES, Page, write_sites  # noqa: E402
 
 DIRECT = "direct"
 SETUPS = [DIRECT, BARE, ABHAYA]
+"""The set-ups every run has; `setups_of` adds the worker pool when asked for."""
 VISITS = ["cold", "second visit, cache off"]
 REPO = Path(__file__).resolve().parents[2]
 
@@ -87,11 +92,19 @@ def p90(values: list[float]) -> float:
     return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
 
 
+def pool_name(workers: int) -> str:
+    return f"{ABHAYA} x{workers}"
+
+
+def setups_of(args: argparse.Namespace) -> list[str]:
+    return SETUPS + ([pool_name(args.workers)] if args.workers > 1 else [])
+
+
 def start_proxies(
     folder: Path, origin: NginxOrigin, args: argparse.Namespace, profile: bool
-) -> dict[str, ProxyProcess]:
+) -> dict[str, ProxyProcess | ProxyPool]:
     policy = Path(args.policy).read_text() if args.policy else None
-    proxies = {
+    proxies: dict[str, ProxyProcess | ProxyPool] = {
         kind: ProxyProcess(
             folder / kind,
             kind=kind,
@@ -106,6 +119,19 @@ def start_proxies(
         )
         for kind in (BARE, ABHAYA)
     }
+    if args.workers > 1 and not profile:
+        name = pool_name(args.workers)
+        proxies[name] = ProxyPool(
+            folder / "pool",
+            workers=args.workers,
+            label=name,
+            names=NAMES,
+            origin_port=origin.port,
+            upstream_ca=origin.ca_file,
+            policy=policy,
+            local_names=not args.dns,
+            heap_freeze=not args.no_heap_freeze,
+        )
     return proxies
 
 
@@ -135,7 +161,7 @@ def one_load(
     profile: Path,
     flags: list[str],
     page: Page,
-    proxy: ProxyProcess | None,
+    proxy: ProxyProcess | ProxyPool | None,
     origin: NginxOrigin,
     figures: dict[tuple[str, str], Figures],
     keep: bool,
@@ -181,11 +207,19 @@ def one_load(
             into.origin_protocols.update(r[1] for r in rows)
 
 
+def cpu_of(proxy: ProxyProcess | ProxyPool) -> list[float]:
+    """User + system CPU seconds of each of a set-up's processes so far."""
+    return [sum(psutil.Process(pid).cpu_times()[:2]) for pid in proxy.pids]
+
+
 def measure(args: argparse.Namespace, folder: Path, origin: NginxOrigin) -> int:
     proxies = start_proxies(folder, origin, args, profile=False)
-    results: dict[str, dict[tuple[str, str], Figures]] = {setup: {} for setup in SETUPS}
+    setups = setups_of(args)
+    results: dict[str, dict[tuple[str, str], Figures]] = {setup: {} for setup in setups}
+    began: dict[str, list[float]] = {}
     try:
         urls = {kind: proxy.wait_ready() for kind, proxy in proxies.items()}
+        began.update({kind: cpu_of(proxy) for kind, proxy in proxies.items()})
         home = browser_home(
             folder,
             [("origin", origin.ca_file)] + [(k, p.ca_file) for k, p in proxies.items()],
@@ -194,7 +228,8 @@ def measure(args: argparse.Namespace, folder: Path, origin: NginxOrigin) -> int:
         # Round 0 warms up (each proxy's first certificates, Chromium's own files in the page
         # cache, the agent's caches); its figures are dropped.
         for round_ in range(args.rounds + 1):
-            order = SETUPS[round_ % 3 :] + SETUPS[: round_ % 3]
+            turn = round_ % len(setups)
+            order = setups[turn:] + setups[:turn]
             for page in PAGES:
                 for setup in order:
                     load += 1
@@ -221,7 +256,7 @@ def measure(args: argparse.Namespace, folder: Path, origin: NginxOrigin) -> int:
                             for page in PAGES
                             for visit in VISITS
                         )
-                        for setup in SETUPS
+                        for setup in setups
                     )
                     + " ms (news cold/second, 40 hosts cold/second)",
                     flush=True,
@@ -231,12 +266,59 @@ def measure(args: argparse.Namespace, folder: Path, origin: NginxOrigin) -> int:
             print(f"--- {kind}'s log ends:\n{proxy.log_tail()}", file=sys.stderr)
         raise
     finally:
+        memory = {
+            kind: sum(rss_kib(pid)[0] for pid in proxy.pids) // 1024
+            for kind, proxy in proxies.items()
+            if proxy.alive()
+        }
+        # A pool's share of the work per process: the kernel spreads connections by a hash.
+        cpu = {
+            kind: [
+                round(after - before, 1)
+                for after, before in zip(cpu_of(proxy), began[kind], strict=True)
+            ]
+            for kind, proxy in proxies.items()
+            if proxy.alive() and kind in began
+        }
         reports = {kind: proxy.stop() for kind, proxy in proxies.items()}
     print_results(args, results)
+    print(f"\nRSS at the end, MiB (all of a set-up's processes): {memory}")
+    print(f"CPU seconds (user + system) while measuring, per process: {cpu}")
     print(f"abhaya image screener counts: {reports[ABHAYA].get('counts')}")
     for kind, report in reports.items():
         print(f"{kind}'s garbage-collector pauses over the whole run: {report.get('gc')}")
     return 0
+
+
+def per_round(these: Figures, against: Figures) -> str:
+    """The range and median of the ratios of loads made in the same rounds."""
+    ratios = sorted(
+        x / y
+        for x, y in zip(these.by_round, against.by_round, strict=True)
+        if x is not None and y is not None
+    )
+    return f"{ratios[0]:.2f}-{ratios[-1]:.2f} (median {statistics.median(ratios):.2f})"
+
+
+def print_pool(pool: str, results: dict[str, dict[tuple[str, str], Figures]]) -> None:
+    """The worker pool against the one agent process and direct loads, from the same rounds."""
+    med = statistics.median
+    print(f"\n{pool}: the agent in several processes on one port, against one process")
+    print(
+        f"| page | visit | Abhaya | {pool} | {pool} / Abhaya | {pool} / direct "
+        "| per-round / Abhaya |"
+    )
+    print("|---|---|---:|---:|---:|---:|---|")
+    for page in PAGES:
+        for visit in VISITS:
+            key = (page.name, visit)
+            d, a, w = (results[s][key].loads for s in (DIRECT, ABHAYA, pool))
+            print(
+                f"| {page.name} | {visit} | {med(a):.0f} ({p90(a):.0f}) | "
+                f"{med(w):.0f} ({p90(w):.0f}) | "
+                f"{med(w) / med(a):.2f}x | {med(w) / med(d):.2f}x | "
+                f"{per_round(results[pool][key], results[ABHAYA][key])} |"
+            )
 
 
 def print_results(
@@ -253,19 +335,15 @@ def print_results(
         for visit in VISITS:
             key = (page.name, visit)
             d, m, a = (results[s][key].loads for s in SETUPS)
-            ratios = sorted(
-                x / y
-                for x, y in zip(
-                    results[ABHAYA][key].by_round, results[DIRECT][key].by_round, strict=True
-                )
-                if x is not None and y is not None
-            )
             print(
                 f"| {page.name} | {visit} | {med(d):.0f} ({p90(d):.0f}) | "
                 f"{med(m):.0f} ({p90(m):.0f}) | {med(a):.0f} ({p90(a):.0f}) | "
                 f"{med(a) / med(d):.2f}x | {med(m) / med(d):.2f}x | {med(a) / med(m):.2f}x | "
-                f"{ratios[0]:.2f}-{ratios[-1]:.2f} (median {med(ratios):.2f}) |"
+                f"{per_round(results[ABHAYA][key], results[DIRECT][key])} |"
             )
+    pools = [setup for setup in results if setup not in SETUPS]
+    for pool in pools:
+        print_pool(pool, results)
     print("\nProxy CPU per load (user + system, all threads), median (p90), ms")
     print("| page | visit | bare mitmproxy | Abhaya | Abhaya / mitmproxy |")
     print("|---|---|---:|---:|---:|")
@@ -277,6 +355,9 @@ def print_results(
                 f"| {page.name} | {visit} | {med(m):.0f} ({p90(m):.0f}) | "
                 f"{med(a):.0f} ({p90(a):.0f}) | {med(a) / med(m):.2f}x |"
             )
+            for pool in pools:
+                w = [c * 1000 for c in results[pool][key].cpu]
+                print(f"|  | {pool} | | {med(w):.0f} ({p90(w):.0f}) | {med(w) / med(m):.2f}x |")
     print(
         "\nRequests that opened a connection: where they waited, median (p90) ms over all loads"
         " (queued: for a socket; tunnel: TCP and the CONNECT's answer; tls: the handshake;"
@@ -286,7 +367,7 @@ def print_results(
     print("|---|---|---|---:|" + "---:|" * len(PHASES))
     for page in PAGES:
         for visit in VISITS:
-            for setup in SETUPS:
+            for setup in results:
                 f = results[setup][(page.name, visit)]
                 if not f.phases:
                     continue
@@ -297,7 +378,7 @@ def print_results(
     print("\nFailed requests and protocols (browser side; origin side as nginx logged it)")
     print("| set-up | page | visit | failed requests (loads) | browser | origin |")
     print("|---|---|---|---:|---|---|")
-    for setup in SETUPS:
+    for setup in results:
         for page in PAGES:
             for visit in VISITS:
                 f = results[setup][(page.name, visit)]
@@ -419,6 +500,12 @@ def main(argv: list[str] | None = None) -> int:
         "--one-address",
         action="store_true",
         help="direct loads reach every name at one address (Chromium then coalesces them)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="also measure N agents on one port (SO_REUSEPORT): what worker processes give",
     )
     parser.add_argument(
         "--dns",
