@@ -55,7 +55,9 @@ INTRA_OP_THREADS: Final = 2
 _RESIZE: Final = 256
 _CROP: Final = 224
 _OFFSET: Final = (_RESIZE - _CROP) // 2
+_CROP_BOX: Final = (_OFFSET, _OFFSET, _OFFSET + _CROP, _OFFSET + _CROP)
 _MEAN_BGR: Final = np.array([104.0, 117.0, 123.0], dtype=np.float32)
+_MEAN_BGR_PLANE: Final = np.ascontiguousarray(np.broadcast_to(_MEAN_BGR, (_CROP, _CROP, 3)))
 _EXPLICIT: Final = 1  # the model's two outputs are (benign, explicit) probabilities
 
 
@@ -106,9 +108,12 @@ def model_input(picture: Image.Image) -> npt.NDArray[np.float32]:
         small.save(buffer, format="JPEG")  # quality 75, as the reference's PIL default
         buffer.seek(0)
         with Image.open(buffer, formats=["JPEG"]) as reread:
-            pixels = np.asarray(reread.convert("RGB"), dtype=np.float32)
-    crop = pixels[_OFFSET : _OFFSET + _CROP, _OFFSET : _OFFSET + _CROP, ::-1]
-    return np.ascontiguousarray(crop - _MEAN_BGR, dtype=np.float32)
+            crop = reread.convert("RGB").crop(_CROP_BOX)
+    # Cropped and put in BGR order while still bytes, then made float in one pass against a
+    # whole-size mean: the same numbers as converting the 256×256 picture first, in 0.12 ms
+    # instead of 0.45 (numpy's casts over a reversed or 3-wide axis are slow; bench/images).
+    bgr = Image.merge("RGB", crop.split()[::-1])
+    return np.subtract(np.asarray(bgr), _MEAN_BGR_PLANE, dtype=np.float32)
 
 
 def _usable_cores() -> int:

@@ -3,6 +3,7 @@ image flagged at the default threshold, and one session shared by threads."""
 
 from __future__ import annotations
 
+import io
 import threading
 from pathlib import Path
 
@@ -68,6 +69,29 @@ def test_the_input_is_the_reference_preprocessing() -> None:
     assert values.flags.c_contiguous
     expected = np.array([50 - 104, 100 - 117, 200 - 123], dtype=np.float32)
     assert np.allclose(values.mean(axis=(0, 1)), expected, atol=2.0)
+
+
+def _reference_input(picture: Image.Image) -> np.ndarray:
+    """The reference's steps written plainly: resize, JPEG round trip, the whole picture as
+    float, the centre crop, BGR order, minus the mean."""
+    small = picture.convert("RGB").resize((256, 256), Image.Resampling.BILINEAR, reducing_gap=1.0)
+    with io.BytesIO() as buffer:
+        small.save(buffer, format="JPEG")
+        buffer.seek(0)
+        with Image.open(buffer) as reread:
+            pixels = np.asarray(reread.convert("RGB"), dtype=np.float32)
+    crop = pixels[16:240, 16:240, ::-1]
+    return crop - np.array([104.0, 117.0, 123.0], dtype=np.float32)
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "chelsea"])
+def test_the_input_has_exactly_the_reference_numbers(name: str) -> None:
+    """Where each pixel lands and in which channel: a photograph, not a flat colour, so a
+    crop off by one, a channel order or a rounding difference shows."""
+    picture = Image.fromarray(getattr(skimage.data, name)()).resize((512, 384))
+    values = model_input(picture)
+    assert values.flags.c_contiguous and values.dtype == np.float32
+    assert np.array_equal(values, _reference_input(picture))
 
 
 def test_scores_are_probabilities_and_follow_the_picture(classifier: ImageClassifier) -> None:
