@@ -5,6 +5,8 @@ host.ConsoleHost, which rebuilds the console when the parent changes its languag
 a start: ask whether a PIN is set, show the sign-in (or first-PIN) dialog, then the window with
 the dashboard; Activity loads its first page once the policy's time zone is known.  A rebuilt
 console starts from `take_over` instead: signed in already, same page, same place on screen.
+Whatever would drop the Rules page's edits not saved yet (another child, "Refresh", a new
+language, the window closed) goes through `UnsavedRules.before`, which asks the parent first.
 """
 
 from __future__ import annotations

@@ -306,3 +306,19 @@ def test_the_language_changed_after_an_undone_edit_switches_without_asking(
     console.rules_view.block.undo()
     switched = _choose_hindi(host)
     assert switched() and console.unsaved_box is None
+
+
+def test_the_language_changed_and_a_refused_save_shows_why_on_the_rules_page(
+    qtbot: QtBot, host: ConsoleHost, tmp_path: Path
+) -> None:
+    console = host.console
+    _open_rules(qtbot, console)
+    console.rules_view.words.setPlainText("!!!")
+    switched = _choose_hindi(host)
+    _answer(qtbot, console, Answer.SAVE)
+    words_error = console.rules_view.errors[Place.KEYWORDS]
+    qtbot.waitUntil(lambda: words_error.text() != "", timeout=15_000)
+    assert console.window.tabs.currentWidget() is console.rules_view
+    qtbot.wait(300)  # had the save gone on, the console would have switched by now
+    assert not switched() and console.settings_view.language.currentData() == "en"
+    assert load_settings(tmp_path / "console.toml").language == "en"
