@@ -50,9 +50,17 @@ class UnsavedRules(QObject):
         rules.refused.connect(self._refused)
 
     def has_unsaved(self) -> bool:
+        """Edits the page could save and has not.  On rules that cannot be changed (the agent's
+        embedded policy, which the page says at its top, with Save turned off) nothing is asked:
+        a question offering Save could only end in a refusal."""
         state = self._rules.state
         filled, now = self._forms()
-        return state is not None and filled is not None and unsaved(state, filled, now)
+        return (
+            state is not None
+            and state.editable
+            and filled is not None
+            and unsaved(state, filled, now)
+        )
 
     def before(self, go: Callable[[], None], put_back: Callable[[], None] = _nothing) -> None:
         """Run `go`, an action that would drop the page's edits, now or after asking.
