@@ -5,6 +5,8 @@ host.ConsoleHost, which rebuilds the console when the parent changes its languag
 a start: ask whether a PIN is set, show the sign-in (or first-PIN) dialog, then the window with
 the dashboard; Activity loads its first page once the policy's time zone is known.  A rebuilt
 console starts from `take_over` instead: signed in already, same page, same place on screen.
+Whatever would drop the Rules page's edits not saved yet (another child, "Refresh", a new
+language, the window closed) goes through `UnsavedRules.before`, which asks the parent first.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from abhaya.ui.console.accounts import person_accounts
 from abhaya.ui.console.controllers.activity import ActivityController, FilterInput
@@ -25,6 +27,7 @@ from abhaya.ui.console.controllers.rules import RulesController
 from abhaya.ui.console.controllers.session import SessionController
 from abhaya.ui.console.controllers.settings import SettingsController
 from abhaya.ui.console.controllers.sites import SitesController
+from abhaya.ui.console.controllers.unsaved import Answer, UnsavedRules
 from abhaya.ui.console.controllers.walkthrough import (
     CheckLine,
     Shown,
@@ -43,6 +46,7 @@ from abhaya.ui.console.views.requests import RequestsView
 from abhaya.ui.console.views.rules import RulesView
 from abhaya.ui.console.views.settings import SettingsView
 from abhaya.ui.console.views.signin import SignInDialog
+from abhaya.ui.console.views.unsaved import ask_unsaved
 from abhaya.ui.console.views.walkthrough import WalkthroughDialog
 from abhaya.ui.console.views.window import MainWindow
 
@@ -106,6 +110,13 @@ class Console:
         )
         self.dialog: SignInDialog | None = None
         self._activity_loaded = False
+        self.unsaved = UnsavedRules(
+            self.rules, lambda: (self.rules_view.filled, self.rules_view.form()), self._ask_unsaved
+        )
+        self.unsaved_box: QMessageBox | None = None
+        """The last question about unsaved rules (Save, Discard, Cancel), for the tests."""
+        self._closing = False
+        self.window.may_close = self._may_close
 
         self.session.pin_needed.connect(self._ask_pin)
         self.session.busy.connect(lambda text: self._tell(text, busy=True))
@@ -140,16 +151,19 @@ class Console:
         self.rules.loaded.connect(self.rules_view.show_state)
         self.rules.refused.connect(self.rules_view.show_refusal)
         self.rules.told.connect(self.rules_view.tell)
-        self.rules_view.profile_chosen.connect(self.rules.choose_profile)
+        self.rules_view.profile_chosen.connect(self._choose_child)
         self.rules_view.save_requested.connect(self.rules.save)
-        self.rules_view.reload_requested.connect(self.rules.refresh)
+        self.rules_view.reload_requested.connect(lambda: self.unsaved.before(self.rules.refresh))
+        self.unsaved.save_refused.connect(
+            lambda: self.window.tabs.setCurrentWidget(self.rules_view)
+        )
         self.reports_view.make.connect(self.reports.make)
         self.reports_view.pdf_chosen.connect(lambda path: self.reports.save_pdf(Path(path)))
         self.reports_view.csv_chosen.connect(lambda path: self.reports.save_csv(Path(path)))
         self.reports.made.connect(self.reports_view.show_report)
         self.reports.told.connect(self.reports_view.message.setText)
         self.settings_view.change_pin.connect(self.settings.change_pin)
-        self.settings_view.language_chosen.connect(self.settings.set_language)
+        self.settings_view.language_chosen.connect(self._choose_language)
         self.settings.pin_told.connect(self.settings_view.show_pin_message)
         self.settings.retention.connect(self.settings_view.show_retention)
         self.settings_view.save_retention.connect(self.settings.save_retention)
@@ -186,6 +200,36 @@ class Console:
     @property
     def idle(self) -> bool:
         return self.runner.pending == 0
+
+    def _ask_unsaved(self, child: str, answered: Callable[[Answer], None]) -> None:
+        self.unsaved_box = ask_unsaved(self.window, self.texts, child, answered)
+
+    def _choose_child(self, name: str) -> None:
+        state = self.rules.state
+        shown = state.profile.name if state is not None else name
+        self.unsaved.before(
+            lambda: self.rules.choose_profile(name), lambda: self.rules_view.show_profile(shown)
+        )
+
+    def _choose_language(self, language: str) -> None:
+        """Asked first, since the console is rebuilt in the new language (host.py): the
+        language is saved, and the console rebuilt, only once the Rules page's edits are
+        saved or dropped; Cancel leaves the language as it is, in the file too."""
+        combo = self.settings_view.language
+        self.unsaved.before(
+            lambda: self.settings.set_language(language),
+            lambda: combo.setCurrentIndex(max(0, combo.findData(self.texts.language))),
+        )
+
+    def _may_close(self) -> bool:
+        if self._closing or not self.unsaved.has_unsaved():
+            return True
+        self.unsaved.before(self._close_now)
+        return False
+
+    def _close_now(self) -> None:
+        self._closing = True
+        self.window.close()
 
     def _health_changed(self, health: str) -> None:
         self.window.show_banner(health != Health.OK)
@@ -268,8 +312,8 @@ class Console:
     def _setup_saved(self) -> None:
         if self.setup_dialog is not None:
             self.setup_dialog.show_check()
-        if self.rules.state is not None:
-            self.rules.refresh()  # the new profiles appear on the Rules page
+        if self.rules.state is not None and not self.unsaved.has_unsaved():
+            self.rules.refresh()  # the new profiles appear (after a save, when edits wait)
 
     def _signed_out(self) -> None:
         self.dashboard.stop()
@@ -311,7 +355,9 @@ class Console:
             self.sites.refresh()
 
     def close(self) -> None:
+        """Close for good, asking nothing (the app is ending, or the tests are done)."""
         self.dashboard.stop()
+        self._closing = True
         self.window.close()
         self.runner.wait_idle(15_000)
 

@@ -6,8 +6,12 @@ the old one's page and place on screen, and the old one is retired, hidden, and 
 the calls it had made have come back (they finish into its hidden widgets, never into the new
 ones).  Rebuilding is simpler and surer than retranslating each widget by hand, where any one
 label forgotten stays in the old language; it takes a fraction of a second (bench/ui).
-Unsaved edits on the Rules page are the one thing lost: the Settings page, where the language
-is changed, is not where they are made.
+The Rules page's edits not saved yet would be lost with the old console, so the console asks
+before the language is even saved (app.Console, controllers/unsaved.py): Save them first, Discard
+them, or Cancel and keep both the edits and the language.  Asking rather than carrying the form
+over into the new console: the same question already guards choosing another child and closing
+the window, and carrying it over would need a second way to fill every widget of the page, kept
+in step with the first, and a wait for the new console's read of the policy.
 """
 
 from __future__ import annotations

@@ -220,6 +220,11 @@ def test_an_agent_on_the_built_in_rules_says_how_to_change_them(
         assert view.profile.currentText() == "child"
         console.rules.save(view.form())  # even if asked, nothing is sent
         assert view.errors[Place.TOP].text() == texts("rules.not_editable")
+        view.block.setPlainText("typed.example")  # cannot be saved: no question offers to
+        assert not console.unsaved.has_unsaved()
+        with qtbot.waitSignal(console.rules.loaded, timeout=10_000):
+            qtbot.mouseClick(view.reload, Qt.MouseButton.LeftButton)
+        assert console.unsaved_box is None and view.block.toPlainText() == ""
         console.close()
     finally:
         stop_agent(process)

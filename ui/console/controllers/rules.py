@@ -10,6 +10,7 @@ policy cannot be edited; the page says how to change that rather than offering a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -202,6 +203,30 @@ def profile_from(
     )
 
 
+def unsaved(state: RulesState, filled: RulesForm, now: RulesForm) -> bool:
+    """Whether saving the page as it stands (`now`) would write other settings than saving it
+    as it was filled from `state` (`filled`): the parent's edits not saved yet.
+
+    The settings are compared, not the widgets' raw text or a flag set by each keystroke, so
+    typing and undoing, a blank line or a repeated site, is no change; nor is a value the page
+    can only show rounded.  A grid with nothing allowed is a change (it cannot be saved).
+    """
+    if now == filled:
+        return False
+    name = state.profile.name
+    try:
+        edited = profile_from(name, now, state.profile)
+    except NothingAllowed:
+        return True
+    return now.categories != filled.categories or edited != profile_from(
+        name, filled, state.profile
+    )
+
+
+Then = Callable[[], None] | None
+"""What to do once a save went through and the page shows the policy then in force."""
+
+
 class RulesController(Controller):
     loaded = Signal(object)
     """A RulesState, after each read of the policy or choice of profile."""
@@ -214,8 +239,10 @@ class RulesController(Controller):
         self.state: RulesState | None = None
         self.profile_name: str | None = None
 
-    def refresh(self) -> None:
-        self._runner.submit(self._service.policy, self._loaded, self._failed)
+    def refresh(self, then: Then = None) -> None:
+        self._runner.submit(
+            self._service.policy, lambda answer: self._loaded(answer, then), self._failed
+        )
 
     def choose_profile(self, name: str) -> None:
         if self.state is None or name == self.state.profile.name:
@@ -225,7 +252,9 @@ class RulesController(Controller):
         self.refused.emit({})
         self.loaded.emit(self.state)
 
-    def save(self, form: RulesForm) -> None:
+    def save(self, form: RulesForm, then: Then = None) -> None:
+        """Apply the page's `form`; `then` runs only if the agent took it (a refusal is shown
+        instead, and the parent stays on the page)."""
         state = self.state
         if state is None:
             return
@@ -240,7 +269,7 @@ class RulesController(Controller):
         self.told.emit(self._texts("rules.saving"))
         self._runner.submit(
             lambda: self._write(state.rules, form.categories, profile),
-            self._saved,
+            lambda outcome: self._saved(outcome, then),
             lambda error: self._save_refused(error, profile.name),
         )
 
@@ -258,7 +287,7 @@ class RulesController(Controller):
             self._texts("rules.not_editable"),
         )
 
-    def _loaded(self, answer: contract.PolicyText) -> None:
+    def _loaded(self, answer: contract.PolicyText, then: Then = None) -> None:
         try:
             rules = read_rules(answer["text"])
         except PolicyEditError as error:
@@ -271,8 +300,10 @@ class RulesController(Controller):
         self.profile_name = name
         self.state = RulesState.of(rules, name, answer["editable"], answer["source"])
         self.loaded.emit(self.state)
+        if then is not None:
+            then()
 
-    def _saved(self, outcome: SaveOutcome) -> None:
+    def _saved(self, outcome: SaveOutcome, then: Then = None) -> None:
         if outcome.problem is not None:
             self.told.emit("")
             self.refused.emit({Place.TOP: outcome.problem})
@@ -280,11 +311,13 @@ class RulesController(Controller):
         self.refused.emit({})
         if outcome.applied is None:
             self.told.emit(self._texts("rules.unchanged"))
+            if then is not None:
+                then()
             return
         words = [self._texts("rules.saved")]
         words.extend(outcome.applied["notices"])
         self.told.emit("\n".join(words))
-        self.refresh()
+        self.refresh(then)
 
     def _save_refused(self, error: ClientError, profile: str) -> None:
         self.told.emit("")

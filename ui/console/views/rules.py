@@ -193,6 +193,8 @@ class RulesView(QWidget):
         self.allow_all = QPushButton(texts("rulesgrid.allow_all"))
         self.allow_none = QPushButton(texts("rulesgrid.allow_none"))
         self._grid_shown = True
+        self.filled: RulesForm | None = None
+        """The form as `show_state` filled it: what the parent's edits are measured from."""
         self.images_enabled = QCheckBox(texts("rules.images_enabled"))
         self.images_threshold = QDoubleSpinBox()
         self.images_threshold.setDecimals(3)  # as fine as a parent would write it
@@ -340,6 +342,11 @@ class RulesView(QWidget):
         _choose(self.images_action, profile.images_action or "")
         self.chat_enabled.setChecked(profile.chat_enabled)
         self.chat_grooming.setValue(profile.chat_grooming_alert or 0.0)
+        self.filled = self.form()
+
+    def show_profile(self, name: str) -> None:
+        """Put the chooser back on the child shown (the parent chose another, then stayed)."""
+        _choose(self.profile, name)
 
     def scroll_to(self, box: QWidget) -> None:
         """Scroll the page so that `box` (one of its parts) starts at the top."""

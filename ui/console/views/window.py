@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QKeySequence, QShortcut
+from collections.abc import Callable
+
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from abhaya.ui.console.texts import Texts
@@ -29,6 +31,15 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.resize(*DEFAULT_SIZE)
+        self.may_close: Callable[[], bool] = lambda: True
+        """Asked when the parent closes the window: False keeps it open (the console asks
+        about unsaved rules first, and closes it again itself once answered)."""
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's naming
+        if self.may_close():
+            event.accept()
+        else:
+            event.ignore()
 
     def show_banner(self, visible: bool) -> None:
         self.banner.setVisible(visible)

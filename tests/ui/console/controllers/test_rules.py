@@ -1,23 +1,29 @@
-"""The agent's refusal of a policy, placed beside the part of the Rules page it names."""
+"""The Rules page's logic without the page: the agent's refusal placed beside the part it names,
+the form turned into the profile written, and whether the form holds edits not saved yet."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 from abhaya.ui.console.controllers.rules import (
     Place,
     RulesForm,
+    RulesState,
     place_of,
     profile_from,
     refusal_places,
+    unsaved,
 )
-from abhaya.ui.console.policyedit import ProfileSettings, Window
+from abhaya.ui.console.policyedit import CategorySetting, ProfileSettings, Window, read_rules
 from abhaya.ui.console.schedulegrid import (
     NothingAllowed,
     WeekGrid,
     block,
     grid_from_windows,
 )
+from tests.conftest import POLICY
 
 PREFIX = "policy refused, the previous one stays in force: /home/p/policy.toml: "
 
@@ -104,3 +110,49 @@ def test_a_schedule_the_grid_rounds_is_kept_until_the_grid_is_painted() -> None:
 def test_a_grid_with_nothing_allowed_is_not_turned_into_any_time() -> None:
     with pytest.raises(NothingAllowed):
         profile_from("child", RulesForm(categories=(), schedule=WeekGrid.filled(False)))
+
+
+def _filled() -> tuple[RulesState, RulesForm]:
+    """The child's rules of the tests' policy, and the form as the page fills it from them."""
+    state = RulesState.of(read_rules(POLICY), "child", True, "policy.toml")
+    assert state.schedule is not None
+    profile = state.profile
+    return state, RulesForm(
+        categories=state.rules.categories,
+        safe_search=profile.safe_search,
+        allow_text="\n".join(profile.allow),
+        block_text="\n".join(profile.block),
+        schedule=state.schedule.grid,
+    )
+
+
+_GAMBLING_WARNS = CategorySetting("gambling", "warn", True, False)
+
+
+@pytest.mark.parametrize(
+    ("change", "is_unsaved"),
+    [
+        ({}, False),
+        ({"block_text": "custom.example\n\n wiki.example/private\n"}, False),  # blank lines
+        ({"block_text": "Custom.example, wiki.example/private custom.example"}, False),
+        ({"words_text": "\n  \n"}, False),  # typed, and deleted again, but for blanks
+        ({"block_text": "custom.example\nwiki.example/private\nnew.example"}, True),
+        ({"block_text": "custom.example\nwiki.example/Private"}, True),  # a path keeps its case
+        ({"safe_search": False}, True),
+        ({"overrides": {"violence": "allow"}}, True),
+        ({"schedule": WeekGrid.filled(True).painted([(0, 0)], False)}, True),
+        ({"schedule": WeekGrid.filled(False)}, True),  # nothing allowed: cannot be saved
+        ({"images_threshold": 0.4}, True),
+    ],
+)
+def test_edits_are_unsaved_when_the_rules_they_write_differ(
+    change: dict[str, object], is_unsaved: bool
+) -> None:
+    state, filled = _filled()
+    assert unsaved(state, filled, replace(filled, **change)) is is_unsaved
+
+
+def test_a_category_changed_for_every_child_is_unsaved() -> None:
+    state, filled = _filled()
+    categories = tuple(_GAMBLING_WARNS if c.name == "gambling" else c for c in filled.categories)
+    assert unsaved(state, filled, replace(filled, categories=categories))
