@@ -211,7 +211,9 @@ def test_an_untrusted_ca_is_said_with_its_fix_here_and_on_the_dashboard(
     text = dialog.results.text()
     assert "Needs fixing: This computer does not trust Abhaya's certificate yet" in text
     assert 'How to fix: Run "sudo abhaya install"' in text
-    assert "(ravi-test) has reached Abhaya yet" in text
+    # A child not seen yet has likely not browsed yet: not known, with what to do, not a fault.
+    assert "Not known: No browsing from asha's account (ravi-test) has reached Abhaya yet" in text
+    assert "What to do: Sign in to the account ravi-test, open any website" in text
     dialog.close()
     console.close()
 

@@ -130,9 +130,11 @@ def check_lines(
                 )
             )
         else:
+            # Not known rather than a problem: on a first start the child has usually not
+            # browsed yet, and nothing here tells that from browsing that bypasses Abhaya.
             lines.append(
                 CheckLine(
-                    False,
+                    None,
                     texts("walkthrough.not_seen", name=child.name.strip(), account=child.account),
                     texts("walkthrough.not_seen_fix", account=child.account),
                 )

@@ -247,7 +247,8 @@ class WalkthroughDialog(QDialog):
         for line in lines:
             text = f"{self._texts('walkthrough.' + states[line.ok])}: {line.text}"
             if line.fix and line.ok is not True:
-                text += "\n    " + self._texts("walkthrough.fix", fix=line.fix)
+                advice = "walkthrough.fix" if line.ok is False else "walkthrough.todo"
+                text += "\n    " + self._texts(advice, fix=line.fix)
             paragraphs.append(text)
         self.results.setText("\n\n".join(paragraphs))
 

@@ -77,8 +77,9 @@ def test_what_is_not_ready_comes_with_its_fix(found: MachineStatus, tmp_path: Pa
     broken = MachineStatus(broken.status, read_checks(saved))
     ca, asha, _, routing = check_lines(broken, CHILDREN, EN)
     assert ca.ok is False and found.status["ca"]["fingerprint_sha256"] in ca.fix
+    # Not seen yet is not known to be a problem: the child may simply not have browsed.
     assert asha == CheckLine(
-        False,
+        None,
         "No browsing from Asha's account (asha) has reached Abhaya yet.",
         EN("walkthrough.not_seen_fix", account="asha"),
     )
