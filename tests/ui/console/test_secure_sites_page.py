@@ -24,7 +24,14 @@ from abhaya.ui.console.texts import Texts
 from tests.agent.test_cli import AgentProcess
 from tests.client.test_commands import PIN, abhaya
 from tests.conftest import POLICY
-from tests.ui.console.conftest import data_dir, open_console, sign_in, start_agent, stop_agent
+from tests.ui.console.conftest import (
+    data_dir,
+    open_console,
+    screenshot,
+    sign_in,
+    start_agent,
+    stop_agent,
+)
 from tests.ui.console.test_rules_page import _DefaultPolicyAgent
 
 INSPECT = textwrap.dedent(
@@ -120,6 +127,8 @@ def test_the_built_in_choice_is_shown_with_save_off_and_says_how_to_change_it(
         assert not any(button.isEnabled() for button in box.choices.values())
         assert box.note.text() == texts("inspect.not_editable")
         assert "--policy FILE" in box.note.text()
+        console.window.resize(1100, 720)
+        screenshot(box, f"settings-secure-sites-{language}", 1.5)
         _counted(qtbot, console, process, PLAIN, "not_needed")
         console.secure_sites.refresh()
         qtbot.waitUntil(lambda: box.coverage.text() == _coverage(console, texts), timeout=10_000)
