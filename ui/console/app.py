@@ -24,6 +24,7 @@ from abhaya.ui.console.controllers.dashboard import DashboardController, Dashboa
 from abhaya.ui.console.controllers.reports import ReportsController
 from abhaya.ui.console.controllers.requests import RequestsController
 from abhaya.ui.console.controllers.rules import RulesController
+from abhaya.ui.console.controllers.securesites import SecureSitesController
 from abhaya.ui.console.controllers.session import SessionController
 from abhaya.ui.console.controllers.settings import SettingsController
 from abhaya.ui.console.controllers.sites import SitesController
@@ -79,6 +80,7 @@ class Console:
         )
         settings_path = settings_path or default_settings_path()
         self.settings = SettingsController(service, self.runner, texts, self.session, settings_path)
+        self.secure_sites = SecureSitesController(service, self.runner, texts)
         self.walkthrough = WalkthroughController(
             service, self.runner, texts, settings_path, accounts
         )
@@ -169,6 +171,11 @@ class Console:
         self.settings_view.save_retention.connect(self.settings.save_retention)
         self.settings.retention_told.connect(self.settings_view.retention_message.setText)
         self.settings.language_told.connect(self.settings_view.language_message.setText)
+        secure_sites = self.settings_view.secure_sites
+        self.secure_sites.choice.connect(secure_sites.show_choice)
+        self.secure_sites.coverage.connect(secure_sites.coverage.setText)
+        self.secure_sites.told.connect(secure_sites.message.setText)
+        secure_sites.save.connect(self.secure_sites.save)
         self.window.tabs.currentChanged.connect(self._page_shown)
         self.settings_view.setup_child.connect(self.walkthrough.open)
         self.walkthrough.wanted.connect(self._open_walkthrough)
@@ -344,6 +351,7 @@ class Console:
             self.reports.make()
         elif self.window.tabs.currentWidget() is self.settings_view:
             self.settings.refresh()
+            self.secure_sites.refresh()
 
     def _dashboard_updated(self, state: DashboardState) -> None:
         self.dashboard_view.show_state(state)

@@ -20,7 +20,7 @@ import tomlkit
 from tomlkit.container import Container
 from tomlkit.items import AoT, Array, InlineTable, Table
 
-from abhaya.filters.policy.model import EventSettings
+from abhaya.filters.policy.model import EventSettings, InspectMode, InspectSettings
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SITE_LISTS = ("allow", "block")
@@ -407,4 +407,26 @@ def write_retention(text: str, days: int, alert_days: int) -> str:
     events = _child(doc, "events", inline=False)
     for key, (value, default) in wanted.items():
         _set(events, key, value, default)
+    return tomlkit.dumps(doc)
+
+
+def write_inspect_mode(text: str, mode: str) -> str:
+    """`text` with `[inspect] mode` set to `mode` ("needed" or "everything"); the rest untouched.
+
+    The `always` and `never` lists and the file's comments stay as written.  A mode the file
+    already says, or leaves to the policy's default (no `[inspect]`, or no `mode` in it: the
+    default of `InspectSettings`), is not rewritten, so no table is added for the default.
+    An unknown mode is refused (PolicyEditError) before the text is read.
+    """
+    if mode not in set(InspectMode):
+        known = ", ".join(str(m) for m in InspectMode)
+        raise PolicyEditError(f"no inspect mode {mode!r}; expected one of: {known}")
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as error:
+        raise PolicyEditError(f"the policy file is not valid TOML: {error}") from None
+    default = str(InspectSettings().mode)
+    if _table(_plain(doc.get("inspect"))).get("mode", default) == mode:
+        return text
+    _set(_child(doc, "inspect", inline=False), "mode", mode, default)
     return tomlkit.dumps(doc)

@@ -106,6 +106,9 @@ class ConsoleService:
             machine=read_checks(self.checks_file),
         )
 
+    def status(self) -> contract.Status:
+        return self._client().status()
+
     def machine_status(self) -> MachineStatus:
         return MachineStatus(self._client().status(), read_checks(self.checks_file))
 

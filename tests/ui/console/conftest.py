@@ -24,7 +24,7 @@ from abhaya.ui.console.settings import ConsoleSettings, save_settings
 from abhaya.ui.console.texts import Texts
 from tests.agent.test_cli import AgentProcess
 from tests.client.test_commands import PIN, abhaya
-from tests.conftest import write_policy
+from tests.conftest import POLICY, write_policy
 
 ARTIFACTS = Path(os.environ.get("ABHAYA_TEST_ARTIFACTS", "test-artifacts")) / "console"
 
@@ -34,11 +34,12 @@ def trust_store(folder: Path) -> Path:
     return folder / "trust-store.crt"
 
 
-def start_agent(folder: Path, *, with_pin: bool) -> AgentProcess:
+def start_agent(folder: Path, *, with_pin: bool, policy: str = POLICY) -> AgentProcess:
     """An agent whose trust store holds its CA, as after an install (a test empties it to see
     the CA untrusted); the real system store is never read or changed."""
     store = trust_store(folder)
-    process = AgentProcess(folder, write_policy(folder / "policy"), ("--trust-store", str(store)))
+    policy_file = write_policy(folder / "policy", policy)
+    process = AgentProcess(folder, policy_file, ("--trust-store", str(store)))
     store.write_bytes((folder / "data/ca/abhaya-ca.pem").read_bytes())
     if with_pin:
         result = abhaya("set-pin", data_dir=folder / "data", pin_input=f"{PIN}\n{PIN}\n")

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from abhaya.filters.policy.load import parse_policy
-from abhaya.filters.policy.model import CategoryAction, ImageAction
+from abhaya.filters.policy.model import CategoryAction, ImageAction, InspectMode
 from abhaya.ui.console.policyedit import (
     CategorySetting,
     KeywordList,
@@ -22,6 +22,7 @@ from abhaya.ui.console.policyedit import (
     add_site,
     read_rules,
     with_site,
+    write_inspect_mode,
     write_retention,
     write_rules,
 )
@@ -368,3 +369,54 @@ def test_retention_in_an_inline_events_table_stays_inline() -> None:
 def test_retention_of_a_text_that_is_not_toml_is_refused_in_words() -> None:
     with pytest.raises(PolicyEditError, match="not valid TOML"):
         write_retention("[events\nretention_days = 3", 10, 10)
+
+
+INSPECTED = POLICY + textwrap.dedent(
+    """\
+
+    # Where secure sites are looked inside.
+    [inspect]
+    mode = "needed"          # fast at home
+    always = ["forum.example"]   # the forum's pictures
+    never = ["bank.example"]     # never the bank
+    """
+)
+
+
+def test_the_inspect_mode_changes_only_its_line_and_keeps_comments_and_lists() -> None:
+    after = write_inspect_mode(INSPECTED, "everything")
+    removed, added = _changed_lines(INSPECTED, after)
+    assert removed == ['mode = "needed"          # fast at home']
+    assert added == ['mode = "everything"          # fast at home']
+    inspect = parse_policy(after, "policy.toml").inspect
+    assert inspect.mode is InspectMode.EVERYTHING
+    assert (inspect.always, inspect.never) == (("forum.example",), ("bank.example",))
+    assert write_inspect_mode(after, "needed") == INSPECTED  # and back, byte for byte
+    assert write_inspect_mode(INSPECTED, "needed") == INSPECTED  # as the file says: untouched
+
+
+def test_the_inspect_table_is_added_when_missing_and_the_default_adds_nothing() -> None:
+    assert (
+        parse_policy(POLICY, "policy.toml").inspect.mode is InspectMode.EVERYTHING
+    )  # the reader's default
+    assert write_inspect_mode(POLICY, "everything") == POLICY  # no empty [inspect]
+    after = write_inspect_mode(POLICY, "needed")
+    removed, added = _changed_lines(POLICY, after)
+    assert removed == [] and added == ["[inspect]", 'mode = "needed"']
+    policy = parse_policy(after, "policy.toml")
+    assert policy.inspect.mode is InspectMode.NEEDED
+    assert (
+        policy.blocklist == parse_policy(POLICY, "policy.toml").blocklist
+    )  # the last tables are still theirs
+    lists_only = POLICY + '\n[inspect]\nnever = ["bank.example"]\n'
+    assert write_inspect_mode(lists_only, "everything") == lists_only
+    after = write_inspect_mode(lists_only, "needed")
+    assert parse_policy(after, "policy.toml").inspect.never == ("bank.example",)
+    assert parse_policy(after, "policy.toml").inspect.mode is InspectMode.NEEDED
+
+
+def test_an_unknown_inspect_mode_or_a_text_that_is_not_toml_is_refused() -> None:
+    with pytest.raises(PolicyEditError, match="no inspect mode 'sometimes'"):
+        write_inspect_mode(INSPECTED, "sometimes")
+    with pytest.raises(PolicyEditError, match="not valid TOML"):
+        write_inspect_mode("[inspect\nmode = 1", "needed")

@@ -1,4 +1,5 @@
-"""The Settings page's layout: the PIN change, the retention (days to edit), the language, About."""
+"""The Settings page's layout: the PIN change, the retention (days to edit), where secure sites
+are looked inside (views/securesites.py), the language, About."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from abhaya.ui.console import about
 from abhaya.ui.console.controllers.settings import MAX_RETENTION_DAYS, Retention
 from abhaya.ui.console.texts import Texts
 from abhaya.ui.console.views.fields import pin_field, wrapped_label
+from abhaya.ui.console.views.securesites import SecureSitesBox
 
 
 class SettingsView(QWidget):
@@ -63,6 +65,8 @@ class SettingsView(QWidget):
             lambda: self.save_retention.emit(self.retention_days.value(), self.alert_days.value())
         )
 
+        self.secure_sites = SecureSitesBox(texts)
+
         self.language = QComboBox()
         self.language.addItem(texts("settings.english"), "en")
         self.language.addItem(texts("settings.hindi"), "hi")
@@ -99,7 +103,8 @@ class SettingsView(QWidget):
 
         content = QWidget()
         column = QVBoxLayout(content)
-        for box in (setup_box, pin_box, retention_box, language_box, about_box):
+        boxes = (setup_box, pin_box, retention_box, self.secure_sites, language_box, about_box)
+        for box in boxes:
             column.addWidget(box)
         column.addStretch(1)
         scroll = QScrollArea()
