@@ -180,7 +180,12 @@ def test_quit_stops_the_tray(agent: AgentProcess) -> None:
     assert app.stop.is_set()
 
 
-def start_tray(xserver: XServer, folder: Path) -> tuple[subprocess.Popen[str], Path, Path]:
+@contextlib.contextmanager
+def running_tray(
+    xserver: XServer, folder: Path
+) -> Iterator[tuple[subprocess.Popen[str], Path, Path]]:
+    """`abhaya tray` on `xserver` for a data folder no agent serves: (process, stdout file,
+    stderr file).  Killed on the way out if the test did not stop it."""
     out, err = folder / "tray.out", folder / "tray.err"
     with out.open("w") as stdout, err.open("w") as stderr:
         process = subprocess.Popen(
@@ -192,7 +197,19 @@ def start_tray(xserver: XServer, folder: Path) -> tuple[subprocess.Popen[str], P
             stderr=stderr,
             text=True,
         )
-    return process, out, err
+    try:
+        yield process, out, err
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def stops_cleanly(process: subprocess.Popen[str], signum: signal.Signals) -> None:
+    """Stop the tray as a desktop session would, and check that it ended well."""
+    assert process.poll() is None
+    process.send_signal(signum)
+    assert process.wait(30) == 0
 
 
 def wait_for(path: Path, text: str, process: subprocess.Popen[str]) -> None:
@@ -200,7 +217,7 @@ def wait_for(path: Path, text: str, process: subprocess.Popen[str]) -> None:
     while text not in path.read_text():
         assert process.poll() is None, f"the tray exited: {path.read_text()}"
         if time.monotonic() > deadline:
-            # Where it is stuck: with PYTHONFAULTHANDLER set (start_tray), SIGABRT makes the
+            # Where it is stuck: with PYTHONFAULTHANDLER set (running_tray), SIGABRT makes the
             # tray write every thread's stack to its stderr before it dies.
             process.send_signal(signal.SIGABRT)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -213,19 +230,12 @@ def wait_for(path: Path, text: str, process: subprocess.Popen[str]) -> None:
 def test_the_icon_docks_in_a_real_tray_host_and_stops_on_request(
     tray_host: XServer, tmp_path: Path
 ) -> None:
-    process, out, err = start_tray(tray_host, tmp_path)
-    try:
+    with running_tray(tray_host, tmp_path) as (process, out, err):
         wait_for(out, "the tray icon is up (xorg: tray host found", process)
         icon = wait_until_docked(tray_host.display)
         # No agent runs for this data folder: the icon says so.
         assert icon.title == "Abhaya: there is a problem: the Abhaya agent is not answering"
-        assert process.poll() is None
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stops_cleanly(process, signal.SIGTERM)
     assert "the tray is closed" in out.read_text()
     assert "Traceback" not in err.read_text()
 
@@ -235,41 +245,23 @@ def test_the_icon_docks_again_in_a_tray_host_that_restarts(
 ) -> None:
     """A panel restarted (or one whose first dock request was lost) gets the icon back: the
     tray asks again while its icon is in no tray (`TrayIcon.keep_docked`)."""
-    with trayer(xserver):
-        process, out, err = start_tray(xserver, tmp_path)
-        try:
+    with running_tray(xserver, tmp_path) as (process, out, err):
+        with trayer(xserver):
             wait_for(out, "the tray icon is up (xorg: tray host found", process)
             wait_until_docked(xserver.display)
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-    try:
         with trayer(xserver):
             assert wait_until_docked(xserver.display).docked
-        assert process.poll() is None
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stops_cleanly(process, signal.SIGTERM)
     assert "Traceback" not in err.read_text()
 
 
 def test_without_a_tray_host_it_says_what_to_install_and_notifies(
     xserver: XServer, tmp_path: Path
 ) -> None:
-    process, _, err = start_tray(xserver, tmp_path)
-    try:
+    with running_tray(xserver, tmp_path) as (process, _, err):
         wait_for(err, "gnome-shell-extension-appindicator", process)
         # The agent is absent: the fallback notification says so (printed when, as here, no
         # notification service runs).
         wait_for(err, "Abhaya needs attention: the Abhaya agent is not answering", process)
-        process.send_signal(signal.SIGINT)
-        assert process.wait(30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stops_cleanly(process, signal.SIGINT)
     assert "Traceback" not in err.read_text()

@@ -4,7 +4,6 @@ under a real tray host (trayer) opening it from a click on its icon, and picture
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ from abhaya.ui.tray.popup import build_menu
 from abhaya.ui.tray.words import Language, say
 from tests.ui.console.conftest import screenshot
 from tests.ui.tray.conftest import XServer, wait_until_docked
-from tests.ui.tray.test_app import start_tray, wait_for
+from tests.ui.tray.test_app import running_tray, wait_for
 
 
 def menu(language: Language) -> tuple[MenuItem, ...]:
@@ -140,8 +139,7 @@ def test_a_click_on_the_icon_opens_the_menu_and_close_ends_the_tray(
     from Xlib.ext import xtest
 
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")  # the popup's process: on the Xvfb
-    process, out, err = start_tray(tray_host, tmp_path)
-    try:
+    with running_tray(tray_host, tmp_path) as (process, out, err):
         wait_for(out, "the tray icon is up (xorg", process)
         x, y = wait_until_docked(tray_host.display).centre
 
@@ -158,10 +156,6 @@ def test_a_click_on_the_icon_opens_the_menu_and_close_ends_the_tray(
         # No agent runs here: the menu is "Open the console" and "Close the tray".
         press(tray_host.display, ["Up", "Return"])
         assert process.wait(30) == 0
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
     assert "the tray is closed" in out.read_text()
     assert "Traceback" not in err.read_text()
 
