@@ -97,9 +97,10 @@ def answer_names_locally(names: set[str]) -> None:
 
 
 def listen_with_reuse_port() -> None:
-    """Make mitmproxy's listening sockets in this process share their port (`SO_REUSEPORT`),
-    so that several agent processes bound to one port each take a share of its connections,
-    the kernel spreading them by a hash of their addresses.
+    """Make every asyncio server this process opens share its port (`SO_REUSEPORT`), the
+    proxy's included, so that several agent processes bound to one port each take a share of
+    its connections, the kernel spreading them by a hash of their addresses.  (The control
+    API's server gets the option too; it listens on a port of its own, so that changes nothing.)
 
     For `ProxyPool` only, a measurement of issue #12's "worker processes" lever: the agent has
     no worker mode, and mitmproxy 11 opens its sockets itself (`asyncio.start_server` in
