@@ -42,3 +42,13 @@ def save_edit(
     if text == current["text"]:
         return SaveOutcome()
     return SaveOutcome(applied=service.apply_policy(text))
+
+
+def outcome_words(outcome: SaveOutcome, saved: str, unchanged: str) -> str:
+    """What a page says once a save ended: the problem found before the PUT, `unchanged` when
+    there was nothing to apply, or `saved` with the agent's notices (one a line) after it."""
+    if outcome.problem is not None:
+        return outcome.problem
+    if outcome.applied is None:
+        return unchanged
+    return "\n".join([saved, *outcome.applied["notices"]])

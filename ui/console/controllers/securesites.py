@@ -22,7 +22,7 @@ from abhaya.client.api import ClientError
 from abhaya.filters.policy.load import PolicyError, parse_policy
 from abhaya.filters.policy.model import InspectMode
 from abhaya.ui.console.controllers.base import Controller
-from abhaya.ui.console.controllers.policysave import SaveOutcome, save_edit
+from abhaya.ui.console.controllers.policysave import SaveOutcome, outcome_words, save_edit
 from abhaya.ui.console.policyedit import write_inspect_mode
 from abhaya.ui.console.texts import Texts
 
@@ -102,17 +102,12 @@ class SecureSitesController(Controller):
         )
 
     def _saved(self, outcome: SaveOutcome, mode: str) -> None:
+        saved, unchanged = self._texts(f"inspect.saved_{mode}"), self._texts("inspect.unchanged")
+        self.told.emit(outcome_words(outcome, saved, unchanged))
         if outcome.problem is not None:
-            self.told.emit(outcome.problem)
-            self._read_choice()
-            return
-        if outcome.applied is None:
-            self.told.emit(self._texts("inspect.unchanged"))
-            return
-        words = [self._texts(f"inspect.saved_{mode}")]
-        words.extend(outcome.applied["notices"])
-        self.told.emit("\n".join(words))
-        self.refresh()
+            self._read_choice()  # the choice in force, not the one that could not be saved
+        elif outcome.applied is not None:
+            self.refresh()
 
     def _refused(self, error: ClientError) -> None:
         if error.status == 409:

@@ -22,7 +22,7 @@ from abhaya.client.api import ClientError
 from abhaya.filters.policy.load import PolicyError, parse_policy
 from abhaya.filters.policy.model import EventSettings
 from abhaya.ui.console.controllers.base import Controller
-from abhaya.ui.console.controllers.policysave import SaveOutcome, save_edit
+from abhaya.ui.console.controllers.policysave import SaveOutcome, outcome_words, save_edit
 from abhaya.ui.console.controllers.session import SessionController, is_pin
 from abhaya.ui.console.policyedit import write_retention
 from abhaya.ui.console.runner import Runner
@@ -139,16 +139,10 @@ class SettingsController(Controller):
         )
 
     def _retention_saved(self, outcome: SaveOutcome, days: int, alert_days: int) -> None:
-        if outcome.problem is not None:
-            self.retention_told.emit(outcome.problem)
-            return
-        if outcome.applied is None:
-            self.retention_told.emit(self._texts("retention.unchanged"))
-            return
-        words = [self._texts("retention.saved", days=days, alert_days=alert_days)]
-        words.extend(outcome.applied["notices"])
-        self.retention_told.emit("\n".join(words))
-        self.refresh()
+        saved = self._texts("retention.saved", days=days, alert_days=alert_days)
+        self.retention_told.emit(outcome_words(outcome, saved, self._texts("retention.unchanged")))
+        if outcome.applied is not None:
+            self.refresh()
 
     def _retention_refused(self, error: ClientError) -> None:
         if error.status == 409:
