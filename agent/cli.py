@@ -228,6 +228,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="a port on this machine that proxied traffic may reach (repeatable; never the API)",
     )
+    run.add_argument(
+        "--no-tunnel-relay",
+        dest="relay_tunnels",
+        action="store_false",
+        help="carry undecrypted tunnels through mitmproxy too (slower; for comparison)",
+    )
 
     model_help = (
         "folder for the query model's built encoder "
@@ -492,6 +498,7 @@ def _run(args: argparse.Namespace) -> int:
         api_host=api_host,
         api_port=api_port,
         allow_local_ports=frozenset(args.allow_local_port),
+        relay_tunnels=args.relay_tunnels,
         model_dir=_model_dir(args),
         runtime_dir=runtime_dir_from(os.environ),
     )

@@ -45,6 +45,11 @@ class RunConfig:
     """Seconds the proxy waits for an upstream server to connect and answer before it shows the
     child Abhaya's "the site did not answer" page."""
 
+    relay_tunnels: bool = True
+    """Relay the CONNECT tunnels that are passed through undecrypted in front of mitmproxy
+    (`agent.tunnels`); False carries them through mitmproxy as well (`--no-tunnel-relay`: slower,
+    for comparison)."""
+
     runtime_dir: Path | None = None
     """The service manager's runtime folder (systemd's `RUNTIME_DIRECTORY`, /run/abhaya):
     api.json is published there for every account to read; None outside a service."""

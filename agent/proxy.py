@@ -32,6 +32,7 @@ from mitmproxy.addons import (
 
 from abhaya.agent import heap, memtrim
 from abhaya.agent.addons import build_addons
+from abhaya.agent.addons.destination import Destinations
 from abhaya.agent.api.pin import ParentPin
 from abhaya.agent.api.routes import ControlApi
 from abhaya.agent.api.server import ApiServer
@@ -53,6 +54,7 @@ from abhaya.agent.querymodel import query_model_loader
 from abhaya.agent.sdnotify import ServiceNotifier
 from abhaya.agent.services import Services
 from abhaya.agent.store import EventWriter, RetentionPolicy, open_store
+from abhaya.agent.tunnels import TunnelRelay
 from abhaya.agent.watcher import PolicyWatcher
 from abhaya.filters.policy.compile import CompiledPolicy
 from abhaya.filters.policy.load import PolicyError
@@ -218,6 +220,8 @@ class Agent:
         self.heartbeat = Heartbeat(self.store.connect, clock=clock)
         self.watcher = PolicyWatcher(policy, events, clock, config.reload_interval)
         self._extra = list(extra_addons)
+        self.destinations = Destinations(self.services, config.allow_local_ports)
+        self.tunnels = TunnelRelay(self.services, self.destinations, config.upstream_timeout)
         self._master: master.Master | None = None
         self._stop_error: ListenError | FatalError | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -242,7 +246,9 @@ class Agent:
         # Not mitmproxy's ErrorCheck: it exits the process on any error logged at start-up,
         # Abhaya's too; `_announce` reports a proxy that cannot listen instead.
         proxy.addons.add(*mitmproxy_addons())
-        proxy.addons.add(build_addons(self.services, self.config, self._extra))
+        proxy.addons.add(build_addons(self.services, self.config, self._extra, self.destinations))
+        if self.config.relay_tunnels:
+            self.tunnels.watch(proxy.addons.get("proxyserver").servers)
         opts.update(**traffic_options(self.config.host, self.config.port, self.config.ca_dir))
         if self.config.upstream_ca is not None:
             opts.update(ssl_verify_upstream_trusted_ca=str(self.config.upstream_ca))
@@ -295,6 +301,7 @@ class Agent:
             # mitmproxy leaves its listening sockets to process exit; close them now so the
             # port is free as soon as run() returns (tests start agents one after another).
             await proxy.addons.get("proxyserver").servers.update([])
+            await self.tunnels.close()
 
         steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
             ("the policy watcher", stop_watcher),

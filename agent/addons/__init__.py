@@ -72,10 +72,14 @@ from abhaya.agent.services import Services
 
 
 def build_addons(
-    services: Services, config: RunConfig | None = None, extra: Sequence[object] = ()
+    services: Services,
+    config: RunConfig | None = None,
+    extra: Sequence[object] = (),
+    destinations: Destinations | None = None,
 ) -> FailClosed:
     """The addon pipeline in request order, as one fail-closed addon; `extra` addons (tests)
-    go just before the last word and the edge.
+    go just before the last word and the edge; `destinations` is the destination check to use
+    (the agent shares it, and its name cache, with the tunnel relay).
 
     Without a `config`, no port on this machine may be reached and the default timeout holds.
     """
@@ -97,7 +101,7 @@ def build_addons(
         LastWord(services),
         EarlyAnswers(),
         timeout,
-        Destinations(services, allowed),
+        destinations if destinations is not None else Destinations(services, allowed),
         UpstreamErrors(services, timeout),
         WebSocketMemory(),
     ]

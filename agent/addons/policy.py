@@ -88,22 +88,14 @@ class PolicyAddon:
             data.ignore_connection = True
 
     def _inspection(self, data: tls.ClientHelloData) -> Inspection:
-        name = data.client_hello.sni
         address = data.context.server.address
-        target = address[0] if address is not None else None
-        try:
-            compiled = self._services.policy.current
-            user = self._services.who.of(data.context.client.id).user
-            profile = compiled.profile_for_user(user)
-            verdict = (
-                self._decide(f"https://{name}/", profile, self._services.clock())
-                if name
-                else error_verdict("no server name")
-            )
-            return inspection(name, target, profile, verdict)
-        except Exception:  # noqa: BLE001 - a bug must decrypt, never pass a connection unread
-            log.exception("the inspection decision failed; decrypting the connection")
-            return Inspection(InspectReason.ERROR)
+        user = self._services.who.of(data.context.client.id).user
+        return connection_inspection(
+            self._services,
+            data.client_hello.sni,
+            address[0] if address is not None else None,
+            user,
+        )
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Decide the request; rewrite it for safe search; leave the verdict for later addons."""
@@ -173,10 +165,10 @@ class PolicyAddon:
         """The request decided by its target and, when the Host header names another site
         (domain fronting), by that too: the stricter verdict."""
         url = request_url(request)
-        verdict = self._decide(url, profile, now, search)
+        verdict = decide_or_block(url, profile, now, search)
         claimed = request_url(request, by_host_header=True)
         if claimed != url:
-            other = self._decide(claimed, profile, now, search)
+            other = decide_or_block(claimed, profile, now, search)
             if _SEVERITY[other.action] > _SEVERITY[verdict.action]:
                 verdict = other
         return verdict
@@ -243,16 +235,6 @@ class PolicyAddon:
             )
         return verdict
 
-    def _decide(
-        self, url: str, profile: ProfileRules, now: dt.datetime, search: SearchQuery | None = None
-    ) -> Verdict:
-        """`decide()`, failing closed: an unexpected error blocks rather than lets through."""
-        try:
-            return decide(RequestInfo(url, search=search), profile, now)
-        except Exception:  # noqa: BLE001 - a bug must not turn into an open door
-            log.exception("decision failed; blocking the request")
-            return error_verdict("the request could not be checked")
-
 
 def _too_large(rule: BodyRule, detail: str) -> Verdict:
     return Verdict(
@@ -288,3 +270,35 @@ def allows_continue(compiled: CompiledPolicy, category: Category | None) -> bool
         return False
     rule = compiled.book.categories.get(category)
     return rule is not None and rule.allow_continue
+
+
+def connection_inspection(
+    services: Services, name: str | None, target: str | None, user: str
+) -> Inspection:
+    """Whether `user`'s connection to the server name `name` (its CONNECT host `target`) is
+    decrypted: `filters.inspect.inspection` with the name's verdict for the user's profile
+    now.  Shared by this addon and the tunnel relay (`agent.tunnels`), which decides a CONNECT
+    before mitmproxy sees it.  Any failure decrypts."""
+    try:
+        compiled = services.policy.current
+        profile = compiled.profile_for_user(user)
+        verdict = (
+            decide_or_block(f"https://{name}/", profile, services.clock())
+            if name
+            else error_verdict("no server name")
+        )
+        return inspection(name, target, profile, verdict)
+    except Exception:  # noqa: BLE001 - a bug must decrypt, never pass a connection unread
+        log.exception("the inspection decision failed; decrypting the connection")
+        return Inspection(InspectReason.ERROR)
+
+
+def decide_or_block(
+    url: str, profile: ProfileRules, now: dt.datetime, search: SearchQuery | None = None
+) -> Verdict:
+    """`decide()`, failing closed: an unexpected error blocks rather than lets through."""
+    try:
+        return decide(RequestInfo(url, search=search), profile, now)
+    except Exception:  # noqa: BLE001 - a bug must not turn into an open door
+        log.exception("decision failed; blocking the request")
+        return error_verdict("the request could not be checked")

@@ -96,6 +96,21 @@ def answer_names_locally(names: set[str]) -> None:
     socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
 
 
+def route_relayed_tunnels(origin_port: int) -> None:
+    """Send the tunnels the agent relays itself (`abhaya.agent.tunnels`, outside mitmproxy and
+    so outside `Route`) to the origin: a name answered with `ANSWER` connects there."""
+    from abhaya.agent import tunnels
+
+    original = tunnels.open_upstream
+
+    async def open_upstream(host: str, port: int) -> Any:
+        if host == ANSWER:
+            return await original("127.0.0.1", origin_port)
+        return await original(host, port)
+
+    tunnels.open_upstream = open_upstream
+
+
 def listen_with_reuse_port() -> None:
     """Make every asyncio server this process opens share its port (`SO_REUSEPORT`), the
     proxy's included, so that several agent processes bound to one port each take a share of
@@ -190,6 +205,7 @@ def _abhaya(
 
     if args.share_port:
         listen_with_reuse_port()
+    route_relayed_tunnels(args.origin_port)
     config = RunConfig(
         host="127.0.0.1",
         port=args.share_port,
@@ -198,6 +214,7 @@ def _abhaya(
         upstream_ca=Path(args.upstream_ca),
         allow_local_ports=frozenset({args.origin_port}),
         model_dir=Path(args.model_dir) if args.model_dir else None,
+        relay_tunnels=not args.no_tunnel_relay,
     )
     agent = Agent(config, extra_addons=[route])
 
@@ -274,6 +291,7 @@ class ProxyProcess:
         local_names: bool = False,
         heap_freeze: bool = True,
         share_port: int = 0,
+        tunnel_relay: bool = True,
     ) -> None:
         self.folder = folder
         self.label = label
@@ -305,6 +323,8 @@ class ProxyProcess:
             command.append("--local-names")
         if not heap_freeze:
             command.append("--no-heap-freeze")
+        if not tunnel_relay:
+            command.append("--no-tunnel-relay")
         if share_port:
             if kind != ABHAYA:
                 raise ValueError("only the agent shares a port (ProxyPool)")
@@ -446,6 +466,7 @@ def main() -> int:
     parser.add_argument("--local-names", action="store_true")
     parser.add_argument("--no-heap-freeze", action="store_true")
     parser.add_argument("--share-port", type=int, default=0)
+    parser.add_argument("--no-tunnel-relay", action="store_true")
     return child(parser.parse_args())
 
 

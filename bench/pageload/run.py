@@ -9,8 +9,10 @@ machine falls on each in turn):
   connection strategy, stream_large_bodies, no body size limit), no Abhaya addon;
 - `abhaya`: the agent in a child process, built as `abhaya run` builds it, with the embedded
   default policy (or `--policy FILE`), `--allow-local-port` set to the origin's port;
-- with `--workers N`, a fourth, `abhaya xN`: N such agents on one port (`SO_REUSEPORT`,
-  `benchkit.proxychild.ProxyPool`), what worker processes would give (the agent has none).
+- with `--workers N`, another, `abhaya xN`: N such agents on one port (`SO_REUSEPORT`,
+  `benchkit.proxychild.ProxyPool`), what worker processes would give (the agent has none);
+- with `--without-relay`, another, `abhaya, no relay`: the agent with `--no-tunnel-relay`,
+  every tunnel carried by mitmproxy as before `agent.tunnels`.
 
 Two generated pages on a local nginx HTTPS origin (HTTP/2, certificates from trustme; see
 site_pages.py and nginx.py): a news-like article with 98 resources on 8 hosts, and a page of
@@ -61,7 +63,9 @@ from site_pages import NAMES, PAGES, Page, write_sites  # noqa: E402
 
 DIRECT = "direct"
 SETUPS = [DIRECT, BARE, ABHAYA]
-"""The set-ups every run has; `setups_of` adds the worker pool when asked for."""
+"""The set-ups every run has; `setups_of` adds the worker pool and the agent without its tunnel
+relay when asked for."""
+NO_RELAY = f"{ABHAYA}, no relay"
 VISITS = ["cold", "second visit, cache off"]
 REPO = Path(__file__).resolve().parents[2]
 
@@ -97,7 +101,11 @@ def pool_name(workers: int) -> str:
 
 
 def setups_of(args: argparse.Namespace) -> list[str]:
-    return SETUPS + ([pool_name(args.workers)] if args.workers > 1 else [])
+    return (
+        SETUPS
+        + ([pool_name(args.workers)] if args.workers > 1 else [])
+        + ([NO_RELAY] if args.without_relay else [])
+    )
 
 
 def start_proxies(
@@ -119,6 +127,19 @@ def start_proxies(
         )
         for kind in (BARE, ABHAYA)
     }
+    if args.without_relay and not profile:
+        proxies[NO_RELAY] = ProxyProcess(
+            folder / "no-relay",
+            kind=ABHAYA,
+            names=NAMES,
+            origin_port=origin.port,
+            upstream_ca=origin.ca_file,
+            label=NO_RELAY,
+            policy=policy,
+            local_names=not args.dns,
+            heap_freeze=not args.no_heap_freeze,
+            tunnel_relay=False,
+        )
     if args.workers > 1 and not profile:
         name = pool_name(args.workers)
         proxies[name] = ProxyPool(
@@ -301,9 +322,10 @@ def per_round(these: Figures, against: Figures) -> str:
 
 
 def print_pool(pool: str, results: dict[str, dict[tuple[str, str], Figures]]) -> None:
-    """The worker pool against the one agent process and direct loads, from the same rounds."""
+    """Another set-up of the agent (the worker pool, the agent without its tunnel relay)
+    against the agent as built and direct loads, from the same rounds."""
     med = statistics.median
-    print(f"\n{pool}: the agent in several processes on one port, against one process")
+    print(f"\n{pool} against the agent as built")
     print(
         f"| page | visit | Abhaya | {pool} | {pool} / Abhaya | {pool} / direct "
         "| per-round / Abhaya |"
@@ -506,6 +528,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="also measure N agents on one port (SO_REUSEPORT): what worker processes give",
+    )
+    parser.add_argument(
+        "--without-relay",
+        action="store_true",
+        help="also measure the agent with --no-tunnel-relay (mitmproxy carries every tunnel)",
     )
     parser.add_argument(
         "--dns",
