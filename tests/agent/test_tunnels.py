@@ -17,9 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 from mitmproxy.proxy import mode_servers
+from websockets.sync.client import connect
 
 from abhaya.agent import tunnels
 from tests.agent.addons.test_policy_inspect import NEEDED
+from tests.agent.chatservers import chat_server, tls_context
 from tests.agent.conftest import BYTES_PATH, RunningAgent, Upstream, start_agent
 
 
@@ -215,3 +217,20 @@ def test_a_refusal_after_the_200_closes_the_connection_and_sends_nothing() -> No
     writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope")
     writer.write(b"more of the page")
     assert (recorder.written, recorder.closed) == (b"", True)
+
+
+def test_a_websocket_works_through_a_relayed_tunnel(tmp_path: Path, upstream: Upstream) -> None:
+    chat = chat_server(tls_context(upstream, "localhost"))
+    ports = frozenset({upstream.port, chat.port})
+    agent = start_agent(tmp_path, upstream, policy=NEEDED, allow_local_ports=ports)
+    try:
+        context = ssl.create_default_context(cafile=str(upstream.ca_file))
+        with connect(
+            f"wss://localhost:{chat.port}/live", proxy=agent.proxy_url, ssl=context
+        ) as client:
+            client.send("hello through the relay")
+            assert client.recv(timeout=20) == "hello through the relay"
+        assert agent.agent.tunnels.relayed == 1
+    finally:
+        agent.stop()
+        chat.server.shutdown()
