@@ -128,7 +128,8 @@ class TunnelRelay:
                 setattr(server, _FRONTED, True)
 
     async def close(self) -> None:
-        """Close every relayed tunnel (at shutdown, after the listeners closed)."""
+        """Close every tunnel the relay is deciding or relaying (at shutdown, after the
+        listeners closed); the connections handed to mitmproxy are left to it."""
         tasks = list(self._open)
         for task in tasks:
             task.cancel()
@@ -141,6 +142,7 @@ class TunnelRelay:
         peer = writer.get_extra_info("peername")
         local = writer.get_extra_info("sockname")
         if not (_is_loopback(peer) and isinstance(local, tuple)):
+            self._open.discard(asyncio.current_task())
             await handle(reader, writer)
             return
         ident = f"relay-{next(self._ids)}"
@@ -148,6 +150,7 @@ class TunnelRelay:
             upstream = await self._decide(reader, writer, ident, peer, local)
         except _Handoff as handoff:
             self._services.who.forget(ident)
+            self._open.discard(asyncio.current_task())
             await handle(
                 cast(asyncio.StreamReader, _Replay(handoff.data, reader)),
                 cast(asyncio.StreamWriter, _AnsweredWriter(writer)) if handoff.answered else writer,
