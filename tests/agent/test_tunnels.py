@@ -234,3 +234,28 @@ def test_a_websocket_works_through_a_relayed_tunnel(tmp_path: Path, upstream: Up
     finally:
         agent.stop()
         chat.server.shutdown()
+
+
+def test_a_site_that_refuses_the_connection_closes_the_tunnel(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    """The relay answered the CONNECT before it dialled (as mitmproxy's lazy strategy does), so
+    a server that cannot be reached ends the tunnel; the agent goes on serving."""
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        closed = spare.getsockname()[1]  # nothing listens here once the socket is closed
+    ports = frozenset({upstream.port, closed})
+    agent = start_agent(tmp_path, upstream, policy=NEEDED, allow_local_ports=ports)
+    try:
+        conn, head = _tunnel(agent, f"localhost:{closed}")
+        assert head.startswith(b"HTTP/1.1 200")
+        context = ssl.create_default_context(cafile=str(upstream.ca_file))
+        with pytest.raises(OSError):  # ssl.SSLError is one
+            context.wrap_socket(conn, server_hostname="localhost")
+        conn.close()
+        assert agent.agent.tunnels.relayed == 0
+        with _origin_only(agent, upstream) as client:
+            assert client.get(f"https://localhost:{upstream.port}/page").status_code == 200
+        assert agent.agent.tunnels.relayed == 1
+    finally:
+        agent.stop()
