@@ -79,7 +79,9 @@ def eval_images(folder: Path, labels: Path, threshold: float | None, as_json: bo
         if decoded is None:
             skipped += 1
             continue
-        scored.append(Scored(image, model.score(decoded)))
+        screened = model.screen(decoded, threshold)
+        exact = screened.value if screened.exact else model.score(decoded)
+        scored.append(Scored(image, exact, screened_clear=not screened.exact))
     report = evaluate(scored, dict(unscannable), skipped, threshold)
     print(json.dumps(report.as_json(), indent=1) if as_json else report.table())
     return 0

@@ -152,7 +152,10 @@ class ImageScreener:
 def _job(
     scanner: ImageScanner, data: bytes, rules: ImageScreening, matcher: HashMatcher
 ) -> Screened:
-    scan = scanner.scan(data, classify=rules.enabled, hash_image=len(matcher) > 0)
+    threshold = rules.threshold if rules.threshold is not None else DEFAULT_THRESHOLD
+    scan = scanner.scan(
+        data, classify=rules.enabled, hash_image=len(matcher) > 0, threshold=threshold
+    )
     if not scan.cached and scan.width * scan.height >= GIVE_BACK_PIXELS:
         give_back()  # the full-size pixels were freed inside the decoder
     hit = matcher.match(scan.pdq) if scan.pdq is not None else None

@@ -73,6 +73,10 @@ def parse_labels(text: str, source: str, folder: Path) -> list[LabelledImage]:
 class Scored:
     image: LabelledImage
     score: float
+    """The float model's score."""
+    screened_clear: bool = False
+    """The int8 screen's score stood at the threshold (`ImageClassifier.screen`): the proxy
+    would have decided this image without the float model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +106,18 @@ class ImageReport:
     benign: int
     unscannable: dict[str, int]
     skipped: int
+    screened_clear: int = 0
+    screen_misses: int = 0
+    """Images the float model flags at the threshold that the int8 screen let through (the
+    proxy decides with the screen first): the figure that shows whether the screen's margin
+    holds on this set."""
 
     def as_json(self) -> dict[str, object]:
         return {
             "scored": {"explicit": self.explicit, "benign": self.benign},
             "unscannable": dict(sorted(self.unscannable.items())),
             "skipped": self.skipped,
+            "screen": {"clear": self.screened_clear, "misses": self.screen_misses},
             "at_threshold": self.at_threshold.as_json(),
             "sweep": [figures.as_json() for figures in self.sweep],
         }
@@ -117,6 +127,8 @@ class ImageReport:
             f"scored: {self.explicit} explicit, {self.benign} benign; skipped (under 64×64): "
             f"{self.skipped}; unscannable: {sum(self.unscannable.values())}"
             + "".join(f"\n  {reason}: {n}" for reason, n in sorted(self.unscannable.items())),
+            f"int8 screen at the threshold: {self.screened_clear} decided by it, "
+            f"{self.screen_misses} of them flagged by the float model (misses)",
             "",
             "| threshold | precision | recall | false-positive rate | flagged |",
             "|---:|---:|---:|---:|---:|",
@@ -158,4 +170,6 @@ def evaluate(
         len(scored) - explicit,
         unscannable,
         skipped,
+        sum(1 for item in scored if item.screened_clear),
+        sum(1 for item in scored if item.screened_clear and item.score >= threshold),
     )

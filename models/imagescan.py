@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from abhaya.models.imagecache import ImageCache
 from abhaya.models.imagedecode import DecodedImage, Unscannable, decode
-from abhaya.models.imagemodel import ImageClassifier
+from abhaya.models.imagemodel import ImageClassifier, Score, screen_floor
 from abhaya.models.pdq import PdqHash, pdq_hash
 
 CACHE_ENTRIES = 4096
@@ -36,6 +36,9 @@ class ImageScan:
     height: int = 0
     score: float | None = None
     """The classifier's score; None when it was not asked or the image was too small."""
+    exact: bool = True
+    """False: `score` is the int8 screen's, known to be well below the threshold it was asked
+    for (`ImageClassifier.screen`), and only below that threshold's floor does it stand."""
     pdq: PdqHash | None = None
     skipped: bool = False
     """Smaller than 64×64: too small to judge, and allowed."""
@@ -52,19 +55,37 @@ class ImageScanner:
         self.classifier = classifier
         self._cache: ImageCache[ImageScan] = ImageCache(cache_entries)
 
-    def scan(self, data: bytes, *, classify: bool = True, hash_image: bool = True) -> ImageScan:
-        """Check `data`; never raises for bad bytes (they come back `unscannable`)."""
+    def scan(
+        self,
+        data: bytes,
+        *,
+        classify: bool = True,
+        hash_image: bool = True,
+        threshold: float | None = None,
+    ) -> ImageScan:
+        """Check `data`; never raises for bad bytes (they come back `unscannable`).
+
+        `threshold`: the score at which the caller flags; the classifier may then answer from
+        its int8 screen when the image is far below it.  None: the float model's own score.
+        """
         started = time.perf_counter()
         digest = hashlib.sha256(data).digest()
         classify = classify and self.classifier is not None
         known = self._cache.get(digest)
-        if known is not None and _covers(known, classify, hash_image):
+        if known is not None and _covers(known, classify, hash_image, threshold):
             return replace(known, cached=True, ms=_ms_since(started))
-        found = self._scan(data, digest.hex(), classify, hash_image)
+        found = self._scan(data, digest.hex(), classify, hash_image, threshold)
         self._cache.put(digest, replace(found, decoded=None))
         return replace(found, ms=_ms_since(started))
 
-    def _scan(self, data: bytes, sha256: str, classify: bool, hash_image: bool) -> ImageScan:
+    def _scan(
+        self,
+        data: bytes,
+        sha256: str,
+        classify: bool,
+        hash_image: bool,
+        threshold: float | None,
+    ) -> ImageScan:
         try:
             decoded = decode(data)
         except Unscannable as error:
@@ -73,22 +94,33 @@ class ImageScanner:
             return ImageScan(sha256, skipped=True)
         score = None
         if classify and self.classifier is not None:
-            score = self.classifier.score(decoded)
+            score = (
+                Score(self.classifier.score(decoded), exact=True)
+                if threshold is None
+                else self.classifier.screen(decoded, threshold)
+            )
         return ImageScan(
             sha256,
             format=decoded.format,
             width=decoded.width,
             height=decoded.height,
-            score=score,
+            score=score.value if score is not None else None,
+            exact=score.exact if score is not None else True,
             pdq=pdq_hash(decoded.image) if hash_image else None,
             decoded=decoded,
         )
 
 
-def _covers(known: ImageScan, classify: bool, hash_image: bool) -> bool:
-    """Whether a cached scan answers this call (it may lack the score or the hash)."""
+def _covers(known: ImageScan, classify: bool, hash_image: bool, threshold: float | None) -> bool:
+    """Whether a cached scan answers this call (it may lack the score or the hash, or hold the
+    int8 screen's score where this call needs the float model's)."""
     if known.unscannable or known.skipped:
         return True
+    score = known.score
+    if classify and score is not None and not known.exact:
+        stands = threshold is not None and score < screen_floor(threshold)
+        if not stands:  # the screen's score does not answer for this threshold
+            return False
     return (known.score is not None or not classify) and (known.pdq is not None or not hash_image)
 
 

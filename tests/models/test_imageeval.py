@@ -49,3 +49,17 @@ def test_labels_accept_digits_and_words_and_keep_paths_inside_the_folder(tmp_pat
 def test_a_wrong_file_is_refused_whole(text: str, tmp_path: Path) -> None:
     with pytest.raises(LabelFileError):
         parse_labels(text, "labels.csv", tmp_path)
+
+
+def test_screen_misses_count_what_the_screen_passed_and_the_float_model_flags() -> None:
+    """A miss is made up here (the float model flagging what the screen let through): real
+    ones would need the screen to err by more than its margin."""
+    scored = [
+        Scored(LabelledImage(Path("a.png"), True), 0.9, screened_clear=True),
+        Scored(LabelledImage(Path("b.png"), False), 0.01, screened_clear=True),
+        Scored(LabelledImage(Path("c.png"), True), 0.95),
+    ]
+    report = evaluate(scored, {}, 0, threshold=0.8)
+    assert (report.screened_clear, report.screen_misses) == (2, 1)
+    assert report.as_json()["screen"] == {"clear": 2, "misses": 1}
+    assert "2 decided by it, 1 of them flagged by the float model" in report.table()
