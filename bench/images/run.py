@@ -9,9 +9,11 @@ Run by hand from the repository root, never in CI (about a minute):
    the bytes, `decode`, `ImageClassifier.score`.  The same-run baseline is onnxruntime's
    `session.run` on a prepared input in a one-thread session of the same weights (what the
    network cost before the model's session took two threads); the model's own run, decode,
-   the preprocessing and a verdict on each session are timed too.  They alternate in blocks of
-   20 so a busy moment of the machine falls on all of them.  Then both sessions through two
-   worker threads, wall time per verdict.
+   the preprocessing and a verdict on each session are timed too, and the proxy's own verdict:
+   `ImageClassifier.screen` at the default threshold (the int8 copy first, the float model only
+   near the threshold), with the int8 copy's `session.run`.  They alternate in blocks of 20 so a
+   busy moment of the machine falls on all of them.  Then the sessions through two worker
+   threads, wall time per verdict.
 2. A cache hit: SHA-256 of the same bytes and `ImageCache.get`.
 3. Memory: fresh processes that import the agent (`abhaya.agent.proxy`, mitmproxy included),
    then (a) nothing more (the baseline), (b) load the image model and judge 50 images; VmRSS
@@ -80,7 +82,7 @@ def main() -> None:
 
     from abhaya.models.imagecache import ImageCache, content_key
     from abhaya.models.imagedecode import decode
-    from abhaya.models.imagemodel import ImageClassifier, model_input
+    from abhaya.models.imagemodel import DEFAULT_THRESHOLD, ImageClassifier, model_input
     from tests.models.benignimages import benign_images, encoded
 
     begin = time.perf_counter()
@@ -108,29 +110,44 @@ def main() -> None:
 
         return judge
 
-    steps: dict[str, list[float]] = {
-        key: [] for key in ("run1", "run", "decode", "prepare", "verdict1", "verdict")
-    }
+    def screened(data: object) -> None:
+        hashlib.sha256(data).digest()  # type: ignore[arg-type]
+        model.screen(decode(data), DEFAULT_THRESHOLD)  # type: ignore[arg-type]
+
+    screen_session = model._screen
+    assert screen_session is not None, "the manifest names no [image-screen]"
+    clear = sum(
+        not model.screen(item, DEFAULT_THRESHOLD).exact  # type: ignore[arg-type]
+        for item in decoded
+    )
+    keys = ("run1", "run", "run8", "decode", "prepare", "verdict1", "verdict", "screened")
+    steps: dict[str, list[float]] = {key: [] for key in keys}
     for block in range(0, len(files), 20):
         part = slice(block, block + 20)
         steps["run1"] += _timed(run(single), inputs[part])
         steps["run"] += _timed(run(model), inputs[part])
+        steps["run8"] += _timed(lambda x: screen_session.run(None, {model._input: x}), inputs[part])
         steps["decode"] += _timed(decode, files[part])  # type: ignore[arg-type]
         steps["prepare"] += _timed(lambda d: model_input(d.image), decoded[part])  # type: ignore[union-attr]
         steps["verdict1"] += _timed(verdict(single), files[part])
         steps["verdict"] += _timed(verdict(model), files[part])
+        steps["screened"] += _timed(screened, files[part])
 
     # Two workers, as the proxy's pool runs them on this 2-core machine: wall time per image,
     # the median of five passes over 40 images, alternating the two sessions.
     from concurrent.futures import ThreadPoolExecutor
 
-    per_image: dict[str, list[float]] = {"single": [], "model": []}
+    per_image: dict[str, list[float]] = {"single": [], "model": [], "screened": []}
     with ThreadPoolExecutor(2) as pool:
         for block in range(0, 200, 40):
             part = files[block % len(files) :][:40]
-            for key, classifier in (("single", single), ("model", model)):
+            for key, judge in (
+                ("single", verdict(single)),
+                ("model", verdict(model)),
+                ("screened", screened),
+            ):
                 start = time.perf_counter()
-                list(pool.map(verdict(classifier), part))
+                list(pool.map(judge, part))
                 per_image[key].append((time.perf_counter() - start) * 1000 / len(part))
     two_workers = {key: statistics.median(times) for key, times in per_image.items()}
 
@@ -150,10 +167,12 @@ def main() -> None:
     for label, key in (
         ("`session.run`, one intra-op thread (baseline)", "run1"),
         ("`session.run`, the model's session", "run"),
+        ("`session.run`, the int8 screen", "run8"),
         ("`decode` (1024×768 JPEG to RGB)", "decode"),
         ("preprocessing (`model_input`)", "prepare"),
         ("verdict, one-thread session: SHA-256 + `decode` + `score`", "verdict1"),
         ("verdict, the model's session: SHA-256 + `decode` + `score`", "verdict"),
+        ("verdict as the proxy makes it: SHA-256 + `decode` + `screen` at 0.80", "screened"),
         ("cache hit: SHA-256 + `ImageCache.get`", "hit"),
     ):
         p50 = statistics.median(steps[key])
@@ -161,7 +180,12 @@ def main() -> None:
         print(f"| {label} | {p50:.3f} | {p90:.3f} | {p50 / base:.2f} |")
 
     print("\nTwo worker threads sharing one session, wall time per verdict (median of 5 x 40):")
-    for key, label in (("single", "one-thread session"), ("model", "the model's session")):
+    print(f"(the int8 screen decided {clear} of the {len(decoded)} images at 0.80 on its own)")
+    for key, label in (
+        ("single", "one-thread session"),
+        ("model", "the model's session"),
+        ("screened", "the proxy's verdict (screen first)"),
+    ):
         print(f"- {label}: {two_workers[key]:.2f} ms, {1000 / two_workers[key]:.0f} images/s")
 
     memory = {}
