@@ -155,6 +155,18 @@ class MapHosts:
             data.server.address = ("127.0.0.1", self._port)
 
 
+def read_head(conn: socket.socket) -> bytes:
+    """Read one byte at a time up to the end of an HTTP head (or the end of the stream), so
+    nothing after the head is taken from the socket; the head with its blank line."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        chunk = conn.recv(1)
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
 class RunningAgent:
     """The real `Agent` on an ephemeral loopback port, in a thread with its own event loop."""
 
@@ -195,13 +207,7 @@ class RunningAgent:
         host, port = self.agent.addresses[0]
         with socket.create_connection((host, port), timeout=20) as conn:
             conn.sendall(request)
-            reply = b""
-            while b"\r\n\r\n" not in reply:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                reply += chunk
-        return reply.partition(b"\r\n\r\n")[0]
+            return read_head(conn).partition(b"\r\n\r\n")[0]
 
     @property
     def proxy_url(self) -> str:

@@ -22,7 +22,7 @@ from websockets.sync.client import connect
 from abhaya.agent import tunnels
 from tests.agent.addons.test_policy_inspect import NEEDED
 from tests.agent.chatservers import chat_server, tls_context
-from tests.agent.conftest import BYTES_PATH, RunningAgent, Upstream, start_agent
+from tests.agent.conftest import BYTES_PATH, RunningAgent, Upstream, read_head, start_agent
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +42,7 @@ def _tunnel(agent: RunningAgent, target: str) -> tuple[socket.socket, bytes]:
     """A raw connection to the proxy with `CONNECT target` sent; the answer's head."""
     conn = socket.create_connection(agent.agent.addresses[0], timeout=20)
     conn.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = conn.recv(1)
-        if not chunk:
-            break
-        head += chunk
-    return conn, head
+    return conn, read_head(conn)
 
 
 def _read_all(conn: socket.socket) -> bytes:
