@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from abhaya.client import contract
+from abhaya.client.api import ClientError
 from abhaya.ui.console.policyedit import PolicyEditError
 from abhaya.ui.console.service import ConsoleService
+from abhaya.ui.console.texts import Texts
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +54,12 @@ def outcome_words(outcome: SaveOutcome, saved: str, unchanged: str) -> str:
     if outcome.applied is None:
         return unchanged
     return "\n".join([saved, *outcome.applied["notices"]])
+
+
+def refusal_words(error: ClientError, texts: Texts, not_editable: str, refused: str) -> str:
+    """What a page says when the agent refused a save: the text under `not_editable` for a
+    policy it does not let anyone edit (409, the built-in one), else the text under `refused`
+    with the agent's own words as its `message`."""
+    if error.status == 409:
+        return texts(not_editable)
+    return texts(refused, message=str(error))

@@ -22,7 +22,12 @@ from abhaya.client.api import ClientError
 from abhaya.filters.policy.load import PolicyError, parse_policy
 from abhaya.filters.policy.model import InspectMode
 from abhaya.ui.console.controllers.base import Controller
-from abhaya.ui.console.controllers.policysave import SaveOutcome, outcome_words, save_edit
+from abhaya.ui.console.controllers.policysave import (
+    SaveOutcome,
+    outcome_words,
+    refusal_words,
+    save_edit,
+)
 from abhaya.ui.console.policyedit import write_inspect_mode
 from abhaya.ui.console.texts import Texts
 
@@ -110,8 +115,5 @@ class SecureSitesController(Controller):
             self.refresh()
 
     def _refused(self, error: ClientError) -> None:
-        if error.status == 409:
-            self.told.emit(self._texts("inspect.not_editable"))
-        else:
-            self.told.emit(self._texts("inspect.refused", message=str(error)))
+        self.told.emit(refusal_words(error, self._texts, "inspect.not_editable", "inspect.refused"))
         self._read_choice()  # the choice in force again, not the one refused

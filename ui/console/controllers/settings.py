@@ -22,7 +22,12 @@ from abhaya.client.api import ClientError
 from abhaya.filters.policy.load import PolicyError, parse_policy
 from abhaya.filters.policy.model import EventSettings
 from abhaya.ui.console.controllers.base import Controller
-from abhaya.ui.console.controllers.policysave import SaveOutcome, outcome_words, save_edit
+from abhaya.ui.console.controllers.policysave import (
+    SaveOutcome,
+    outcome_words,
+    refusal_words,
+    save_edit,
+)
 from abhaya.ui.console.controllers.session import SessionController, is_pin
 from abhaya.ui.console.policyedit import write_retention
 from abhaya.ui.console.runner import Runner
@@ -145,10 +150,9 @@ class SettingsController(Controller):
             self.refresh()
 
     def _retention_refused(self, error: ClientError) -> None:
-        if error.status == 409:
-            self.retention_told.emit(self._texts("retention.not_editable"))
-        else:
-            self.retention_told.emit(self._texts("retention.refused", message=str(error)))
+        self.retention_told.emit(
+            refusal_words(error, self._texts, "retention.not_editable", "retention.refused")
+        )
 
     def set_language(self, language: str) -> None:
         try:

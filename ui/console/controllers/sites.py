@@ -22,7 +22,7 @@ from abhaya.client import contract
 from abhaya.client.api import ClientError
 from abhaya.filters.suffixes import registrable_domain
 from abhaya.ui.console.controllers.base import Controller
-from abhaya.ui.console.controllers.policysave import SaveOutcome, save_edit
+from abhaya.ui.console.controllers.policysave import SaveOutcome, refusal_words, save_edit
 from abhaya.ui.console.policyedit import (
     ZERO_TOLERANCE,
     PolicyEditError,
@@ -218,10 +218,9 @@ class SitesController(Controller):
         self.refresh()
 
     def _refused(self, error: ClientError) -> None:
-        if error.status == 409:
-            self.told.emit(self._texts("rules.not_editable"))
-        else:
-            self.told.emit(self._texts("site_rules.refused", message=str(error)))
+        self.told.emit(
+            refusal_words(error, self._texts, "rules.not_editable", "site_rules.refused")
+        )
 
     def _failed(self, error: ClientError) -> None:
         self.told.emit(self._texts("site_rules.refused", message=str(error)))
