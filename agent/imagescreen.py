@@ -152,9 +152,11 @@ class ImageScreener:
 def _job(
     scanner: ImageScanner, data: bytes, rules: ImageScreening, matcher: HashMatcher
 ) -> Screened:
-    threshold = rules.threshold if rules.threshold is not None else DEFAULT_THRESHOLD
     scan = scanner.scan(
-        data, classify=rules.enabled, hash_image=len(matcher) > 0, threshold=threshold
+        data,
+        classify=rules.enabled,
+        hash_image=len(matcher) > 0,
+        threshold=rules.threshold_or(DEFAULT_THRESHOLD),
     )
     if not scan.cached and scan.width * scan.height >= GIVE_BACK_PIXELS:
         give_back()  # the full-size pixels were freed inside the decoder

@@ -149,7 +149,6 @@ class TunnelRelay:
         try:
             upstream = await self._decide(reader, writer, ident, peer, local)
         except _Handoff as handoff:
-            self._services.who.forget(ident)
             self._open.discard(asyncio.current_task())
             await handle(
                 cast(asyncio.StreamReader, _Replay(handoff.data, reader)),
@@ -157,12 +156,10 @@ class TunnelRelay:
             )
             return
         except Exception as error:  # noqa: BLE001 - a tunnel that cannot be decided is closed
-            self._services.who.forget(ident)
             if not isinstance(error, (OSError, asyncio.IncompleteReadError, TimeoutError)):
                 log.exception("a tunnel could not be decided; closing it")
             writer.close()
             return
-        self._services.who.forget(ident)
         if upstream is None:
             writer.close()
             return
@@ -185,7 +182,9 @@ class TunnelRelay:
         if not host:
             raise _Handoff(head, answered=False)
         services = self._services
+        # Kept only for this decision: attach() never raises, and the relay needs no more.
         attribution = await services.who.attach(ident, peer[:2], local[:2])
+        services.who.forget(ident)
         choice = connection_inspection(services, host, host, attribution.user)
         if choice.inspected:
             raise _Handoff(head, answered=False)

@@ -67,7 +67,7 @@ def image_verdict(
             rule="images.unscannable",
             source="policy",
         )
-    threshold = rules.threshold if rules.threshold is not None else default_threshold
+    threshold = rules.threshold_or(default_threshold)
     if rules.enabled and findings.score is not None and findings.score >= threshold:
         return Verdict(
             _ACTIONS[rules.action],

@@ -105,6 +105,10 @@ class ImageScreening:
     page_share: float = 0.5
     page_min_images: int = 6
 
+    def threshold_or(self, default: float) -> float:
+        """The score from which an image is flagged: the policy's, else the model's `default`."""
+        return self.threshold if self.threshold is not None else default
+
 
 @dataclass(frozen=True, slots=True)
 class ProfileRules:
