@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,10 @@ from mitmproxy.addons import (
     tlsconfig,
 )
 
-from abhaya.agent import heap, memtrim
+from abhaya.agent import heap, memtrim, passedtunnels
 from abhaya.agent.addons import build_addons
 from abhaya.agent.addons.destination import Destinations
+from abhaya.agent.addons.policy import connection_inspection
 from abhaya.agent.api.pin import ParentPin
 from abhaya.agent.api.routes import ControlApi
 from abhaya.agent.api.server import ApiServer
@@ -48,6 +50,7 @@ from abhaya.agent.exits import FatalError, ListenError
 from abhaya.agent.heartbeat import Heartbeat
 from abhaya.agent.imagealerts import image_alert
 from abhaya.agent.imagescreen import ImageScreener
+from abhaya.agent.passedtunnels import Tunnel
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.querymodel import query_model_loader
@@ -232,6 +235,36 @@ class Agent:
         the event writer, and the heap is settled again (`agent.heap`)."""
         self.services.events.set_retention(_retention_of(self.services.policy.current))
         heap.settle()
+        self.recheck_tunnels()
+
+    def recheck_tunnels(self) -> None:
+        """Judge the open pass-through tunnels again (`agent.passedtunnels`), soon, on the
+        proxy's loop; safe from any thread.  Called for each new policy, and by tests."""
+        loop = self._loop
+        if loop is None:  # not serving yet: no tunnel is open
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nothing is open
+            loop.call_soon_threadsafe(self._recheck_tunnels)
+
+    def _recheck_tunnels(self) -> None:
+        started = time.perf_counter()
+        closed = self.services.passed.recheck(self._still_passes)
+        if closed:
+            log.info(
+                "closed %d tunnel(s) passed through that the policy now decrypts (%.1f ms)",
+                closed,
+                (time.perf_counter() - started) * 1000,
+            )
+
+    def _still_passes(self, tunnel: Tunnel) -> bool:
+        choice = connection_inspection(self.services, tunnel.name, tunnel.target, tunnel.user)
+        return not choice.inspected
+
+    async def _recheck_tunnels_every(self) -> None:
+        """A schedule's allowed hours end with the clock, not with a new policy."""
+        while True:
+            await asyncio.sleep(passedtunnels.RECHECK_SECONDS)
+            self._recheck_tunnels()
 
     async def run(
         self,
@@ -275,11 +308,13 @@ class Agent:
         ready = asyncio.create_task(self._announce(on_ready))
         watchdog = asyncio.create_task(self._watchdog(), name="abhaya watchdog")
         trimmer = asyncio.create_task(memtrim.give_back_every(), name="abhaya memory trim")
+        rechecks = asyncio.create_task(self._recheck_tunnels_every(), name="abhaya tunnel check")
         try:
             await proxy.run()
         finally:
             watchdog.cancel()
             trimmer.cancel()
+            rechecks.cancel()
             await self._close(proxy, watcher, ready)
         if self._stop_error is not None:
             raise self._stop_error

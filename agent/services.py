@@ -13,6 +13,7 @@ from abhaya.agent.clock import utc_now
 from abhaya.agent.endpoint import ApiEndpoint
 from abhaya.agent.grants import ContinueGrants
 from abhaya.agent.imagescreen import ImageScreener
+from abhaya.agent.passedtunnels import PassedTunnels
 from abhaya.agent.pause import PauseSwitch
 from abhaya.agent.policy_state import PolicyState
 from abhaya.agent.signing import PageTokens
@@ -51,3 +52,6 @@ class Services:
     inspection: Counter[str] = field(default_factory=Counter)
     """TLS connections since start by `filters.inspect.InspectReason` (`addons.policy`): how
     many were decrypted and how many passed through; shown by the status call."""
+    passed: PassedTunnels = field(default_factory=PassedTunnels)
+    """The tunnels passed through undecrypted that are still open, judged again while they
+    stay open (`agent.passedtunnels`)."""

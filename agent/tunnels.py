@@ -22,7 +22,8 @@ as before.  A tunnel that turns out to need mitmproxy after its `200` was sent (
 another name, not TLS) is handed over with the CONNECT replayed and mitmproxy's own `200` held
 back; if mitmproxy answers anything else, the connection is closed, never relayed.  Any error
 closes the connection: nothing is relayed that was not decided.  A relayed tunnel is counted in
-`Services.inspection` like the ones mitmproxy passes through.
+`Services.inspection` like the ones mitmproxy passes through, and judged again while it stays
+open (`agent.passedtunnels`).
 
 mitmproxy seams (11.0, pinned by tests/agent/test_tunnels.py): its listener takes the instance's
 `handle_stream` when it starts, after `Servers.changed` is sent for a new server; the handler
@@ -47,6 +48,7 @@ from mitmproxy.proxy.mode_servers import RegularInstance
 
 from abhaya.agent.addons.destination import Destinations
 from abhaya.agent.addons.policy import connection_inspection
+from abhaya.agent.passedtunnels import Tunnel
 from abhaya.agent.services import Services
 from abhaya.filters.urlnorm import UrlError, ip_of, normalize_host
 
@@ -163,8 +165,16 @@ class TunnelRelay:
         if upstream is None:
             writer.close()
             return
+        server, tunnel = upstream
         self.relayed += 1
-        await _relay(reader, writer, *upstream)
+        task = asyncio.current_task()
+        assert task is not None
+        # Judged again while open (`agent.passedtunnels`): cancelling the task closes both sides.
+        token = self._services.passed.add(tunnel, task.cancel)
+        try:
+            await _relay(reader, writer, *server)
+        finally:
+            self._services.passed.discard(token)
 
     async def _decide(
         self,
@@ -173,9 +183,9 @@ class TunnelRelay:
         ident: str,
         peer: tuple[str, int],
         local: tuple[str, int],
-    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
-        """The open server side of a tunnel to relay; None to close the client; raises
-        `_Handoff` for mitmproxy."""
+    ) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], Tunnel] | None:
+        """The open server side of a tunnel to relay and what it was passed through on; None
+        to close the client; raises `_Handoff` for mitmproxy."""
         async with asyncio.timeout(IDLE_TIMEOUT):
             head = await _read_head(reader)
         host, port = _tunnel_target(head)
@@ -204,7 +214,7 @@ class TunnelRelay:
             log.info("could not reach %s port %s for a tunnel: %s", host, port, error)
             return None
         server[1].write(hello[0])
-        return server
+        return server, Tunnel(host, host, attribution.user)
 
 
 class _Replay:

@@ -14,6 +14,8 @@ bottom here:
              lets through what
              a parent approved or what a pause allows (never csam, never what could not be
              checked); a search sent in the body is decided again at `request`
+   passthrough keeps each connection passed through undecrypted in `Services.passed`, so
+             it is judged again while it stays open (`agent.passedtunnels`)
    images    only when the agent screens images (`Services.images`): turns a page of a site
              whose images were mostly flagged into a warning; at the response hooks, checks
              every image before delivery and blurs or replaces what the policy says (see
@@ -62,6 +64,7 @@ from abhaya.agent.addons.lastword import LastWord
 from abhaya.agent.addons.limits import Limits
 from abhaya.agent.addons.log import VerdictLog
 from abhaya.agent.addons.pages import WarningPages
+from abhaya.agent.addons.passthrough import PassedThrough
 from abhaya.agent.addons.policy import PolicyAddon
 from abhaya.agent.addons.upstream_errors import UpstreamErrors
 from abhaya.agent.addons.upstream_timeout import UpstreamTimeout
@@ -93,6 +96,7 @@ def build_addons(
         Limits(services),
         AskParent(services),
         PolicyAddon(services),
+        PassedThrough(services),
         *([ImageScreen(services, services.images)] if services.images is not None else []),
         WarningPages(services),
         VerdictLog(services),

@@ -31,6 +31,7 @@ from abhaya.agent.addons.flowdata import (
     verdict_of,
 )
 from abhaya.agent.grants import TOKEN_PARAM
+from abhaya.agent.passedtunnels import Tunnel
 from abhaya.agent.services import Services
 from abhaya.filters.decide import decide
 from abhaya.filters.inspect import Inspection, InspectReason, inspection
@@ -88,14 +89,8 @@ class PolicyAddon:
             data.ignore_connection = True
 
     def _inspection(self, data: tls.ClientHelloData) -> Inspection:
-        address = data.context.server.address
-        user = self._services.who.of(data.context.client.id).user
-        return connection_inspection(
-            self._services,
-            data.client_hello.sni,
-            address[0] if address is not None else None,
-            user,
-        )
+        tunnel = tunnel_of(self._services, data)
+        return connection_inspection(self._services, tunnel.name, tunnel.target, tunnel.user)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Decide the request; rewrite it for safe search; leave the verdict for later addons."""
@@ -270,6 +265,14 @@ def allows_continue(compiled: CompiledPolicy, category: Category | None) -> bool
         return False
     rule = compiled.book.categories.get(category)
     return rule is not None and rule.allow_continue
+
+
+def tunnel_of(services: Services, data: tls.ClientHelloData) -> Tunnel:
+    """What a TLS connection in a CONNECT tunnel is decided on: its server name, the CONNECT's
+    host and the account that opened it."""
+    address = data.context.server.address
+    user = services.who.of(data.context.client.id).user
+    return Tunnel(data.client_hello.sni, address[0] if address is not None else None, user)
 
 
 def connection_inspection(
