@@ -13,7 +13,8 @@ bottom here:
              check must look inside (`filters.inspect`, counted in `Services.inspection`);
              lets through what
              a parent approved or what a pause allows (never csam, never what could not be
-             checked); a search sent in the body is decided again at `request`
+             checked); a search sent in the body is decided again at `request`; an
+             open WebSocket is decided again while it stays open, and closed once stopped
    passthrough keeps each connection passed through undecrypted in `Services.passed`, so
              it is judged again while it stays open (`agent.passedtunnels`)
    images    only when the agent screens images (`Services.images`): turns a page of a site

@@ -9,10 +9,11 @@ carries itself (`agent.tunnels`) are kept by the relay.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 
-from mitmproxy import connection, ctx, tls
+from mitmproxy import connection, tls
 
+from abhaya.agent.addons.closeclient import close_client
 from abhaya.agent.addons.policy import tunnel_of
 from abhaya.agent.services import Services
 
@@ -29,7 +30,8 @@ class PassedThrough:
         client = data.context.client
         try:
             tunnel = tunnel_of(self._services, data)
-            self._tokens[client.id] = self._services.passed.add(tunnel, _closer(client.id))
+            token = self._services.passed.add(tunnel, partial(close_client, client.id))
+            self._tokens[client.id] = token
         except BaseException:
             # A tunnel that could not be kept could not be judged again: decrypt it instead.
             data.ignore_connection = False
@@ -39,15 +41,3 @@ class PassedThrough:
         token = self._tokens.pop(client.id, None)
         if token is not None:
             self._services.passed.discard(token)
-
-
-def _closer(client_id: str) -> Callable[[], None]:
-    """Closes the client connection `client_id` as mitmproxy's own inactivity timeout does
-    (its connection handler's task is cancelled; the server side is closed after it)."""
-
-    def close() -> None:
-        handler = ctx.master.addons.get("proxyserver").connections.get(client_id)
-        if handler is not None:
-            handler.close_connection(handler.client)
-
-    return close

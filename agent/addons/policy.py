@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from mitmproxy import http, tls
 
+from abhaya.agent import passedtunnels
 from abhaya.agent.addons.bodyread import UnreadableBody, cannot_wait_for, read_body
+from abhaya.agent.addons.closeclient import close_client
 from abhaya.agent.addons.flowdata import (
     host_key,
     mark_decided_on_body,
@@ -57,6 +60,8 @@ from abhaya.filters.verdict import (
 log = logging.getLogger(__name__)
 
 _BODY_RULE = "abhaya.policy.body_rule"
+_JUDGED = "abhaya.policy.judged"
+"""(the compiled policy, `time.monotonic()`) an open WebSocket was last decided with."""
 """`flow.metadata` key: the `BodyRule` whose search this request's body holds, left at
 `requestheaders` for `request` (this addon's own)."""
 
@@ -149,6 +154,38 @@ class PolicyAddon:
         judged = self._overrides(judged, compiled, profile, request, now)
         if judged.stops:
             set_verdict(flow, judged)
+
+    def websocket_message(self, flow: http.HTTPFlow) -> None:
+        """Decide an open WebSocket's handshake again, and close it once that would be stopped.
+
+        A WebSocket outlives the decision on its handshake: a chat or a game left open all
+        evening.  Its messages pass only while its handshake request still would, with the
+        same overrides: it is decided again at the first message after a new policy, and
+        otherwise at most every `passedtunnels.RECHECK_SECONDS` (the allowed hours end with
+        the clock).  Once the site is blocked, outside the allowed hours or past its approval,
+        the message is dropped and the connection closed; the browser's reconnection is
+        decided as a new request and gets its page.  A decision that fails closes it too."""
+        compiled = self._services.policy.current
+        moment = time.monotonic()
+        judged = flow.metadata.get(_JUDGED)
+        if (
+            judged is not None
+            and judged[0] is compiled
+            and moment - judged[1] < passedtunnels.RECHECK_SECONDS
+        ):
+            return
+        flow.metadata[_JUDGED] = (compiled, moment)
+        try:
+            profile = profile_of(flow, compiled)
+            now = self._services.clock()
+            verdict = self._decide_both(flow.request, profile, now)
+            stops = self._overrides(verdict, compiled, profile, flow.request, now).stops
+        except Exception:  # noqa: BLE001 - undecided closes, never passes
+            log.exception("an open WebSocket could not be decided again; closing it")
+            stops = True
+        if stops and flow.websocket is not None:
+            flow.websocket.messages[-1].drop()
+            close_client(flow.client_conn.id)
 
     def _decide_both(
         self,
