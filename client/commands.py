@@ -136,7 +136,9 @@ def status(data_dir: Path) -> int:
     if connections is not None:
         lines.append(
             f"  secure connections: {connections['inspected']} looked inside, "
-            f"{connections['passed_through']} checked by site name only"
+            f"{connections['passed_through']} checked by site name only "
+            f"({connections['passed_through_open']} open now, "
+            f"{connections['closed_when_rules_changed']} closed when the rules changed)"
         )
     chat = record.get("chat")
     if chat is not None:

@@ -242,6 +242,12 @@ class ConnectionSummary(TypedDict):
     """Not decrypted: filtered by the site's name only."""
     by_reason: dict[str, int]
     """Both counts split by why (`InspectReason`: search, images, not_needed, never, ...)."""
+    passed_through_open: int
+    """Connections passed through that are open now (judged again while open)."""
+    closed_when_rules_changed: int
+    """Connections passed through that were closed since the agent started because a new
+    policy or the hour (a schedule's allowed hours ending) would now decrypt them
+    (`agent.passedtunnels`)."""
     last_seen_by_user: dict[str, str]
     """OS account -> when a connection of that account last reached the proxy (ISO time, since
     the agent started): whether a child's browsing goes through Abhaya at all."""

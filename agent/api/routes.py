@@ -276,6 +276,9 @@ class ControlApi:
             "inspected": sum(counts.values()) - passed,
             "passed_through": passed,
             "by_reason": {str(reason): n for reason, n in sorted(counts.items())},
+            # Read from this thread without a lock: an int and a dict's length, each whole.
+            "passed_through_open": len(self._services.passed),
+            "closed_when_rules_changed": self._services.passed.closed,
             "last_seen_by_user": {
                 user: moment.isoformat()
                 for user, moment in sorted(self._services.who.last_seen().items())

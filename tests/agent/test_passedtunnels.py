@@ -22,7 +22,7 @@ import pytest
 from abhaya.agent import passedtunnels
 from abhaya.agent.passedtunnels import PassedTunnels, Tunnel
 from tests.agent.addons.test_policy_inspect import NEEDED
-from tests.agent.api.conftest import Clock
+from tests.agent.api.conftest import ApiAgent, Clock, set_first_pin
 from tests.agent.conftest import RunningAgent, Upstream, read_head, start_agent
 
 EVERYTHING = NEEDED.replace('mode = "needed"', 'mode = "everything"')
@@ -60,6 +60,13 @@ def closed_within(tls: ssl.SSLSocket, seconds: float) -> bool:
         return True
 
 
+def connections(parent: ApiAgent) -> dict[str, int]:
+    """The status call's connection counts, as the parent's console reads them."""
+    with parent.client() as client:
+        record = client.get("/v1/status", headers=parent.login(client)).json()
+    return {key: n for key, n in record["connections"].items() if isinstance(n, int)}
+
+
 def wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -75,7 +82,9 @@ def test_a_new_policy_that_decrypts_the_site_closes_its_open_tunnel(
 ) -> None:
     """The school switches to decrypting everything: a tunnel already open is closed at once
     (not at the next periodic check), and the next connection is decrypted."""
-    running = start_agent(tmp_path, upstream, policy=NEEDED, relay_tunnels=relay)
+    clock = Clock(MORNING)
+    running = start_agent(tmp_path, upstream, clock=clock, policy=NEEDED, relay_tunnels=relay)
+    parent = set_first_pin(ApiAgent(running, clock, tmp_path))
     try:
         agent = running.agent
         passed = agent.services.passed
@@ -83,11 +92,15 @@ def test_a_new_policy_that_decrypts_the_site_closes_its_open_tunnel(
             assert wait_for(lambda: len(passed) == 1)
             assert agent.tunnels.relayed == (1 if relay else 0)
             assert not closed_within(tls, 0.3)  # the policy in force passes it
+            counts = connections(parent)
+            assert (counts["passed_through_open"], counts["closed_when_rules_changed"]) == (1, 0)
 
             agent.services.policy.replace_text(EVERYTHING)
             assert closed_within(tls, passedtunnels.RECHECK_SECONDS / 2)
         assert passed.closed == 1
         assert wait_for(lambda: len(passed) == 0)
+        counts = connections(parent)
+        assert (counts["passed_through_open"], counts["closed_when_rules_changed"]) == (0, 1)
 
         decrypted = agent.services.inspection["everything"]
         with running.client() as client:  # trusts the agent's CA, as the browser does

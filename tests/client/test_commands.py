@@ -95,7 +95,9 @@ def test_status(agent: AgentProcess) -> None:
     assert "image model:  open_nsfw-864bb37b" in result.stdout
     assert re.search(r"images:  \d+ checked, \d+ flagged, \d+ known-image matches", result.stdout)
     assert re.search(
-        r"secure connections: \d+ looked inside, \d+ checked by site name only", result.stdout
+        r"secure connections: \d+ looked inside, \d+ checked by site name only "
+        r"\(\d+ open now, \d+ closed when the rules changed\)",
+        result.stdout,
     )
     assert PIN not in result.stdout + result.stderr
 
