@@ -7,8 +7,8 @@ site the parent has just blocked or a school's switch to decrypting everything: 
 would stay open where the policy says closed.
 
 So every tunnel passed through, by the relay (`agent.tunnels`) or by mitmproxy
-(`addons.passthrough`), is kept here with a way to close it.  The agent judges them all again when
-a new policy is in force and every `RECHECK_SECONDS`; one that would now be decrypted is
+(`addons.passthrough`), is kept here with a way to close it.  The agent judges them all again
+when a new policy is in force and every `RECHECK_SECONDS`; one that would now be decrypted is
 closed, and the browser's next connection is decided afresh (and gets its block or warning
 page).  Everything here runs on the proxy's event loop.
 """

@@ -235,11 +235,12 @@ class Agent:
         the event writer, and the heap is settled again (`agent.heap`)."""
         self.services.events.set_retention(_retention_of(self.services.policy.current))
         heap.settle()
-        self.recheck_tunnels()
+        self._recheck_tunnels_soon()
 
-    def recheck_tunnels(self) -> None:
+    def _recheck_tunnels_soon(self) -> None:
         """Judge the open pass-through tunnels again (`agent.passedtunnels`), soon, on the
-        proxy's loop; safe from any thread.  Called for each new policy, and by tests."""
+        proxy's loop; safe from any thread (a policy is installed by the API's or the
+        watcher's)."""
         loop = self._loop
         if loop is None:  # not serving yet: no tunnel is open
             return
@@ -264,7 +265,10 @@ class Agent:
         """A schedule's allowed hours end with the clock, not with a new policy."""
         while True:
             await asyncio.sleep(passedtunnels.RECHECK_SECONDS)
-            self._recheck_tunnels()
+            try:
+                self._recheck_tunnels()
+            except Exception:  # noqa: BLE001 - the next check must still come
+                log.exception("judging the open pass-through tunnels again failed")
 
     async def run(
         self,

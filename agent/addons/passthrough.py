@@ -2,9 +2,9 @@
 
 Runs right after `PolicyAddon`, whose `tls_clienthello` decides whether a connection is
 decrypted.  A connection it passes through is kept, with a way to close it, until the client
-disconnects, so the agent can judge it again while it stays open (`agent.passedtunnels`: the end of
-the allowed hours or a newly blocked site reach it too).  The tunnels the relay
-carries itself (`agent.tunnels`) are kept by the relay.
+disconnects, so the agent can judge it again while it stays open (`agent.passedtunnels`: the
+end of the allowed hours or a newly blocked site reach it too).  The tunnels the relay carries
+itself (`agent.tunnels`) are kept by the relay.
 """
 
 from __future__ import annotations

@@ -60,10 +60,11 @@ from abhaya.filters.verdict import (
 log = logging.getLogger(__name__)
 
 _BODY_RULE = "abhaya.policy.body_rule"
-_JUDGED = "abhaya.policy.judged"
-"""(the compiled policy, `time.monotonic()`) an open WebSocket was last decided with."""
 """`flow.metadata` key: the `BodyRule` whose search this request's body holds, left at
 `requestheaders` for `request` (this addon's own)."""
+_JUDGED = "abhaya.policy.judged"
+"""`flow.metadata` key: (the compiled policy, `time.monotonic()`) an open WebSocket was last
+decided with (`websocket_message`)."""
 
 _SEVERITY = {
     Action.ALLOW: 0,
