@@ -8,6 +8,7 @@ there, still before any connection upstream.
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from mitmproxy import http
@@ -25,8 +26,9 @@ from abhaya.agent.addons.flowdata import (
 from abhaya.agent.addons.policy import allows_continue
 from abhaya.agent.services import Services
 from abhaya.agent.store.access import RequestStatus
-from abhaya.filters.verdict import Action
-from abhaya.ui.pages.render import PageContext, choose_language, page_kind_for
+from abhaya.filters.policy.schedule import Schedule
+from abhaya.filters.verdict import Action, Reason, Verdict
+from abhaya.ui.pages.render import Opening, PageContext, choose_language, page_kind_for
 
 _STATUS = {Action.BLOCK: 403, Action.WARN: 403}
 _SHOWN_URL_CHARS = 300
@@ -99,6 +101,16 @@ class WarningPages:
             ask_action=ask_action,
             ask_page=ask_page[:_SHOWN_URL_CHARS],
             ask_state=ask_state,
+            opens=_opening(verdict, profile.schedule, self._services.clock()),
         )
         html = renderer.render(context, language, compiled.book.jurisdiction)
         respond_with_page(flow, _STATUS[verdict.action], html, language)
+
+
+def _opening(verdict: Verdict, schedule: Schedule, now: dt.datetime) -> Opening | None:
+    """For a page stopped by the schedule: when browsing is allowed again, so the child is
+    told, not left guessing."""
+    if verdict.reason is not Reason.SCHEDULE:
+        return None
+    moment = schedule.next_opening(now)
+    return None if moment is None else Opening.at(moment, now)

@@ -53,3 +53,22 @@ class Schedule:
         local = now.astimezone(self.zone)
         weekday, minute = local.weekday(), local.hour * 60 + local.minute
         return any(day == weekday and start <= minute < end for day, start, end in self.spans)
+
+    def next_opening(self, now: dt.datetime) -> dt.datetime | None:
+        """When browsing is next allowed after `now`, in the schedule's time zone (what a
+        blocked page tells the child); None when `now` is allowed already.
+
+        The earliest window start after `now` within a week: a window that runs past midnight
+        is two spans, and its morning half never comes first, since the evening half before it
+        would have allowed `now`."""
+        if self.allows(now):
+            return None
+        local = now.astimezone(self.zone)
+        weekday, minute = local.weekday(), local.hour * 60 + local.minute
+        ahead = min(
+            ((day - weekday) % 7 or (7 if start <= minute else 0)) * _MINUTES_PER_DAY + start
+            for day, start, _ in self.spans
+        )
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        opening = midnight + dt.timedelta(minutes=ahead)
+        return opening.replace(tzinfo=self.zone)

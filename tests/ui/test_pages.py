@@ -3,18 +3,26 @@ must not, escapes everything it reflects, and the locale and jurisdiction data s
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from markupsafe import escape
 
 from abhaya.ui.pages.packs import PageDataError
-from abhaya.ui.pages.render import PageContext, PageRenderer, choose_language, page_kind_for
+from abhaya.ui.pages.render import (
+    Opening,
+    PageContext,
+    PageRenderer,
+    choose_language,
+    page_kind_for,
+)
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "ui" / "pages"
 LOCALES = PAGES_DIR / "locales"
@@ -428,6 +436,9 @@ def test_a_country_is_added_by_adding_a_file(tmp_path: Path) -> None:
         ("jurisdictions", "intl.toml", lambda s: "this is = = not toml", "intl.toml"),
         ("templates", "blocked.html",
          lambda s: s.replace("t.blocked.lead_warn", "t.blocked.no_such_key"), "blocked.html"),
+        ("locales", "hi.toml", lambda s: s.replace("{day} को ", ""), "opens_on"),
+        ("locales", "en.toml", lambda s: s.replace("today from {time}", "today"), "opens_today"),
+        ("locales", "en.toml", lambda s: s.replace(', sun = "Sunday"', ""), "weekdays"),
     ],
 )  # fmt: skip
 def test_bad_data_is_refused_at_load(
@@ -467,9 +478,16 @@ def test_locale_key_parity() -> None:
 
 
 def test_hindi_locale_is_in_devanagari() -> None:
-    hi = _toml(LOCALES / "hi.toml")
-    strings = [v for section in hi.values() for v in section.values()]
-    assert all(DEVANAGARI.search(s) for s in strings if s not in ("ltr",))
+    def strings(table: dict[str, Any]) -> list[str]:
+        return [
+            text
+            for value in table.values()
+            for text in (strings(value) if isinstance(value, dict) else [value])
+        ]
+
+    found = strings(_toml(LOCALES / "hi.toml"))
+    assert "सोमवार" in found  # nested tables (the weekdays) are read too
+    assert all(DEVANAGARI.search(s) for s in found if s not in ("ltr",))
 
 
 @pytest.mark.parametrize("pack", sorted(p.name for p in JURISDICTIONS.glob("*.toml")))
@@ -530,3 +548,56 @@ def test_ask_form_and_request_state(
     if marker:
         assert f'data-state="{marker}"' in page
     assert '/a"b' not in page
+
+
+# --- when browsing is allowed again (a page stopped by the schedule) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "lang", "said"),
+    [
+        ("today", "en", "You can use the internet again today from 16:00."),
+        ("tomorrow", "en", "You can use the internet again tomorrow from 16:00."),
+        ("sat", "en", "You can use the internet again on Saturday from 16:00."),
+        ("today", "hi", "आप आज 16:00 बजे से फिर इंटरनेट चला सकते हैं।"),
+        ("mon", "hi", "आप सोमवार को 16:00 बजे से फिर इंटरनेट चला सकते हैं।"),
+    ],
+)
+def test_a_schedule_page_says_when_browsing_is_allowed_again(
+    renderer: PageRenderer, day: str, lang: str, said: str
+) -> None:
+    page = renderer.render(
+        _ctx("blocked", category="schedule", opens=Opening(day, "16:00")), lang, "in"
+    )
+    assert f'<p id="opens">{said}</p>' in page
+    assert 'id="opens"' not in renderer.render(_ctx("blocked", category="schedule"), lang, "in")
+
+
+KOLKATA = ZoneInfo("Asia/Kolkata")
+
+
+@pytest.mark.parametrize(
+    ("now", "day"),
+    [
+        # 20:00 UTC on Tuesday 1 December is already 01:30 on Wednesday in Kolkata
+        (dt.datetime(2026, 12, 1, 20, 0, tzinfo=dt.UTC), "today"),
+        (dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC), "tomorrow"),
+        (dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC), "wed"),
+    ],
+)
+def test_an_opening_is_said_from_the_family_s_own_day(now: dt.datetime, day: str) -> None:
+    opening = dt.datetime(2026, 12, 2, 16, 0, tzinfo=KOLKATA)  # Wednesday
+    assert Opening.at(opening, now) == Opening(day, "16:00")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Opening("someday", "16:00"), "opening day"),
+        (lambda: Opening("today", "4pm"), "HH:MM"),
+        (lambda: _ctx("self_harm", opens=Opening("today", "16:00")), "only a blocked page"),
+    ],
+)
+def test_an_opening_is_checked(make: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()

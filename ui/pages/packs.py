@@ -107,6 +107,28 @@ class SelfHarmText(_Frozen):
     closing: Text
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""The weekday keys of `BlockedText.weekdays`, Monday first (`datetime.weekday()` order)."""
+
+
+def _weekday_names(value: Mapping[str, str]) -> Mapping[str, str]:
+    if set(value) != set(WEEKDAYS):
+        raise ValueError(f"weekdays must name exactly {', '.join(WEEKDAYS)}")
+    return MappingProxyType(dict(value))
+
+
+def _placeholders(*names: str) -> AfterValidator:
+    """A sentence that must hold each `{name}` (and no other) for `str.format`."""
+
+    def check(value: str) -> str:
+        found = set(re.findall(r"\{(\w*)\}", value))
+        if found != set(names):
+            raise ValueError(f"must hold {', '.join('{' + n + '}' for n in names)}: {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
 class BlockedText(_Frozen):
     title: Text
     heading: Text
@@ -119,6 +141,11 @@ class BlockedText(_Frozen):
     continue_label: Text
     continue_note: Text
     upset_text: Text
+    opens_today: Annotated[Text, _placeholders("time")]
+    """Said on a page stopped by the schedule: when browsing is allowed again."""
+    opens_tomorrow: Annotated[Text, _placeholders("time")]
+    opens_on: Annotated[Text, _placeholders("day", "time")]
+    weekdays: Annotated[Mapping[str, Text], AfterValidator(_weekday_names)]
 
 
 class AskParentText(_Frozen):

@@ -20,6 +20,8 @@ script (a plain link leaves the page).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
@@ -36,6 +38,7 @@ from abhaya.ui.pages.language import choose_language
 from abhaya.ui.pages.packs import (
     FALLBACK_JURISDICTION,
     FALLBACK_LANGUAGE,
+    WEEKDAYS,
     Jurisdiction,
     Locale,
     PageDataError,
@@ -50,6 +53,31 @@ KINDS: Final = ("csam", "self_harm", "blocked", "error", "upstream")
 FAILURES: Final = ("dns", "refused", "timeout", "certificate", "closed", "other")
 """Why a site could not be reached (`upstream` pages); each has its sentence in the locales."""
 ASK_STATES: Final = ("", "sent", "pending", "denied")
+OPENING_DAYS: Final = ("today", "tomorrow", *WEEKDAYS)
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """When browsing is allowed again, as a page says it to a child: `day` is "today",
+    "tomorrow" or a weekday (`WEEKDAYS`), `time` the family's local time as HH:MM."""
+
+    day: str
+    time: str
+
+    def __post_init__(self) -> None:
+        if self.day not in OPENING_DAYS:
+            raise ValueError(f"unknown opening day {self.day!r}; expected one of {OPENING_DAYS}")
+        if not re.fullmatch(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]", self.time):
+            raise ValueError(f"an opening time is HH:MM, not {self.time!r}")
+
+    @classmethod
+    def at(cls, moment: dt.datetime, now: dt.datetime) -> Opening:
+        """`moment` (aware, in the family's time zone) as seen from `now`."""
+        days = (moment.date() - now.astimezone(moment.tzinfo).date()).days
+        day = "today" if days == 0 else "tomorrow" if days == 1 else WEEKDAYS[moment.weekday()]
+        return cls(day, f"{moment:%H:%M}")
+
+
 REASON_LIMIT: Final = 500
 """Most characters a child may write when asking a parent (the form and the proxy agree)."""
 URL_LIMIT: Final = 80
@@ -98,6 +126,8 @@ class PageContext:
     """The child's request for this page: "" (none), sent, pending or denied."""
     failure: str = ""
     """Why the site could not be reached (one of FAILURES); `upstream` pages only."""
+    opens: Opening | None = None
+    """When browsing is allowed again, for a page stopped by the schedule (`blocked` only)."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -107,6 +137,8 @@ class PageContext:
         _check_continue_url(self.continue_url)
         if (self.kind == "upstream") != (self.failure in FAILURES):
             raise ValueError(f"an upstream page needs a failure, one of {FAILURES}")
+        if self.opens is not None and self.kind != "blocked":
+            raise ValueError("only a blocked page says when browsing is allowed again")
         if self.ask_state not in ASK_STATES:
             raise ValueError(f"unknown ask_state {self.ask_state!r}; expected one of {ASK_STATES}")
         if (self.ask_action or self.ask_state) and not self.ask_parent:
@@ -180,6 +212,12 @@ class PageRenderer:
                 )
                 for state in ASK_STATES
             ),
+            *(
+                PageContext(
+                    kind="blocked", category="schedule", action="block", opens=Opening(day, "16:00")
+                )
+                for day in OPENING_DAYS
+            ),
             PageContext(kind="error", category="", action="block", status_text="413"),
             *(
                 PageContext(
@@ -197,7 +235,7 @@ class PageRenderer:
                 for code in self._packs:
                     try:
                         self.render(ctx, lang, code)
-                    except jinja2.TemplateError as exc:
+                    except (jinja2.TemplateError, KeyError, IndexError, ValueError) as exc:
                         raise PageDataError(
                             f"template {ctx.kind}.html ({lang}, {code}): {exc}"
                         ) from exc
@@ -269,4 +307,17 @@ class PageRenderer:
             "ask_state": ctx.ask_state,
             "reason_limit": REASON_LIMIT,
             "continue_url": ctx.continue_url if warn else "",
+            "opens_text": _opens_text(ctx.opens, locale),
         }
+
+
+def _opens_text(opens: Opening | None, locale: Locale) -> str:
+    """The sentence saying when browsing is allowed again, in the page's language."""
+    if opens is None:
+        return ""
+    text = locale.blocked
+    if opens.day == "today":
+        return text.opens_today.format(time=opens.time)
+    if opens.day == "tomorrow":
+        return text.opens_tomorrow.format(time=opens.time)
+    return text.opens_on.format(day=text.weekdays[opens.day], time=opens.time)

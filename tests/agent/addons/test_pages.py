@@ -5,9 +5,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from tests.agent.api.conftest import Clock
 from tests.agent.conftest import RunningAgent, Upstream, start_agent
 from tests.conftest import POLICY
 
@@ -159,3 +162,33 @@ def test_csam_search_is_never_continued_even_where_self_harm_is(continuing: Runn
         assert 'id="continue"' not in page.text
         forged = client.get(CSAM_SEARCH + "&abhaya-continue=1.00")
         assert forged.status_code == 403
+
+
+ALL_WEEK = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
+MORNINGS = POLICY.replace(
+    "[profiles.teen]",
+    f'[[profiles.child.schedule]]\ndays = {ALL_WEEK}\nstart = "09:00"\nend = "11:00"\n\n'
+    "[profiles.teen]",
+)
+
+
+@pytest.mark.parametrize(
+    ("utc_hour", "said"),
+    [
+        (2, "You can use the internet again today from 09:00."),  # 07:30 in Kolkata
+        (7, "You can use the internet again tomorrow from 09:00."),  # 12:30
+    ],
+)
+def test_outside_the_allowed_hours_the_page_says_when_they_start(
+    tmp_path: Path, upstream: Upstream, utc_hour: int, said: str
+) -> None:
+    clock = Clock(datetime(2026, 12, 2, utc_hour, 0, tzinfo=UTC))
+    agent = start_agent(tmp_path, upstream, clock=clock, policy=MORNINGS)
+    try:
+        with agent.client() as client:
+            response = client.get("https://example.org/", headers={"Accept-Language": "en"})
+        assert response.status_code == 403
+        assert "not allowed at this time" in response.text
+        assert f'<p id="opens">{said}</p>' in response.text
+    finally:
+        agent.stop()

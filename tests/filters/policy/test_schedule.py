@@ -55,3 +55,35 @@ def test_evaluated_in_the_policy_zone_not_the_clock_zone() -> None:
 def test_naive_time_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         Schedule.compile((SCHOOL_NIGHTS,), KOLKATA).allows(dt.datetime(2026, 11, 30, 17))
+
+
+@pytest.mark.parametrize(
+    ("windows", "moment", "opening"),
+    [
+        ((SCHOOL_NIGHTS,), local(0, 15, 59), local(0, 16)),  # later today
+        ((SCHOOL_NIGHTS,), local(0, 20), local(1, 16)),  # tomorrow
+        ((SCHOOL_NIGHTS,), local(3, 21), local(4 + 3, 16)),  # Thursday night: next Monday
+        ((SCHOOL_NIGHTS,), local(0, 3), local(0, 16)),
+        ((WEEKEND_LATE,), local(5, 1), local(5, 18)),  # after Friday's late window
+        ((WEEKEND_LATE,), local(0, 0, 30), local(4, 18)),  # Monday 00:30: Friday evening
+        ((SCHOOL_NIGHTS, WEEKEND_LATE), local(3, 20, 30), local(4, 18)),
+        # the same weekday a week later, when today's window is over
+        ((Window(days=("mon",), start="07:00", end="08:00"),), local(0, 9), local(7, 7)),
+    ],
+)
+def test_the_next_opening_is_the_first_window_start_after_now(
+    windows: tuple[Window, ...], moment: dt.datetime, opening: dt.datetime
+) -> None:
+    found = Schedule.compile(windows, KOLKATA).next_opening(moment.astimezone(dt.UTC))
+    assert found == opening
+    assert found is not None and found.tzinfo == KOLKATA  # said in the family's time zone
+
+
+@pytest.mark.parametrize(
+    ("windows", "moment"),
+    [((), local(0, 3)), ((SCHOOL_NIGHTS,), local(0, 17)), ((WEEKEND_LATE,), local(5, 0, 30))],
+)
+def test_there_is_no_next_opening_while_browsing_is_allowed(
+    windows: tuple[Window, ...], moment: dt.datetime
+) -> None:
+    assert Schedule.compile(windows, KOLKATA).next_opening(moment) is None
