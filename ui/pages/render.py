@@ -47,37 +47,14 @@ from abhaya.ui.pages.packs import (
     load_locales,
 )
 
-__all__ = ["PageContext", "PageRenderer", "choose_language", "page_kind_for"]
+__all__ = ["Opening", "PageContext", "PageRenderer", "choose_language", "page_kind_for"]
 
 KINDS: Final = ("csam", "self_harm", "blocked", "error", "upstream")
 FAILURES: Final = ("dns", "refused", "timeout", "certificate", "closed", "other")
 """Why a site could not be reached (`upstream` pages); each has its sentence in the locales."""
 ASK_STATES: Final = ("", "sent", "pending", "denied")
 OPENING_DAYS: Final = ("today", "tomorrow", *WEEKDAYS)
-
-
-@dataclass(frozen=True, slots=True)
-class Opening:
-    """When browsing is allowed again, as a page says it to a child: `day` is "today",
-    "tomorrow" or a weekday (`WEEKDAYS`), `time` the family's local time as HH:MM."""
-
-    day: str
-    time: str
-
-    def __post_init__(self) -> None:
-        if self.day not in OPENING_DAYS:
-            raise ValueError(f"unknown opening day {self.day!r}; expected one of {OPENING_DAYS}")
-        if not re.fullmatch(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]", self.time):
-            raise ValueError(f"an opening time is HH:MM, not {self.time!r}")
-
-    @classmethod
-    def at(cls, moment: dt.datetime, now: dt.datetime) -> Opening:
-        """`moment` (aware, in the family's time zone) as seen from `now`."""
-        days = (moment.date() - now.astimezone(moment.tzinfo).date()).days
-        day = "today" if days == 0 else "tomorrow" if days == 1 else WEEKDAYS[moment.weekday()]
-        return cls(day, f"{moment:%H:%M}")
-
-
+"""How a page names the day browsing is allowed again (`Opening`)."""
 REASON_LIMIT: Final = 500
 """Most characters a child may write when asking a parent (the form and the proxy agree)."""
 URL_LIMIT: Final = 80
@@ -100,6 +77,28 @@ def _check_continue_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise ValueError(f"continue_url must be an http(s) URL or a path: {url!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """When browsing is allowed again, as a page says it to a child: `day` is "today",
+    "tomorrow" or a weekday (`WEEKDAYS`), `time` the family's local time as HH:MM."""
+
+    day: str
+    time: str
+
+    def __post_init__(self) -> None:
+        if self.day not in OPENING_DAYS:
+            raise ValueError(f"unknown opening day {self.day!r}; expected one of {OPENING_DAYS}")
+        if not re.fullmatch(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]", self.time):
+            raise ValueError(f"an opening time is HH:MM, not {self.time!r}")
+
+    @classmethod
+    def at(cls, moment: dt.datetime, now: dt.datetime) -> Opening:
+        """`moment` (aware, in the family's time zone) as seen from `now`."""
+        days = (moment.date() - now.astimezone(moment.tzinfo).date()).days
+        day = "today" if days == 0 else "tomorrow" if days == 1 else WEEKDAYS[moment.weekday()]
+        return cls(day, f"{moment:%H:%M}")
 
 
 @dataclass(frozen=True, slots=True)
