@@ -42,7 +42,7 @@ from abhaya.agent.api.wire import (
 from abhaya.agent.catrust import CaTrustCheck
 from abhaya.agent.chatwatch import ChatWatch
 from abhaya.agent.services import Services
-from abhaya.agent.store import EventKind, Store
+from abhaya.agent.store import EventKind, Store, driver
 from abhaya.agent.store.alerts import list_alerts
 from abhaya.agent.store.queries import (
     DEFAULT_PAGE_SIZE,
@@ -188,8 +188,12 @@ class ControlApi:
 
     # -- reading the store ------------------------------------------------------------------
 
-    def _read(self) -> contextlib.closing[sqlite3.Connection]:
-        return contextlib.closing(self._store.connect(read_only=True))
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection whose queries all see one snapshot of the store, so the parts
+        of one answer agree while the writer commits (`driver.snapshot`)."""
+        with contextlib.closing(self._store.connect(read_only=True)) as conn, driver.snapshot(conn):
+            yield conn
 
     def _utc_offset(self, now: datetime) -> timedelta:
         """The policy's time zone offset now: "today" is the family's day, not the server's."""

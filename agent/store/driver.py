@@ -62,3 +62,17 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     finally:
         if not committed and conn.in_transaction:
             conn.execute("ROLLBACK")
+
+
+@contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN ... COMMIT around reads on an autocommit connection, so that every query inside
+    sees one committed state (in WAL mode, the one of its first read).  Without it each query
+    sees the latest commit of its own moment, and two read together (a chart's counts and a
+    list of sites) can disagree about an event the writer committed between them."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")

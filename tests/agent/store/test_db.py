@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
 
-from abhaya.agent.store import EventKind, EventWriter, Store, open_store
+from abhaya.agent.store import EventKind, EventWriter, Store, driver, open_store
 from abhaya.agent.store.alerts import AlertSeverity, list_alerts
 from abhaya.agent.store.db import DB_FILE_NAME, open_connection
 from abhaya.agent.store.driver import DatabaseError
@@ -182,3 +184,20 @@ def test_an_older_store_with_wider_modes_is_made_private(data_dir: Path) -> None
     open_store(data_dir)
     assert _mode(data_dir) == 0o700
     assert _mode(data_dir / DB_FILE_NAME) == 0o600
+
+
+def test_reads_in_a_snapshot_agree_while_the_writer_commits(store: Store) -> None:
+    """Two queries read together (a chart's counts, a list of sites) see the same events even
+    when the writer commits between them; the next snapshot sees the new ones."""
+
+    def count(conn: sqlite3.Connection) -> int:
+        return len(events_page(conn, EventFilter(), limit=100).events)
+
+    _write(store, 2)
+    with contextlib.closing(store.connect(read_only=True)) as conn:
+        with driver.snapshot(conn):
+            first = count(conn)
+            _write(store, 3)  # committed by the writer's own connection
+            assert count(conn) == first == 2
+        assert not conn.in_transaction
+        assert count(conn) == 5
