@@ -566,7 +566,7 @@ def _check(args: argparse.Namespace) -> int:
 
     from abhaya.filters.decide import decide, inspection_of_url
     from abhaya.filters.policy.compile import load_policy
-    from abhaya.filters.verdict import RequestInfo
+    from abhaya.filters.verdict import Reason, RequestInfo
 
     compiled = load_policy(args.policy, _check_cache(args.data_dir), _models(args))
     _report_problems(compiled)
@@ -593,6 +593,10 @@ def _check(args: argparse.Namespace) -> int:
         if verdict.rewrite is not None:
             record["rewritten_url"] = verdict.rewrite.url
             record["set_headers"] = dict(verdict.rewrite.set_headers)
+        if verdict.reason is Reason.SCHEDULE:
+            # What the child's page says: when the profile's allowed hours start again.
+            opening = profile.schedule.next_opening(now)
+            record["allowed_again"] = None if opening is None else opening.isoformat()
         choice = inspection_of_url(url, profile, now)
         record["inspected"] = choice.inspected
         record["inspection"] = choice.sentence

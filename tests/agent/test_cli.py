@@ -12,7 +12,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -431,6 +433,29 @@ def test_check_decides_as_the_proxy_would_for_an_os_account(tmp_path: Path) -> N
     )
     assert check("--user", "someone-else")["profile"] == "child"  # the default
     assert check()["action"] == "block"
+
+
+def test_check_says_when_the_allowed_hours_start_again(tmp_path: Path) -> None:
+    """Outside the profile's allowed hours, `check` gives the moment they start again (what
+    the child's page says), in the policy's time zone."""
+    zone = ZoneInfo("Asia/Kolkata")  # the test policy's
+    start = (datetime.now(zone) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    window = (
+        "[[profiles.child.schedule]]\n"
+        f'start = "{start:%H:00}"\nend = "{start + timedelta(hours=1):%H:00}"\n\n'
+    )
+    policy = POLICY.replace("[profiles.teen]\n", window + "[profiles.teen]\n")
+    policy_file = write_policy(tmp_path / "policy", policy)
+    result = subprocess.run(
+        [*ABHAYA, "check", "--policy", str(policy_file), "https://example.org/"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    record = json.loads(result.stdout)
+    assert (record["action"], record["reason"]) == ("block", "schedule")
+    assert record["allowed_again"] == start.isoformat()
 
 
 def test_eval_queries_prints_tables_and_json(tmp_path: Path) -> None:
