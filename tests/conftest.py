@@ -108,6 +108,14 @@ category = "self_harm"
 """
 
 
+def with_allowed_hours(policy: str, start: str, end: str) -> str:
+    """`policy` (the test policy or one built on it) with the child's browsing allowed from
+    `start` to `end` (HH:MM, in its time zone) on every day of the week."""
+    window = f'[[profiles.child.schedule]]\nstart = "{start}"\nend = "{end}"\n\n'
+    assert policy.count("[profiles.teen]\n") == 1, "the child's table is followed by the teen's"
+    return policy.replace("[profiles.teen]\n", window + "[profiles.teen]\n")
+
+
 def write_policy(folder: Path, policy: str = POLICY, lists: dict[str, str] | None = None) -> Path:
     """Write a policy and its lists into `folder`; returns the policy file's path."""
     for relative, content in (LISTS if lists is None else lists).items():

@@ -167,6 +167,14 @@ def read_head(conn: socket.socket) -> bytes:
     return head
 
 
+def connect_tunnel(agent: RunningAgent, target: str) -> tuple[socket.socket, bytes]:
+    """A raw connection to the agent's proxy with `CONNECT target` sent, and the head of its
+    answer."""
+    conn = socket.create_connection(agent.agent.addresses[0], timeout=20)
+    conn.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
+    return conn, read_head(conn)
+
+
 class RunningAgent:
     """The real `Agent` on an ephemeral loopback port, in a thread with its own event loop."""
 

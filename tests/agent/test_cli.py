@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.conftest import POLICY, write_policy
+from tests.conftest import POLICY, with_allowed_hours, write_policy
 
 ABHAYA = [sys.executable, "-m", "abhaya.agent.cli"]
 
@@ -440,11 +440,7 @@ def test_check_says_when_the_allowed_hours_start_again(tmp_path: Path) -> None:
     the child's page says), in the policy's time zone."""
     zone = ZoneInfo("Asia/Kolkata")  # the test policy's
     start = (datetime.now(zone) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
-    window = (
-        "[[profiles.child.schedule]]\n"
-        f'start = "{start:%H:00}"\nend = "{start + timedelta(hours=1):%H:00}"\n\n'
-    )
-    policy = POLICY.replace("[profiles.teen]\n", window + "[profiles.teen]\n")
+    policy = with_allowed_hours(POLICY, f"{start:%H:00}", f"{start + timedelta(hours=1):%H:00}")
     policy_file = write_policy(tmp_path / "policy", policy)
     result = subprocess.run(
         [*ABHAYA, "check", "--policy", str(policy_file), "https://example.org/"],

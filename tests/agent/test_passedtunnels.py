@@ -9,7 +9,6 @@ that is decrypted, the agent closes it; the browser's next connection is then de
 
 from __future__ import annotations
 
-import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -23,27 +22,21 @@ from abhaya.agent import passedtunnels
 from abhaya.agent.passedtunnels import PassedTunnels, Tunnel
 from tests.agent.addons.test_policy_inspect import NEEDED
 from tests.agent.api.conftest import ApiAgent, Clock, set_first_pin
-from tests.agent.conftest import RunningAgent, Upstream, read_head, start_agent
+from tests.agent.conftest import RunningAgent, Upstream, connect_tunnel, start_agent
+from tests.conftest import with_allowed_hours
 
 EVERYTHING = NEEDED.replace('mode = "needed"', 'mode = "everything"')
 # Wednesday 2 December 2026, 10:00 in Asia/Kolkata (the test policy's time zone).
 MORNING = datetime(2026, 12, 2, 4, 30, tzinfo=UTC)
-SCHOOL_HOURS = NEEDED.replace(
-    "[profiles.teen]",
-    "[[profiles.child.schedule]]\n"
-    'days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
-    'start = "09:00"\nend = "11:00"\n\n[profiles.teen]',
-)
+SCHOOL_HOURS = with_allowed_hours(NEEDED, "09:00", "11:00")
 
 
 @contextmanager
 def open_tunnel(agent: RunningAgent, upstream: Upstream) -> Iterator[ssl.SSLSocket]:
     """A TLS session with the origin through the proxy, left open without a request.  The
     handshake succeeds only with the origin's own certificate: the tunnel was passed through."""
-    conn = socket.create_connection(agent.agent.addresses[0], timeout=20)
-    target = f"localhost:{upstream.port}"
-    conn.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
-    assert read_head(conn).startswith(b"HTTP/1.1 200")
+    conn, head = connect_tunnel(agent, f"localhost:{upstream.port}")
+    assert head.startswith(b"HTTP/1.1 200")
     context = ssl.create_default_context(cafile=str(upstream.ca_file))
     with context.wrap_socket(conn, server_hostname="localhost") as tls:
         yield tls
@@ -58,13 +51,6 @@ def closed_within(tls: ssl.SSLSocket, seconds: float) -> bool:
         return False
     except OSError:  # reset, or the TLS layer saw the socket end
         return True
-
-
-def connections(parent: ApiAgent) -> dict[str, int]:
-    """The status call's connection counts, as the parent's console reads them."""
-    with parent.client() as client:
-        record = client.get("/v1/status", headers=parent.login(client)).json()
-    return {key: n for key, n in record["connections"].items() if isinstance(n, int)}
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
@@ -92,14 +78,14 @@ def test_a_new_policy_that_decrypts_the_site_closes_its_open_tunnel(
             assert wait_for(lambda: len(passed) == 1)
             assert agent.tunnels.relayed == (1 if relay else 0)
             assert not closed_within(tls, 0.3)  # the policy in force passes it
-            counts = connections(parent)
+            counts = parent.connections()
             assert (counts["passed_through_open"], counts["closed_when_rules_changed"]) == (1, 0)
 
             agent.services.policy.replace_text(EVERYTHING)
             assert closed_within(tls, passedtunnels.RECHECK_SECONDS / 2)
         assert passed.closed == 1
         assert wait_for(lambda: len(passed) == 0)
-        counts = connections(parent)
+        counts = parent.connections()
         assert (counts["passed_through_open"], counts["closed_when_rules_changed"]) == (0, 1)
 
         decrypted = agent.services.inspection["everything"]

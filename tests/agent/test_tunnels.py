@@ -22,7 +22,13 @@ from websockets.sync.client import connect
 from abhaya.agent import tunnels
 from tests.agent.addons.test_policy_inspect import NEEDED
 from tests.agent.chatservers import chat_server, tls_context
-from tests.agent.conftest import BYTES_PATH, RunningAgent, Upstream, read_head, start_agent
+from tests.agent.conftest import (
+    BYTES_PATH,
+    RunningAgent,
+    Upstream,
+    connect_tunnel,
+    start_agent,
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +42,6 @@ def _origin_only(agent: RunningAgent, upstream: Upstream) -> httpx.Client:
     """A client through the proxy that trusts the origin's CA and not the agent's."""
     context = ssl.create_default_context(cafile=str(upstream.ca_file))
     return httpx.Client(proxy=agent.proxy_url, verify=context, timeout=20)
-
-
-def _tunnel(agent: RunningAgent, target: str) -> tuple[socket.socket, bytes]:
-    """A raw connection to the proxy with `CONNECT target` sent; the answer's head."""
-    conn = socket.create_connection(agent.agent.addresses[0], timeout=20)
-    conn.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
-    return conn, read_head(conn)
 
 
 def _read_all(conn: socket.socket) -> bytes:
@@ -96,7 +95,7 @@ def test_a_hello_naming_another_site_is_handed_over_and_decrypted(
     sent a second time (the handshake would fail on it)."""
     services = needed.agent.services
     before, mismatched = needed.agent.tunnels.relayed, services.inspection["name_mismatch"]
-    conn, head = _tunnel(needed, f"localhost:{upstream.port}")
+    conn, head = connect_tunnel(needed, f"localhost:{upstream.port}")
     assert head.startswith(b"HTTP/1.1 200")
     context = ssl.create_default_context(cafile=str(needed.ca_file))
     with context.wrap_socket(conn, server_hostname="other.example") as tls:
@@ -113,7 +112,7 @@ def test_a_tunnel_without_tls_is_handed_over_with_one_answer(
     """Plain HTTP inside a tunnel is mitmproxy's to read: the client sees exactly one `200`
     for its CONNECT, then mitmproxy's answer to the request."""
     before = needed.agent.tunnels.relayed
-    conn, head = _tunnel(needed, f"localhost:{upstream.port}")
+    conn, head = connect_tunnel(needed, f"localhost:{upstream.port}")
     with conn:
         assert head.startswith(b"HTTP/1.1 200")
         conn.sendall(b"GET /page HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
@@ -146,7 +145,7 @@ def test_an_idle_tunnel_is_closed(
     needed: RunningAgent, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tunnels, "IDLE_TIMEOUT", 0.5)
-    conn, head = _tunnel(needed, f"localhost:{upstream.port}")
+    conn, head = connect_tunnel(needed, f"localhost:{upstream.port}")
     context = ssl.create_default_context(cafile=str(upstream.ca_file))
     with context.wrap_socket(conn, server_hostname="localhost") as tls:
         assert head.startswith(b"HTTP/1.1 200")
@@ -158,7 +157,7 @@ def test_an_idle_tunnel_is_closed(
 def test_shutdown_closes_relayed_tunnels(tmp_path: Path, upstream: Upstream) -> None:
     agent = start_agent(tmp_path, upstream, policy=NEEDED)
     try:
-        conn, head = _tunnel(agent, f"localhost:{upstream.port}")
+        conn, head = connect_tunnel(agent, f"localhost:{upstream.port}")
         context = ssl.create_default_context(cafile=str(upstream.ca_file))
         with context.wrap_socket(conn, server_hostname="localhost") as tls:
             assert agent.agent.tunnels.relayed == 1
@@ -241,7 +240,7 @@ def test_a_site_that_refuses_the_connection_closes_the_tunnel(
     ports = frozenset({upstream.port, closed})
     agent = start_agent(tmp_path, upstream, policy=NEEDED, allow_local_ports=ports)
     try:
-        conn, head = _tunnel(agent, f"localhost:{closed}")
+        conn, head = connect_tunnel(agent, f"localhost:{closed}")
         assert head.startswith(b"HTTP/1.1 200")
         context = ssl.create_default_context(cafile=str(upstream.ca_file))
         with pytest.raises(OSError):  # ssl.SSLError is one

@@ -12,7 +12,7 @@ import pytest
 
 from tests.agent.api.conftest import Clock
 from tests.agent.conftest import RunningAgent, Upstream, start_agent
-from tests.conftest import POLICY
+from tests.conftest import POLICY, with_allowed_hours
 
 SELF_HARM_WARN = '[categories.self_harm]\naction = "warn"\n'
 CSAM_SEARCH = "https://www.bing.com/search?q=Zanzibar+QUOKKA+pics"
@@ -164,12 +164,7 @@ def test_csam_search_is_never_continued_even_where_self_harm_is(continuing: Runn
         assert forged.status_code == 403
 
 
-ALL_WEEK = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
-MORNINGS = POLICY.replace(
-    "[profiles.teen]",
-    f'[[profiles.child.schedule]]\ndays = {ALL_WEEK}\nstart = "09:00"\nend = "11:00"\n\n'
-    "[profiles.teen]",
-)
+MORNINGS = with_allowed_hours(POLICY, "09:00", "11:00")
 
 
 @pytest.mark.parametrize(

@@ -45,21 +45,14 @@ def _origin_only(agent: RunningAgent, upstream: Upstream) -> httpx.Client:
     return httpx.Client(proxy=agent.proxy_url, verify=context, timeout=20)
 
 
-def _connections(agent: ApiAgent) -> dict[str, object]:
-    with agent.client() as client:
-        record = client.get("/v1/status", headers=agent.login(client)).json()
-    connections: dict[str, object] = record["connections"]
-    return connections
-
-
 def test_a_plain_allowed_host_is_passed_through(needed: ApiAgent, upstream: Upstream) -> None:
-    before = _connections(needed)
+    before = needed.connections()
     with _origin_only(needed.running, upstream) as client:
         response = client.get(f"https://localhost:{upstream.port}/page")
     assert (response.status_code, response.json()["path"]) == (200, "/page")
     with pytest.raises(httpx.ConnectError), needed.running.client() as client:
         client.get(f"https://localhost:{upstream.port}/page")  # the agent's CA is not used
-    after = _connections(needed)
+    after = needed.connections()
     assert after["passed_through"] == before["passed_through"] + 2  # type: ignore[operator]
     assert after["inspected"] == before["inspected"]
     by_reason = after["by_reason"]
@@ -70,12 +63,12 @@ def test_a_plain_allowed_host_is_passed_through(needed: ApiAgent, upstream: Upst
 def test_a_search_engine_is_decrypted_and_safe_search_still_applies(
     needed: ApiAgent, upstream: Upstream
 ) -> None:
-    before = _connections(needed)
+    before = needed.connections()
     with needed.running.client() as client:
         response = client.get("https://www.bing.com/search?q=weather&adlt=off")
     assert response.status_code == 200
     assert "adlt=strict" in response.json()["path"]
-    after = _connections(needed)
+    after = needed.connections()
     assert after["inspected"] == before["inspected"] + 1  # type: ignore[operator]
     with pytest.raises(httpx.ConnectError), _origin_only(needed.running, upstream) as client:
         client.get("https://www.bing.com/search?q=weather")

@@ -23,13 +23,9 @@ from tests.agent.api.conftest import Clock
 from tests.agent.chatservers import ChatServer, chat_server, tls_context
 from tests.agent.conftest import RunningAgent, Upstream, start_agent
 from tests.agent.test_passedtunnels import EVERYTHING, MORNING
+from tests.conftest import with_allowed_hours
 
-ALL_WEEK = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
-SCHOOL_HOURS = EVERYTHING.replace(
-    "[profiles.teen]",
-    f'[[profiles.child.schedule]]\ndays = {ALL_WEEK}\nstart = "09:00"\nend = "11:00"\n\n'
-    "[profiles.teen]",
-)
+SCHOOL_HOURS = with_allowed_hours(EVERYTHING, "09:00", "11:00")
 
 
 @pytest.fixture

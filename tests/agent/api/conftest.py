@@ -62,6 +62,14 @@ class ApiAgent:
         assert answer.status_code == 200, answer.text
         return {"Authorization": f"Bearer {answer.json()['token']}"}
 
+    def connections(self) -> dict[str, object]:
+        """The status call's `connections` block (TLS connections looked inside, passed
+        through, ...), as the parent's console reads it."""
+        with self.client() as client:
+            record = client.get("/v1/status", headers=self.login(client)).json()
+        connections: dict[str, object] = record["connections"]
+        return connections
+
     def status_of(self, url: str) -> int:
         """The status the child's browser gets for `url` through the proxy."""
         with self.running.client() as client:
